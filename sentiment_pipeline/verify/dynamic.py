@@ -1,0 +1,217 @@
+"""The dynamic check: import the handler in an interpreter of the target.
+
+The function and its layers are unpacked into a temporary sandbox laid out like
+Lambda's (``var/task``, ``opt``); an isolated interpreter (``-I -S``: no user or
+host site-packages) imports the handler with exactly Lambda's path order: task
+root, layer site-packages, layer ``python/``, the runtime's SDK, the standard library.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .interpreters import find_interpreter
+from .sdk import runtime_sdk
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ..targets import Target
+    from .layout import Placed
+
+__all__ = ["DynamicResult", "run_dynamic"]
+
+TIMEOUT = 120
+
+# Runs inside the target interpreter; it must work on every Python the catalog knows.
+_RUNNER = r"""
+import importlib, json, site, sys, traceback
+front, sdk = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+handler, out = sys.argv[3], sys.argv[4]
+sys.path[:0] = front + sdk
+for entry in front:
+    site.addsitedir(entry)  # the bootstrap honours .pth files in these directories
+result = {"ok": False}
+try:
+    module_name, _, function = handler.rpartition(".")
+    module = importlib.import_module(module_name.replace("/", "."))
+    func = getattr(module, function, None)
+    if func is None:
+        result.update(kind="AttributeError", missing=None,
+                      message="module %r has no attribute %r" % (module_name, function))
+    elif not callable(func):
+        result.update(kind="TypeError", missing=None,
+                      message="%s.%s is not callable" % (module_name, function))
+    else:
+        result.update(ok=True, file=getattr(module, "__file__", None))
+except BaseException as exc:
+    result.update(kind=type(exc).__name__, message=str(exc),
+                  missing=getattr(exc, "name", None) if isinstance(exc, ImportError) else None,
+                  traceback=traceback.format_exc()[-4000:])
+with open(out, "w") as fh:
+    json.dump(result, fh)
+"""
+
+
+@attrs.frozen
+class DynamicResult:
+    ran: bool
+    summary: str
+    interpreter: str | None = None
+    problem: str | None = None
+    detail: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ran": self.ran,
+            "summary": self.summary,
+            "interpreter": self.interpreter,
+            "detail": self.detail,
+        }
+
+
+def _unpack(placed: Placed, dest: Path) -> None:
+    tree = placed.tree
+    for entry in tree.entries():
+        if entry.unsafe:
+            continue
+        path = dest.joinpath(*entry.name.split("/"))
+        if entry.kind == "dir":
+            path.mkdir(parents=True, exist_ok=True)
+        elif entry.kind == "symlink" and entry.link is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.is_symlink() or path.exists():
+                path.unlink()
+            path.symlink_to(entry.link)
+        elif entry.kind == "file":
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.is_symlink():
+                path.unlink()
+            with tree.open(entry) as src, open(path, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+            # Lambda makes everything world-readable; keep the executable bit.
+            path.chmod(0o755 if entry.executable else 0o644)
+
+
+def run_dynamic(
+    target: Target,
+    placed: Sequence[Placed],
+    handler: str,
+    *,
+    interpreter: str | None = None,
+    offline: bool = False,
+) -> DynamicResult:
+    """Import ``handler`` from the unpacked artifacts in an interpreter of the target."""
+    python = find_interpreter(target, interpreter)
+    if python is None:
+        if interpreter:
+            return DynamicResult(
+                False,
+                f"dynamic check skipped: {interpreter} is not a "
+                f"python{target.python} interpreter for {target.machine}",
+            )
+        return DynamicResult(
+            False,
+            f"dynamic check skipped: no python{target.python} "
+            f"interpreter for {target.architecture}",
+        )
+    sdk = runtime_sdk(target, offline=offline)
+    with tempfile.TemporaryDirectory(prefix="sp-verify-") as tmp:
+        root = Path(tmp)
+        task, opt = root / "var/task", root / "opt"
+        task.mkdir(parents=True)
+        opt.mkdir(parents=True)
+        for p in sorted(placed, key=lambda p: p.order):  # layers unpack in the order given
+            _unpack(p, task if p.role == "function" else opt)
+        front = [str(task), str(opt / target.layer_site_packages), str(opt / "python")]
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LAMBDA_TASK_ROOT": str(task),
+            "LAMBDA_RUNTIME_DIR": str(root / "var/runtime"),
+            "LD_LIBRARY_PATH": ":".join([str(task), str(task / "lib"), str(opt / "lib")]),
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_LAMBDA_FUNCTION_NAME": "sentiment-pipeline-verify",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{target.runtime}",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+            "HOME": str(root),
+        }
+        out = root / "result.json"
+        sdk_paths = [str(sdk.path)] if sdk.path else []
+        command = [
+            python,
+            "-I",
+            "-S",
+            "-B",
+            "-c",
+            _RUNNER,
+            json.dumps(front),
+            json.dumps(sdk_paths),
+            handler,
+            str(out),
+        ]
+        try:
+            proc = subprocess.run(
+                command,
+                cwd=task,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=TIMEOUT,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return DynamicResult(
+                True,
+                f"dynamic check: import of {handler} timed out",
+                python,
+                problem=f"importing {handler} with {python} took over "
+                f"{TIMEOUT} s; module-level code must not block (Lambda's "
+                "init phase is limited to 10 s).",
+            )
+        if not out.exists():
+            tail = (proc.stderr or proc.stdout).strip()[-2000:]
+            return DynamicResult(
+                True,
+                "dynamic check: the interpreter crashed",
+                python,
+                problem=f"importing {handler} with {python} killed the "
+                f"interpreter (exit {proc.returncode}): {tail}",
+                detail=tail,
+            )
+        result = json.loads(out.read_text())
+    if result.get("ok"):
+        return DynamicResult(True, f"dynamic check: imported {handler} with {python}", python)
+    missing = (result.get("missing") or "").split(".")[0]
+    if missing and missing in target.sdk_modules and sdk.path is None:
+        return DynamicResult(
+            True,
+            f"dynamic check incomplete: {handler} needs {missing!r} "
+            f"from the runtime's SDK, which is not available here "
+            f"({sdk.reason})",
+            python,
+            detail=result.get("traceback"),
+        )
+    message = (
+        f"importing {handler} with {python} failed: {result.get('kind')}: "
+        f"{result.get('message')}. Lambda would fail every invocation with "
+        "Runtime.ImportModuleError."
+    )
+    return DynamicResult(
+        True,
+        f"dynamic check: import of {handler} FAILED",
+        python,
+        problem=message,
+        detail=result.get("traceback"),
+    )

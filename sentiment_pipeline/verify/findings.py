@@ -1,0 +1,58 @@
+"""Problem codes and findings of the verifier.
+
+The codes are a stable, public interface: scripts match on them, so a code is
+never renamed or reused for another meaning.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+__all__ = ["Problem", "ProblemCode"]
+
+
+class ProblemCode(enum.StrEnum):
+    """Why an artifact would fail on its target runtime."""
+
+    MISSING_FILE = "missing-file"
+    """A file listed in a ``*.dist-info/RECORD`` is absent (the preprod 502)."""
+    RECORD_MISMATCH = "record-mismatch"
+    """A file's hash or size differs from its RECORD line."""
+    ABI_MISMATCH = "abi-mismatch"
+    """An extension module built for another Python version or ABI."""
+    ARCH_MISMATCH = "arch-mismatch"
+    """A native file for another CPU architecture."""
+    NOT_LINUX = "not-linux"
+    """A Mach-O or PE file: built for macOS or Windows."""
+    GLIBC_TOO_NEW = "glibc-too-new"
+    """A native file needs a GLIBC symbol version newer than the runtime's glibc."""
+    UNRESOLVED_LIBRARY = "unresolved-library"
+    """A DT_NEEDED library neither bundled nor provided by the runtime."""
+    WHEEL_TAG_INCOMPATIBLE = "wheel-tag-incompatible"
+    """An installed distribution whose wheel tags the target does not accept."""
+    HANDLER_MISSING = "handler-missing"
+    """The handler's module or function does not exist."""
+    UNRESOLVED_IMPORT = "unresolved-import"
+    """A module-level import found in none of function, layers, stdlib and runtime SDK."""
+    IMPORT_FAILED = "import-failed"
+    """Importing the handler in an interpreter of the target failed."""
+    UNSAFE_PATH = "unsafe-path"
+    """An absolute path, a ``..`` component, a link leaving the root, or a zip bomb."""
+    SIZE_LIMIT = "size-limit"
+    """Over one of Lambda's size or count limits."""
+    SHADOWED_DISTRIBUTION = "shadowed-distribution"
+    """One distribution at different versions in function and layer, or in two layers."""
+
+
+@attrs.frozen(order=True)
+class Problem:
+    """One finding: what, where, and (in the message) why and how to fix it."""
+
+    code: ProblemCode
+    path: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"code": self.code.value, "path": self.path, "message": self.message}

@@ -1,0 +1,84 @@
+"""The verification report: problems, what was checked, JSON and text renderings."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+if TYPE_CHECKING:
+    from ..targets import Target
+    from .findings import Problem
+
+__all__ = ["Report"]
+
+_SHOWN_PER_CODE = 10
+
+
+@attrs.frozen
+class Report:
+    """The outcome of :func:`~sentiment_pipeline.verify.verify`.
+
+    ``ok`` is true when no problem was found: the artifact is deployable.
+    """
+
+    target: Target
+    problems: tuple[Problem, ...]
+    checked: dict[str, Any] = attrs.field(hash=False)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def codes(self) -> set[str]:
+        """The distinct problem codes found (handy in tests and scripts)."""
+        return {p.code.value for p in self.problems}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "target": self.target.to_json(),
+            "problems": [p.to_json() for p in self.problems],
+            "checked": self.checked,
+        }
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=2, sort_keys=False)
+
+    def render(self) -> str:
+        """A readable report for a terminal."""
+        c = self.checked
+        t = self.target
+        lines = [
+            f"{c.get('artifact')} ({c.get('kind')}) for {t.runtime} {t.architecture} "
+            f"({t.os_name}, glibc {t.glibc_str})",
+        ]
+        for layer in c.get("layers", []):
+            lines.append(f"  + layer {layer}")
+        lines.append(
+            f"  checked {c.get('files', 0)} files, {c.get('bytes_unzipped', 0) / 1e6:.1f} MB "
+            f"unzipped, {c.get('distributions', 0)} distributions, "
+            f"{c.get('hashed_files', 0)} RECORD hashes, {c.get('native_files', 0)} native files"
+        )
+        handler = c.get("handler")
+        lines.append(f"  handler: {handler}" if handler else "  handler: not checked")
+        dynamic = c.get("dynamic", {})
+        if dynamic:
+            lines.append(f"  {dynamic.get('summary', '')}")
+        for note in c.get("notes", []):
+            lines.append(f"  note: {note}")
+        if self.ok:
+            lines.append("OK: no problems found; deployable.")
+            return "\n".join(lines)
+        counts = Counter(p.code for p in self.problems)
+        lines.append(f"FAILED: {len(self.problems)} problem(s)")
+        for code, count in sorted(counts.items(), key=lambda kv: kv[0].value):
+            lines.append(f"\n[{code.value}] x{count}")
+            shown = [p for p in self.problems if p.code == code][:_SHOWN_PER_CODE]
+            for p in shown:
+                lines.append(f"  {p.path}: {p.message}")
+            if count > len(shown):
+                lines.append(f"  ... and {count - len(shown)} more (use --json for all)")
+        return "\n".join(lines)
