@@ -155,7 +155,8 @@ def main():
         )
     )
     source["3.14"] = (
-        f"derived: 3.13 sys.stdlib_module_names + added {sorted(ADDED_IN_3_14)} - removed {sorted(REMOVED_IN_3_14)} "
+        f"derived: 3.13 sys.stdlib_module_names + added {sorted(ADDED_IN_3_14)} "
+        f"- removed {sorted(REMOVED_IN_3_14)} "
         "(What's New In Python 3.14 'New modules' for annotationlib/compression/_zstd; "
         "private names from the py313->py314 difference of PyPI 'stdlibs' 2026.9.3, "
         "built from CPython 3.14.7 sources; no 3.14 interpreter was run)"

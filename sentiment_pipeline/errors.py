@@ -12,7 +12,15 @@ __all__ = [
     "ArtifactError",
     "PipelineError",
     "UnknownTargetError",
+    "one_line",
 ]
+
+
+def one_line(text: str) -> str:
+    """Escape control characters (newlines in member names...) so a message stays one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class PipelineError(Exception):
@@ -48,4 +56,4 @@ class ArtifactError(PipelineError, ValueError):
     def __init__(self, path: str, reason: str) -> None:
         self.path = path
         self.reason = reason
-        super().__init__(f"{path}: {reason}")
+        super().__init__(one_line(f"{path}: {reason}"))

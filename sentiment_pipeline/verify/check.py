@@ -10,14 +10,14 @@ from typing import IO, TYPE_CHECKING, Any
 
 from packaging.tags import parse_tag
 
-from ..errors import ArtifactError
+from ..errors import one_line
 from .distributions import Distribution, RecordRow, find_distributions, record_digest
 from .findings import Problem, ProblemCode
 from .imports import defines, module_level_imports, parse_handler
 from .layout import ImportRoot, Layout, Placed, is_layer_tree
 from .native import ElfInfo, parse_elf, parse_extension_name, sniff
 from .report import Report
-from .sources import Entry, Tree, open_tree
+from .sources import READ_ERRORS, Entry, Tree, open_tree
 
 if TYPE_CHECKING:
     import os
@@ -35,10 +35,9 @@ _MAX_FIRST_PARTY_MODULES = 2000
 
 def _rebuild_hint(target: Target) -> str:
     return (
-        f"Rebuild the dependencies for the target: `sentiment-pipeline build`, or "
-        f"`uv pip install --python-platform {target.machine}-manylinux_"
-        f"{target.glibc[0]}_{target.glibc[1]} --python-version {target.python} "
-        f"--only-binary :all: --target DIR -r requirements.txt`"
+        f"Reinstall the dependencies for the target, e.g. `uv pip install --python-platform "
+        f"{target.machine}-manylinux_{target.glibc[0]}_{target.glibc[1]} --python-version "
+        f"{target.python} --only-binary :all: --target DIR -r requirements.txt`"
     )
 
 
@@ -72,7 +71,8 @@ class _Checker:
 
     # -- helpers -----------------------------------------------------------------------
     def add(self, code: ProblemCode, path: str, message: str) -> None:
-        self.problems.setdefault((code, path), Problem(code, path, message))
+        path = one_line(path)
+        self.problems.setdefault((code, path), Problem(code, path, one_line(message)))
 
     @staticmethod
     def where(placed: Placed, name: str) -> str:
@@ -271,34 +271,29 @@ class _Checker:
                 hasher = hashlib.new(row.algorithm)
             except ValueError:
                 self.notes.append(f"{entry.name}: unknown RECORD hash {row.algorithm!r}")
+        spool: IO[bytes] | None = None
         with placed.tree.open(entry) as fh:
-            head = fh.read(_CHUNK)
-            kind = sniff(head, entry.name)
-            if hasher is None and not kind:
-                return
-            size = len(head)
-            spool: IO[bytes] | None = None
-            if kind == "elf":
-                spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL)  # noqa: SIM115
-                spool.write(head)
-            if hasher is not None:
-                hasher.update(head)
             try:
+                head = fh.read(_CHUNK)
+                kind = sniff(head, entry.name)
+                if hasher is None and not kind:
+                    return
+                size = len(head)
+                if kind == "elf":
+                    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL)  # noqa: SIM115
+                    spool.write(head)
+                if hasher is not None:
+                    hasher.update(head)
                 while chunk := fh.read(_CHUNK):
                     size += len(chunk)
                     if hasher is not None:
                         hasher.update(chunk)
                     if spool is not None:
                         spool.write(chunk)
-            except (OSError, EOFError, ValueError) as exc:
-                raise ArtifactError(
-                    placed.tree.label, f"member {entry.name} is corrupt ({exc})"
-                ) from exc
-            except Exception as exc:
-                # zipfile signals a bad CRC with BadZipFile, and zlib errors come through raw.
-                raise ArtifactError(
-                    placed.tree.label, f"member {entry.name} is corrupt ({exc})"
-                ) from exc
+            except READ_ERRORS as exc:
+                if spool is not None:
+                    spool.close()
+                raise placed.tree.corrupt(entry, exc) from exc
         where = self.where(placed, entry.name)
         if hasher is not None and row is not None and dist is not None:
             self.stats["hashed_files"] += 1
@@ -544,7 +539,7 @@ def verify(
     >>> report.ok, report.codes()  # doctest: +SKIP
     (False, {'missing-file'})
     """
-    from .dynamic import run_dynamic  # keeps subprocess machinery off the static path
+    from .dynamic import DynamicResult, run_dynamic
 
     trees: list[Tree] = []
     try:
@@ -579,12 +574,15 @@ def verify(
                 "no --handler given and no handler.py at the root: the handler was not checked"
             )
         unsafe = any(p.code == ProblemCode.UNSAFE_PATH for p in checker.problems.values())
+        skip = None
         if not dynamic:
-            dyn = {"ran": False, "summary": "dynamic check skipped: --no-import"}
-        elif handler is None or not handler_info.get("found"):
-            dyn = {"ran": False, "summary": "dynamic check skipped: no importable handler"}
+            skip = "--no-import"
+        elif not handler_info.get("found"):
+            skip = "no importable handler"
         elif unsafe:
-            dyn = {"ran": False, "summary": "dynamic check skipped: unsafe paths"}
+            skip = "unsafe paths"
+        if skip or handler is None:
+            dyn = DynamicResult(False, f"dynamic check skipped: {skip}").to_json()
         else:
             result = run_dynamic(target, placed, handler, interpreter=interpreter)
             dyn = result.to_json()

@@ -129,8 +129,11 @@ def run_dynamic(
         task, opt = root / "var/task", root / "opt"
         task.mkdir(parents=True)
         opt.mkdir(parents=True)
-        for p in sorted(placed, key=lambda p: p.order):  # layers unpack in the order given
-            _unpack(p, task if p.role == "function" else opt)
+        try:
+            for p in sorted(placed, key=lambda p: p.order):  # layers unpack in the order given
+                _unpack(p, task if p.role == "function" else opt)
+        except OSError as exc:
+            return DynamicResult(False, f"dynamic check skipped: cannot unpack here ({exc})")
         front = [str(task), str(opt / target.layer_site_packages), str(opt / "python")]
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),

@@ -78,7 +78,8 @@ class Report:
             lines.append(f"\n[{code.value}] x{count}")
             shown = [p for p in self.problems if p.code == code][:_SHOWN_PER_CODE]
             for p in shown:
-                lines.append(f"  {p.path}: {p.message}")
+                text = p.message if p.message.startswith(p.path) else f"{p.path}: {p.message}"
+                lines.append(f"  {text}")
             if count > len(shown):
                 lines.append(f"  ... and {count - len(shown)} more (use --json for all)")
         return "\n".join(lines)

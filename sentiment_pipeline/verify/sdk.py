@@ -10,15 +10,13 @@ user's cache and reused offline.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import sys
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
+
+from ..install import FetchError, download, install_wheels
 
 if TYPE_CHECKING:
     from ..targets import Target
@@ -50,55 +48,23 @@ def runtime_sdk(target: Target, *, offline: bool = False) -> SdkResult:
     if offline:
         return SdkResult(None, "not cached and --offline was given")
     final.parent.mkdir(parents=True, exist_ok=True)
+    requirements = [f"{n}=={v}" for n, v in sorted(pins.items())]
     with tempfile.TemporaryDirectory(dir=final.parent) as tmp:
-        download = Path(tmp) / "wheels"
-        command = [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--only-binary=:all:",
-            "--implementation",
-            "cp",
-            "--python-version",
-            target.python,
-            "--abi",
-            target.cp,
-            "--platform",
-            target.platform_tags[0],
-            "--dest",
-            str(download),
-            *(f"{n}=={v}" for n, v in sorted(pins.items())),
-        ]
-        for tag in target.platform_tags[1:]:
-            command[-len(pins) : -len(pins)] = []  # keep the list shape readable below
-            command.insert(command.index("--dest"), "--platform")
-            command.insert(command.index("--dest"), tag)
         try:
-            subprocess.run(command, check=True, capture_output=True, text=True, timeout=300)
-        except FileNotFoundError as exc:
-            return SdkResult(None, f"pip is not available ({exc})")
-        except subprocess.CalledProcessError as exc:
-            last = (exc.stderr or exc.stdout or "").strip().splitlines()[-1:] or ["?"]
-            return SdkResult(None, f"pip download failed: {last[0]}")
-        except subprocess.TimeoutExpired:
-            return SdkResult(None, "pip download timed out")
-        staging = Path(tmp) / "site"
-        for wheel in sorted(download.glob("*.whl")):
-            with zipfile.ZipFile(wheel) as zf:
-                for member in zf.infolist():
-                    if ".data/" in member.filename.split("/", 1)[0] + "/":
-                        continue
-                    zf.extract(member, staging)
-        (staging / ".complete").write_text(
-            "\n".join(sorted(p.name for p in download.glob("*.whl")))
-        )
+            wheels = download(
+                requirements,
+                Path(tmp) / "wheels",
+                python=target.python,
+                platforms=target.platform_tags,
+            )
+        except FetchError as exc:
+            return SdkResult(None, str(exc))
+        staging = install_wheels(wheels, Path(tmp) / "site", python=target.python)
+        (staging / ".complete").write_text("\n".join(w.name for w in wheels) + "\n")
         try:
             staging.rename(final)
         except OSError:
             if not (final / ".complete").exists():
                 raise
-            shutil.rmtree(staging, ignore_errors=True)  # another process won the race
-    return SdkResult(final, f"fetched: {', '.join(f'{n}=={v}' for n, v in pins.items())}")
+            # Another process finished the same cache entry first; theirs is as good.
+    return SdkResult(final, f"fetched: {', '.join(requirements)}")

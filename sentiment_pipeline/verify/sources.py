@@ -25,8 +25,10 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 __all__ = [
+    "BOMB_MIN_SIZE",
     "BOMB_RATIO",
     "MAX_TOTAL_UNCOMPRESSED",
+    "READ_ERRORS",
     "DirTree",
     "Entry",
     "Tree",
@@ -36,11 +38,24 @@ __all__ = [
 
 Kind = Literal["file", "dir", "symlink", "other"]
 
-# Deflate cannot compress better than about 1032:1, so a member that claims more
-# lies about its size or was crafted; real wheels stay far below 100:1.
-BOMB_RATIO = 1000
+# A member that inflates to more than BOMB_MIN_SIZE at over BOMB_RATIO:1 is refused
+# unread: honest code and data compress 3-20:1, and below that size inflating is harmless.
+BOMB_RATIO = 250
+BOMB_MIN_SIZE = 16 * 1024 * 1024
 # Four times Lambda's unzipped limit: anything beyond is refused unread.
 MAX_TOTAL_UNCOMPRESSED = 4 * 250 * 1024 * 1024
+# What reading a damaged zip member can raise: a bad CRC, a truncated or invalid
+# deflate stream, an unsupported method, a lying header.
+READ_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+)
 # Symlink targets are tiny; never read more than this for one.
 _MAX_LINK = 4096
 
@@ -72,6 +87,8 @@ def check_name(raw: str) -> tuple[str, str | None]:
     parts = [p for p in raw.split("/") if p not in ("", ".")]
     if ".." in parts:
         return raw, "contains '..' and would be written outside the artifact root"
+    if not parts and not raw.endswith("/"):
+        return raw, "has an empty name"
     return "/".join(parts), None
 
 
@@ -104,7 +121,14 @@ class Tree(abc.ABC):
     def read(self, entry: Entry, limit: int) -> bytes:
         """Read a whole (small) member, at most ``limit`` bytes."""
         with self.open(entry) as fh:
-            return fh.read(limit)
+            try:
+                return fh.read(limit)
+            except READ_ERRORS as exc:
+                raise self.corrupt(entry, exc) from exc
+
+    def corrupt(self, entry: Entry, exc: BaseException) -> ArtifactError:
+        """The error for a member that cannot be read."""
+        return ArtifactError(self.label, f"member {entry.name} is corrupt ({exc})")
 
     def close(self) -> None:  # noqa: B027 - directories hold nothing to release
         """Release the archive."""
@@ -125,10 +149,10 @@ class ZipTree(Tree):
         try:
             self.archive_size = path.stat().st_size
             self._zip = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
-            raise ArtifactError(str(path), f"not a readable zip archive ({exc})") from exc
         except OSError as exc:
             raise ArtifactError(str(path), f"cannot be read ({exc.strerror or exc})") from exc
+        except READ_ERRORS as exc:
+            raise ArtifactError(str(path), f"not a readable zip archive ({exc})") from exc
         self._entries = self._list()
 
     def _list(self) -> list[Entry]:
@@ -142,7 +166,7 @@ class ZipTree(Tree):
             mode = info.external_attr >> 16
             kind: Kind
             fmt = stat.S_IFMT(mode)  # 0 when the writer stored permission bits only
-            if info.is_dir() or fmt == stat.S_IFDIR:
+            if info.filename.endswith("/") or fmt == stat.S_IFDIR:
                 kind = "dir"
             elif fmt == stat.S_IFLNK:
                 kind = "symlink"
@@ -160,7 +184,7 @@ class ZipTree(Tree):
                 info.header_offset + 30 + len(info.orig_filename) + info.compress_size,
             )
             ratio = info.file_size / max(info.compress_size, 1)
-            if unsafe is None and info.file_size > 1 << 20 and ratio > BOMB_RATIO:
+            if unsafe is None and info.file_size > BOMB_MIN_SIZE and ratio > BOMB_RATIO:
                 unsafe = (
                     f"claims {info.file_size} bytes from {info.compress_size} compressed "
                     f"(ratio {ratio:.0f}:1, a zip bomb)"
@@ -174,14 +198,7 @@ class ZipTree(Tree):
             if kind == "symlink" and unsafe is None:
                 try:
                     link = self._zip.read(info)[:_MAX_LINK].decode("utf-8", "replace")
-                except (
-                    zipfile.BadZipFile,
-                    OSError,
-                    zlib.error,
-                    ValueError,
-                    NotImplementedError,
-                    EOFError,
-                ) as exc:
+                except READ_ERRORS as exc:
                     raise ArtifactError(self.label, f"member {name} is corrupt ({exc})") from exc
                 unsafe = check_link(name, link)
             out.append(
@@ -205,15 +222,8 @@ class ZipTree(Tree):
         assert isinstance(entry.key, zipfile.ZipInfo)
         try:
             return self._zip.open(entry.key)
-        except (
-            zipfile.BadZipFile,
-            NotImplementedError,
-            RuntimeError,
-            ValueError,
-            zlib.error,
-            EOFError,
-        ) as exc:
-            raise ArtifactError(self.label, f"member {entry.name} is unreadable ({exc})") from exc
+        except READ_ERRORS as exc:
+            raise self.corrupt(entry, exc) from exc
 
     def close(self) -> None:
         self._zip.close()

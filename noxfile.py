@@ -1,0 +1,76 @@
+"""Every task of sentiment-pipeline: ``nox -l`` lists them.
+
+The README's Quickstart runs ``nox -s demo`` (the main job) and
+``nox -s lint typecheck tests`` (the whole suite); CI runs the latter.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["lint", "typecheck", "tests"]
+
+# Debian packages the tests use, by the command that shows each is present.
+SYSTEM_PACKAGES = {"gcc": "gcc", "unzip": "unzip", "ld": "binutils"}
+
+
+def _ensure_system_packages(session: nox.Session) -> None:
+    """Install missing Debian packages when root; otherwise say exactly what to install."""
+    missing = sorted({pkg for cmd, pkg in SYSTEM_PACKAGES.items() if shutil.which(cmd) is None})
+    if not missing:
+        return
+    if os.geteuid() != 0:
+        session.error(f"missing system packages: run `sudo apt-get install {' '.join(missing)}`")
+    session.log(f"installing Debian packages: {' '.join(missing)}")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "libc6-dev", *missing],
+        check=True,
+        env=env,
+    )
+
+
+@nox.session(tags=["check"])
+def tests(session: nox.Session) -> None:
+    """Run the test suite (installs what it needs: Debian packages when root, wheels once)."""
+    _ensure_system_packages(session)
+    # pip: the tests and the verifier's runtime-SDK cache fetch wheels with it.
+    session.install("-e", ".[test]", "pip", "installer")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(tags=["check"])
+def lint(session: nox.Session) -> None:
+    """ruff: lint and formatting."""
+    session.install("ruff>=0.5")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(tags=["check"])
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over the library, tests, benchmarks and this file."""
+    session.install("-e", ".[test,dev]", "installer", "nox")
+    session.run("mypy")
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """The main job: reproduce the preprod 502 with real wheels and show verify catch it."""
+    session.install("-e", ".", "pip", "installer")
+    session.run("python", "scripts/incident_demo.py", *session.posargs)
+
+
+@nox.session(tags=["bench"])
+def bench(session: nox.Session) -> None:
+    """Benchmarks with their baselines side by side (see benchmarks/README.md)."""
+    _ensure_system_packages(session)
+    session.install("-e", ".", "pip", "installer")
+    session.run("python", "benchmarks/bench_verify.py", *session.posargs)

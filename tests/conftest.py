@@ -1,0 +1,57 @@
+"""Shared fixtures: real wheel trees, synthetic artifacts and targets."""
+
+from __future__ import annotations
+
+import shutil
+from typing import TYPE_CHECKING
+
+import pytest
+
+from sentiment_pipeline import Target, get_target
+
+from . import wheelhouse
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+
+@pytest.fixture(scope="session")
+def py313() -> Target:
+    return get_target("python3.13", "x86_64")
+
+
+@pytest.fixture(scope="session")
+def py311() -> Target:
+    return get_target("python3.11", "x86_64")
+
+
+@pytest.fixture(scope="session")
+def pydantic_tree(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], Path]:
+    """A directory with pydantic 2.12.4 installed for (python, platform) and a handler.py.
+
+    Built once per session per combination; tests copy it before changing it.
+    """
+    built: dict[tuple[str, str], Path] = {}
+
+    def make(python: str, platform: str) -> Path:
+        key = (python, platform)
+        if key not in built:
+            wheels = wheelhouse.fetch(wheelhouse.PYDANTIC, python=python, platform=platform)
+            dest = tmp_path_factory.mktemp(f"pydantic-{python}-{platform}")
+            wheelhouse.install_wheels(wheels, dest)
+            (dest / "handler.py").write_text(wheelhouse.HANDLER)
+            built[key] = dest
+        return built[key]
+
+    return make
+
+
+@pytest.fixture
+def copy_tree(tmp_path: Path) -> Callable[[Path], Path]:
+    def copy(source: Path) -> Path:
+        dest = tmp_path / f"copy-{source.name}"
+        shutil.copytree(source, dest, symlinks=True)
+        return dest
+
+    return copy

@@ -1,0 +1,121 @@
+"""The target catalog: one row per runtime and architecture, facts derived consistently."""
+
+from __future__ import annotations
+
+import pytest
+from packaging.tags import Tag, parse_tag
+
+from sentiment_pipeline import (
+    CATALOG_VERSION,
+    UnknownTargetError,
+    all_targets,
+    get_target,
+    runtimes,
+)
+
+
+def test_every_runtime_on_both_architectures() -> None:
+    assert runtimes() == tuple(f"python3.{m}" for m in range(9, 15))
+    assert len(all_targets()) == 12
+    assert CATALOG_VERSION
+
+
+@pytest.mark.parametrize(
+    ("runtime", "os_name", "glibc"),
+    [
+        ("python3.9", "Amazon Linux 2", (2, 26)),
+        ("python3.11", "Amazon Linux 2", (2, 26)),
+        ("python3.12", "Amazon Linux 2023", (2, 34)),
+        ("python3.14", "Amazon Linux 2023", (2, 34)),
+    ],
+)
+def test_os_and_glibc(runtime: str, os_name: str, glibc: tuple[int, int]) -> None:
+    t = get_target(runtime)
+    assert (t.os_name, t.glibc) == (os_name, glibc)
+
+
+def test_wheel_tags_best_first_with_legacy_aliases() -> None:
+    t = get_target("python3.13", "x86_64")
+    assert t.wheel_tags[0] == "cp313-cp313-manylinux_2_34_x86_64"
+    for tag in (
+        "cp313-cp313-manylinux2014_x86_64",
+        "cp313-abi3-manylinux1_x86_64",
+        "cp313-none-manylinux_2_17_x86_64",
+        "cp311-abi3-manylinux_2_28_x86_64",
+        "py3-none-manylinux_2_17_x86_64",
+        "py3-none-any",
+        "py313-none-any",
+    ):
+        assert tag in t.wheel_tag_set, tag
+    for tag in (
+        "cp312-cp312-manylinux_2_17_x86_64",
+        "cp313-cp313-manylinux_2_35_x86_64",
+        "cp313-cp313-linux_x86_64",
+        "cp313-cp313-musllinux_1_2_x86_64",
+        "cp313-cp313-manylinux_2_17_aarch64",
+        "cp313-cp313t-manylinux_2_17_x86_64",
+    ):
+        assert tag not in t.wheel_tag_set, tag
+    # The order is pip's: the exact interpreter first, the most specific platform first.
+    assert (
+        t.wheel_tags.index("cp313-cp313-manylinux_2_34_x86_64")
+        < t.wheel_tags.index("cp313-abi3-manylinux_2_34_x86_64")
+        < t.wheel_tags.index("py3-none-any")
+    )
+    assert all(isinstance(next(iter(parse_tag(s))), Tag) for s in t.wheel_tags)
+
+
+def test_arm64_has_no_pre_2014_aliases() -> None:
+    t = get_target("python3.11", "arm64")
+    assert t.platform_tags[0] == "manylinux_2_26_aarch64"
+    assert t.platform_tags[-1] == "manylinux2014_aarch64"
+    assert not any("manylinux1" in p or "manylinux2010" in p for p in t.platform_tags)
+
+
+def test_sys_path_order_follows_the_bootstrap() -> None:
+    new, old = get_target("python3.12"), get_target("python3.10")
+    assert new.sys_path[:5] == (
+        "/var/task",
+        "/opt/python/lib/python3.12/site-packages",
+        "/opt/python",
+        "/var/lang/lib/python3.12/site-packages",
+        "/var/runtime",
+    )
+    assert old.sys_path[:4] == (
+        "/var/task",
+        "/opt/python/lib/python3.10/site-packages",
+        "/opt/python",
+        "/var/runtime",
+    )
+
+
+def test_extension_suffixes_and_libraries() -> None:
+    t = get_target("python3.13", "arm64")
+    assert t.extension_suffixes == (".cpython-313-aarch64-linux-gnu.so", ".abi3.so", ".so")
+    assert {
+        "libc.so.6",
+        "libm.so.6",
+        "libstdc++.so.6",
+        "ld-linux-aarch64.so.1",
+    } <= t.runtime_libraries
+    assert "libssl.so.3" not in t.runtime_libraries  # not in the manylinux policy
+    assert "auditwheel" in t.libraries_source
+
+
+def test_stdlib_and_sdk_modules() -> None:
+    assert "distutils" in get_target("python3.11").stdlib_modules
+    assert "distutils" not in get_target("python3.12").stdlib_modules
+    assert "annotationlib" in get_target("python3.14").stdlib_modules
+    assert {"boto3", "botocore"} <= get_target("python3.13").sdk_modules
+
+
+def test_limits() -> None:
+    limits = get_target("python3.13").limits
+    assert (limits.zipped_upload, limits.unzipped, limits.layers) == (52428800, 262144000, 5)
+    assert limits.image == 10 * 1024**3
+
+
+@pytest.mark.parametrize(("runtime", "arch"), [("python2.7", "x86_64"), ("python3.13", "sparc")])
+def test_unknown_targets_name_the_known_ones(runtime: str, arch: str) -> None:
+    with pytest.raises(UnknownTargetError, match=r"python3\.13/x86_64"):
+        get_target(runtime, arch)
