@@ -8,7 +8,6 @@ the broken zip is rejected and the good one accepted.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
@@ -36,8 +35,12 @@ def lambda_handler(event, context):
 
 
 def build_zip(python: str, platform: str, out: Path) -> Path:
-    wheels = download(PINS, cache_dir() / "demo-wheels" / f"cp{python}-{platform}",
-                      python=python, platforms=[platform])
+    wheels = download(
+        PINS,
+        cache_dir() / "demo-wheels" / f"cp{python}-{platform}",
+        python=python,
+        platforms=[platform],
+    )
     with tempfile.TemporaryDirectory() as tmp:
         tree = install_wheels(wheels, Path(tmp) / "tree")
         (tree / "handler.py").write_text(HANDLER)
@@ -46,15 +49,26 @@ def build_zip(python: str, platform: str, out: Path) -> Path:
             for path in sorted(tree.rglob("*")):
                 if path.is_file():
                     zf.write(path, path.relative_to(tree).as_posix())
-        os.replace(partial, out)  # never a half-written zip at the final path
+        partial.replace(out)  # never a half-written zip at the final path
     return out
 
 
 def verify(path: Path) -> int:
-    print(f"\n$ sentiment-pipeline verify {path} --runtime python3.13 --architecture x86_64",
-          flush=True)
-    command = [sys.executable, "-m", "sentiment_pipeline", "verify", str(path),
-               "--runtime", "python3.13", "--architecture", "x86_64"]
+    print(
+        f"\n$ sentiment-pipeline verify {path} --runtime python3.13 --architecture x86_64",
+        flush=True,
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "sentiment_pipeline",
+        "verify",
+        str(path),
+        "--runtime",
+        "python3.13",
+        "--architecture",
+        "x86_64",
+    ]
     return subprocess.run(command, check=False).returncode
 
 
@@ -62,13 +76,17 @@ def main() -> int:
     target = get_target("python3.13", "x86_64")
     out = Path("dist/demo")
     out.mkdir(parents=True, exist_ok=True)
-    print(f"Target: {target.runtime} {target.architecture}, {target.os_name}, glibc "
-          f"{target.glibc_str}. Fetching {' '.join(PINS)} ...", flush=True)
+    print(
+        f"Target: {target.runtime} {target.architecture}, {target.os_name}, glibc "
+        f"{target.glibc_str}. Fetching {' '.join(PINS)} ...",
+        flush=True,
+    )
     broken = build_zip("3.12", "manylinux2014_x86_64", out / "dashboard-incident.zip")
     good = build_zip("3.13", "manylinux2014_x86_64", out / "dashboard.zip")
     broken_code, good_code = verify(broken), verify(good)
     print("\nSummary:")
-    print(f"  {broken}: exit {broken_code} ({'rejected, as it must be' if broken_code == 1 else 'NOT rejected'})")
+    verdict = "rejected, as it must be" if broken_code == 1 else "NOT rejected"
+    print(f"  {broken}: exit {broken_code} ({verdict})")
     print(f"  {good}: exit {good_code} ({'deployable' if good_code == 0 else 'rejected'})")
     return 0 if (broken_code, good_code) == (1, 0) else 1
 
