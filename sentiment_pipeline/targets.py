@@ -103,6 +103,7 @@ class Target:
     runtime_libraries: frozenset[str] = attrs.field(repr=False)
     libraries_source: str = attrs.field(repr=False)
     limits: Limits
+    ld_library_path: tuple[str, ...]
     deprecated: str | None = None
 
     @property
@@ -255,6 +256,7 @@ def get_target(runtime: str, architecture: str = "x86_64") -> Target:
             layers=limits["layers"],
             image=limits["image_bytes"],
         ),
+        ld_library_path=tuple(catalog["ld_library_path"]),
         deprecated=row.get("deprecated"),
     )
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["verify"]
 
 _CHUNK = 1 << 20
-_SPOOL = 32 << 20
+_SPOOL = 8 << 20  # larger ELF files go to a temporary file: memory stays flat
 _MAX_SOURCE = 8 << 20
 _MAX_FIRST_PARTY_MODULES = 2000
 
@@ -527,11 +527,13 @@ def verify(
     dynamic: bool = True,
     s3_upload: bool = False,
     interpreter: str | None = None,
+    offline: bool = False,
 ) -> Report:
     """Check that ``artifact`` (plus ``layers``) will import and run on ``target``.
 
     Static checks always run; the dynamic import runs when ``dynamic`` is true and
     an interpreter of the target's Python version and architecture is available.
+    ``offline`` keeps it from fetching the runtime's SDK when it is not cached.
     Raises :class:`~sentiment_pipeline.errors.ArtifactError` for unusable input.
 
     >>> from sentiment_pipeline import get_target
@@ -584,7 +586,7 @@ def verify(
         if skip or handler is None:
             dyn = DynamicResult(False, f"dynamic check skipped: {skip}").to_json()
         else:
-            result = run_dynamic(target, placed, handler, interpreter=interpreter)
+            result = run_dynamic(target, placed, handler, interpreter=interpreter, offline=offline)
             dyn = result.to_json()
             if result.problem is not None:
                 checker.add(ProblemCode.IMPORT_FAILED, handler, result.problem)

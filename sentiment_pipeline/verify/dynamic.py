@@ -101,6 +101,81 @@ def _unpack(placed: Placed, dest: Path) -> None:
             path.chmod(0o755 if entry.executable else 0o644)
 
 
+def _sandbox_env(target: Target, root: Path) -> dict[str, str]:
+    """Lambda's environment, with its paths moved into the sandbox."""
+
+    def inside(path: str) -> str | None:
+        for prefix in ("/var/task", "/opt"):
+            if path == prefix or path.startswith(prefix + "/"):
+                return str(root) + path
+        return None  # the runtime's own directories do not exist here
+
+    library_path = [p for p in map(inside, target.ld_library_path) if p]
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LAMBDA_TASK_ROOT": str(root / "var/task"),
+        "LAMBDA_RUNTIME_DIR": str(root / "var/runtime"),
+        "LD_LIBRARY_PATH": ":".join(library_path),
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_LAMBDA_FUNCTION_NAME": "sentiment-pipeline-verify",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{target.runtime}",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+        "HOME": str(root),
+    }
+
+
+def _attempt(
+    python: str, target: Target, root: Path, handler: str, sdk: Path | None
+) -> dict[str, Any]:
+    """One isolated import; the runner's result, or a synthetic one if it died."""
+    task, opt = root / "var/task", root / "opt"
+    front = [str(task), str(opt / target.layer_site_packages), str(opt / "python")]
+    out = root / "result.json"
+    out.unlink(missing_ok=True)
+    command = [
+        python,
+        "-I",
+        "-S",
+        "-B",
+        "-c",
+        _RUNNER,
+        json.dumps(front),
+        json.dumps([str(sdk)] if sdk else []),
+        handler,
+        str(out),
+    ]
+    try:
+        proc = subprocess.run(
+            command,
+            cwd=task,
+            env=_sandbox_env(target, root),
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return {
+            "ok": False,
+            "kind": "Timeout",
+            "message": f"the import took over {TIMEOUT} s; module-level code must not "
+            "block (Lambda's init phase is limited to 10 s)",
+        }
+    if not out.exists():
+        tail = (proc.stderr or proc.stdout).strip()[-2000:]
+        return {
+            "ok": False,
+            "kind": "Crash",
+            "message": f"the interpreter died (exit {proc.returncode}): {tail}",
+        }
+    result: dict[str, Any] = json.loads(out.read_text())
+    return result
+
+
 def run_dynamic(
     target: Target,
     placed: Sequence[Placed],
@@ -109,7 +184,11 @@ def run_dynamic(
     interpreter: str | None = None,
     offline: bool = False,
 ) -> DynamicResult:
-    """Import ``handler`` from the unpacked artifacts in an interpreter of the target."""
+    """Import ``handler`` from the unpacked artifacts in an interpreter of the target.
+
+    The runtime's SDK is used from the cache when it is there; it is fetched only
+    when the import actually needs it.
+    """
     python = find_interpreter(target, interpreter)
     if python is None:
         if interpreter:
@@ -123,81 +202,26 @@ def run_dynamic(
             f"dynamic check skipped: no python{target.python} "
             f"interpreter for {target.architecture}",
         )
-    sdk = runtime_sdk(target, offline=offline)
+    sdk = runtime_sdk(target, offline=True)
     with tempfile.TemporaryDirectory(prefix="sp-verify-") as tmp:
         root = Path(tmp)
-        task, opt = root / "var/task", root / "opt"
-        task.mkdir(parents=True)
-        opt.mkdir(parents=True)
+        (root / "var/task").mkdir(parents=True)
+        (root / "opt").mkdir(parents=True)
         try:
             for p in sorted(placed, key=lambda p: p.order):  # layers unpack in the order given
-                _unpack(p, task if p.role == "function" else opt)
+                _unpack(p, root / ("var/task" if p.role == "function" else "opt"))
         except OSError as exc:
             return DynamicResult(False, f"dynamic check skipped: cannot unpack here ({exc})")
-        front = [str(task), str(opt / target.layer_site_packages), str(opt / "python")]
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "LAMBDA_TASK_ROOT": str(task),
-            "LAMBDA_RUNTIME_DIR": str(root / "var/runtime"),
-            "LD_LIBRARY_PATH": ":".join([str(task), str(task / "lib"), str(opt / "lib")]),
-            "AWS_REGION": "us-east-1",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_LAMBDA_FUNCTION_NAME": "sentiment-pipeline-verify",
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_{target.runtime}",
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "LANG": "en_US.UTF-8",
-            "TZ": ":UTC",
-            "HOME": str(root),
-        }
-        out = root / "result.json"
-        sdk_paths = [str(sdk.path)] if sdk.path else []
-        command = [
-            python,
-            "-I",
-            "-S",
-            "-B",
-            "-c",
-            _RUNNER,
-            json.dumps(front),
-            json.dumps(sdk_paths),
-            handler,
-            str(out),
-        ]
-        try:
-            proc = subprocess.run(
-                command,
-                cwd=task,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=TIMEOUT,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            return DynamicResult(
-                True,
-                f"dynamic check: import of {handler} timed out",
-                python,
-                problem=f"importing {handler} with {python} took over "
-                f"{TIMEOUT} s; module-level code must not block (Lambda's "
-                "init phase is limited to 10 s).",
-            )
-        if not out.exists():
-            tail = (proc.stderr or proc.stdout).strip()[-2000:]
-            return DynamicResult(
-                True,
-                "dynamic check: the interpreter crashed",
-                python,
-                problem=f"importing {handler} with {python} killed the "
-                f"interpreter (exit {proc.returncode}): {tail}",
-                detail=tail,
-            )
-        result = json.loads(out.read_text())
+        result = _attempt(python, target, root, handler, sdk.path)
+        missing = (result.get("missing") or "").split(".")[0]
+        needs_sdk = not result.get("ok") and missing in target.sdk_modules
+        if needs_sdk and sdk.path is None and not offline:
+            sdk = runtime_sdk(target)
+            if sdk.path is not None:
+                result = _attempt(python, target, root, handler, sdk.path)
     if result.get("ok"):
         return DynamicResult(True, f"dynamic check: imported {handler} with {python}", python)
-    missing = (result.get("missing") or "").split(".")[0]
-    if missing and missing in target.sdk_modules and sdk.path is None:
+    if needs_sdk and sdk.path is None:
         return DynamicResult(
             True,
             f"dynamic check incomplete: {handler} needs {missing!r} "

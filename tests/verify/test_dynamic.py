@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from sentiment_pipeline import ProblemCode, Target, get_target, verify
+from sentiment_pipeline.verify import dynamic
 from sentiment_pipeline.verify.interpreters import find_interpreter
 
 from .synth import zip_tree
@@ -129,3 +130,40 @@ def test_a_wrong_explicit_interpreter_is_named(tmp_path: Path) -> None:
     assert report.checked["dynamic"]["summary"].startswith(
         f"dynamic check skipped: {sys.executable}"
     )
+
+
+def test_without_the_sdk_offline_the_check_says_it_is_incomplete(
+    tmp_path: Path, host_target: Target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
+    fn = write(
+        tmp_path / "fn", {"handler.py": "import boto3\ndef lambda_handler(e, c):\n    pass\n"}
+    )
+    report = verify(fn, target=host_target, offline=True)
+    assert report.ok
+    summary = report.checked["dynamic"]["summary"]
+    assert summary.startswith("dynamic check incomplete: handler.lambda_handler needs 'boto3'")
+    assert "--offline" in summary
+
+
+def test_a_blocking_import_times_out(
+    tmp_path: Path, host_target: Target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dynamic, "TIMEOUT", 1)
+    fn = write(
+        tmp_path / "fn",
+        {"handler.py": "import time\ntime.sleep(30)\ndef lambda_handler(e, c):\n    pass\n"},
+    )
+    report = verify(fn, target=host_target)
+    failed = [p.message for p in report.problems if p.code == ProblemCode.IMPORT_FAILED]
+    assert failed and "took over 1 s" in failed[0]
+
+
+def test_an_interpreter_crash_is_import_failed(tmp_path: Path, host_target: Target) -> None:
+    fn = write(
+        tmp_path / "fn",
+        {"handler.py": "import os\nos._exit(3)\ndef lambda_handler(e, c):\n    pass\n"},
+    )
+    report = verify(fn, target=host_target)
+    failed = [p.message for p in report.problems if p.code == ProblemCode.IMPORT_FAILED]
+    assert failed and "the interpreter died (exit 3)" in failed[0]

@@ -1,0 +1,622 @@
+"""Throughput of static verification (``sentiment-pipeline verify --no-import``).
+
+What is measured
+----------------
+One large, real Lambda artifact: a function zip holding numpy, pydantic (with
+pydantic-core) and cryptography (with cffi), installed for python3.13 on x86_64
+from the registry's manylinux wheels, plus a ``handler.py`` importing all three.
+It is built once and cached by a content key (the pinned requirements, the
+platform tags, the handler and the zip settings) under
+``${XDG_CACHE_HOME:-~/.cache}/sentiment-pipeline/bench/<key>/``.
+
+In the same run, alternating the order each round, ``--repeat`` times (default 5),
+the median wall time of:
+
+(a) ``unzip -tq ARTIFACT``: Info-ZIP inflating and CRC-checking every member. This
+    is the floor: the verifier must inflate every byte too (to hash it against
+    RECORD and to read ELF headers), so it cannot be much faster than this.
+(b) ``python -m sentiment_pipeline verify ARTIFACT --runtime python3.13
+    --architecture x86_64 --no-import --json`` as a whole process (interpreter
+    start-up, imports, verification, JSON report), with the child's max RSS.
+(c) ``sentiment_pipeline.verify(path, target=..., dynamic=False)`` in this
+    process: verification alone. Its peak Python allocations are measured with
+    ``tracemalloc`` in one extra, untimed run (tracing slows allocation down).
+
+Throughput is unzipped bytes / wall time, in MB/s (MB = 10**6 bytes).
+
+Target
+------
+verify / ``unzip -t`` <= 2, for both (b) and (c): static verification should
+cost at most twice a plain integrity test of the same zip. This script reports
+the ratio; it does not assert it. It exits 1 if the verifier does not find the
+artifact deployable (that would be a verifier bug: the artifact is built from
+manylinux wheels for the target), 2 for unusable set-up (no ``unzip``, the
+download fails), and 0 otherwise.
+
+Usage::
+
+    python benchmarks/bench_verify.py [--json OUT] [--repeat N] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime
+import hashlib
+import io
+import json
+import os
+import platform
+import pstats
+import shutil
+import stat
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import zipfile
+from pathlib import Path
+from typing import Any, NoReturn
+
+import attrs
+from installer import install
+from installer.destinations import SchemeDictionaryDestination
+from installer.sources import WheelFile
+
+import sentiment_pipeline
+from sentiment_pipeline import get_target
+
+# -- the artifact ----------------------------------------------------------------------
+
+RUNTIME = "python3.13"
+ARCHITECTURE = "x86_64"
+PYTHON_VERSION = "3.13"
+ABI = "cp313"
+PLATFORMS = (
+    "manylinux_2_17_x86_64",
+    "manylinux2014_x86_64",
+    "manylinux_2_28_x86_64",
+    "manylinux_2_34_x86_64",
+)
+# The three top-level pins, then their whole dependency closure as resolved on
+# 2025-11-25, so that the artifact is the same on every machine.
+REQUIREMENTS = (
+    "numpy==2.5.5",
+    "pydantic==2.12.4",
+    "cryptography==50.0.2",
+    "pydantic-core==2.41.5",
+    "typing-extensions==4.16.0",
+    "annotated-types==0.8.0",
+    "typing-inspection==0.4.5",
+    "cffi==2.1.1",
+    "pycparser==3.12",
+)
+INTERPRETER = "/var/lang/bin/python3.13"
+COMPRESSLEVEL = 6
+HANDLER = """\
+import cryptography
+import numpy
+import pydantic
+
+
+def lambda_handler(event, context):
+    return {}
+"""
+# Bump when the way the artifact is built changes (invalidates the cache).
+RECIPE = 1
+ZIP_NAME = "lambda-numpy-pydantic-cryptography.zip"
+
+TARGET_RATIO = 2.0
+MB = 1_000_000
+
+
+def fail(message: str) -> NoReturn:
+    """Unusable set-up (download, unzip, spawning): exit 2."""
+    print(f"bench_verify: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "sentiment-pipeline" / "bench"
+
+
+def content_key() -> str:
+    recipe = {
+        "recipe": RECIPE,
+        "requirements": REQUIREMENTS,
+        "python": PYTHON_VERSION,
+        "abi": ABI,
+        "platforms": PLATFORMS,
+        "interpreter": INTERPRETER,
+        "handler": HANDLER,
+        "compresslevel": COMPRESSLEVEL,
+    }
+    return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def download_wheels(dest: Path) -> list[Path]:
+    marker = dest / ".complete"
+    if not marker.exists():
+        dest.mkdir(parents=True, exist_ok=True)
+        command = [
+            sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+            "--only-binary=:all:", "--python-version", PYTHON_VERSION,
+            "--implementation", "cp", "--abi", ABI,
+        ]  # fmt: skip
+        for plat in PLATFORMS:
+            command += ["--platform", plat]
+        command += [*REQUIREMENTS, "-d", str(dest)]
+        print("downloading wheels:", " ".join(REQUIREMENTS[:3]), "(+ dependencies)")
+        try:
+            subprocess.run(command, check=True, timeout=900)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+            fail(f"pip download failed ({exc})")
+        marker.write_text("\n".join(REQUIREMENTS) + "\n")
+    return sorted(dest.glob("*.whl"))
+
+
+def install_wheels(wheels: list[Path], dest: Path) -> None:
+    """Install like ``pip install --target dest``: files plus ``*.dist-info`` with RECORD."""
+    schemes = {
+        "purelib": dest,
+        "platlib": dest,
+        "scripts": dest / "bin",
+        "headers": dest / "include",
+        "data": dest / "data",
+    }
+    for wheel in wheels:
+        destination = SchemeDictionaryDestination(
+            {k: str(v) for k, v in schemes.items()},
+            interpreter=INTERPRETER,
+            script_kind="posix",
+        )
+        with WheelFile.open(wheel) as source:
+            install(source, destination, {"INSTALLER": b"bench"})
+
+
+def write_zip(source: Path, target: Path) -> None:
+    """Zip ``source``'s contents, sorted and deflated, atomically (temp name, then replace).
+
+    Timestamps are fixed so that the same recipe gives the same bytes.
+    """
+    files = sorted((p.relative_to(source).as_posix(), p) for p in source.rglob("*") if p.is_file())
+    fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".zip", dir=target.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w") as zf:
+            for name, path in files:
+                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                mode = stat.S_IMODE(path.stat().st_mode)
+                info.external_attr = (stat.S_IFREG | mode) << 16
+                info.create_system = 3  # Unix, so the mode bits are honoured
+                zf.writestr(
+                    info, path.read_bytes(), zipfile.ZIP_DEFLATED, compresslevel=COMPRESSLEVEL
+                )
+        tmp.chmod(0o644)  # mkstemp creates 0600
+        tmp.replace(target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def build_artifact() -> Path:
+    """The cached artifact, built first if needed."""
+    home = cache_root() / content_key()
+    artifact = home / ZIP_NAME
+    if artifact.exists():
+        print(f"artifact (cached): {artifact}")
+        return artifact
+    wheels = download_wheels(home / "wheels")
+    for requirement in REQUIREMENTS:
+        stem = requirement.split("==")[0].replace("-", "_")
+        if not any(w.name.lower().startswith(stem + "-") for w in wheels):
+            fail(f"no wheel for {requirement} in {home / 'wheels'}")
+    with tempfile.TemporaryDirectory(prefix="tree-", dir=home) as tmp:
+        tree = Path(tmp)
+        install_wheels(wheels, tree)
+        (tree / "handler.py").write_text(HANDLER)
+        write_zip(tree, artifact)
+    print(f"artifact (built): {artifact}")
+    return artifact
+
+
+@attrs.frozen
+class ArtifactInfo:
+    path: Path
+    zipped: int
+    unzipped: int
+    files: int
+    sha256: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "zipped_bytes": self.zipped,
+            "unzipped_bytes": self.unzipped,
+            "files": self.files,
+            "sha256": self.sha256,
+        }
+
+
+def describe(path: Path) -> ArtifactInfo:
+    with zipfile.ZipFile(path) as zf:
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:  # also warms the page cache for every contender
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return ArtifactInfo(
+        path=path,
+        zipped=path.stat().st_size,
+        unzipped=sum(i.file_size for i in infos),
+        files=len(infos),
+        sha256=digest.hexdigest(),
+    )
+
+
+# -- the contenders --------------------------------------------------------------------
+
+
+@attrs.frozen
+class ProcessRun:
+    seconds: float
+    exit_code: int
+    max_rss_kib: int
+    stdout: str
+    stderr: str
+
+
+# Runs argv[2:], then writes "<wall seconds> <exit code> <ru_maxrss KiB>" to argv[1].
+# A child's ru_maxrss on Linux starts at the high-water RSS of the process that
+# spawned it (exec folds the old mm's peak into it), so spawning from this
+# process, which has held the artifact and run verify, would report our peak,
+# not the child's. This bare interpreter (-I -S, builtins only) is the spawner
+# instead: the contamination is bounded by its own few MB, measured as the floor.
+_SPAWNER = """\
+import os, sys, time
+start = time.perf_counter()
+pid = os.posix_spawnp(sys.argv[2], sys.argv[2:], os.environ)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - start
+with open(sys.argv[1], "w") as fh:
+    fh.write(f"{seconds!r} {os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}")
+"""
+
+
+def run_process(command: list[str]) -> ProcessRun:
+    """Run ``command``: its wall time and max RSS (``os.wait4`` in a bare spawner)."""
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        result = Path(tmp) / "result"
+        spawner = [sys.executable, "-I", "-S", "-c", _SPAWNER, str(result), *command]
+        done = subprocess.run(spawner, stdout=out, stderr=err, check=False)
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode("utf-8", "replace")
+        stderr = err.read().decode("utf-8", "replace")
+        if done.returncode != 0 or not result.exists():
+            fail(f"cannot run {command[0]}: {stderr.strip()}")
+        seconds, code, rss = result.read_text().split()
+        return ProcessRun(float(seconds), int(code), int(rss), stdout, stderr)
+
+
+def rss_floor() -> int:
+    """The lowest max RSS (KiB) a child can report through the spawner (``true``)."""
+    return min(run_process(["true"]).max_rss_kib for _ in range(3))
+
+
+def unzip_command(artifact: Path) -> list[str]:
+    return ["unzip", "-tq", str(artifact)]
+
+
+def verify_command(artifact: Path) -> list[str]:
+    return [
+        sys.executable, "-m", "sentiment_pipeline", "verify", str(artifact),
+        "--runtime", RUNTIME, "--architecture", ARCHITECTURE, "--no-import", "--json",
+    ]  # fmt: skip
+
+
+def print_problems(problems: list[dict[str, Any]]) -> None:
+    print(f"  verifier BUG: {len(problems)} problem(s) reported on a good artifact:")
+    for p in problems[:50]:
+        print(f"    [{p.get('code')}] {p.get('path')}: {p.get('message')}")
+    if len(problems) > 50:
+        print(f"    ... and {len(problems) - 50} more")
+
+
+def check_verify_run(run: ProcessRun) -> tuple[bool, dict[str, Any]]:
+    """Whether the whole-process verify said ok; prints the problems if not."""
+    try:
+        report: dict[str, Any] = json.loads(run.stdout)
+    except json.JSONDecodeError:
+        print(f"  verify exited {run.exit_code} without a JSON report; stderr:")
+        print("    " + run.stderr.strip().replace("\n", "\n    "))
+        return False, {}
+    ok = run.exit_code == 0 and report.get("ok") is True
+    if not ok:
+        print(f"  verify exited {run.exit_code}, ok={report.get('ok')!r}")
+        print_problems(report.get("problems", []))
+    return ok, report
+
+
+def verify_in_process(artifact: Path) -> tuple[float, sentiment_pipeline.Report]:
+    target = get_target(RUNTIME, ARCHITECTURE)
+    start = time.perf_counter()
+    report = sentiment_pipeline.verify(artifact, target=target, dynamic=False)
+    return time.perf_counter() - start, report
+
+
+def traced_peak(artifact: Path) -> int:
+    """Peak Python allocations (bytes) of one in-process verification."""
+    target = get_target(RUNTIME, ARCHITECTURE)
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        sentiment_pipeline.verify(artifact, target=target, dynamic=False)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def profile(artifact: Path, top: int = 25) -> str:
+    target = get_target(RUNTIME, ARCHITECTURE)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    sentiment_pipeline.verify(artifact, target=target, dynamic=False)
+    profiler.disable()
+    buffer = io.StringIO()
+    stats = pstats.Stats(profiler, stream=buffer)
+    stats.strip_dirs().sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
+    return buffer.getvalue()
+
+
+# -- reporting -------------------------------------------------------------------------
+
+
+def summary(times: list[float], unzipped: int) -> dict[str, Any]:
+    median = statistics.median(times)
+    return {
+        "times_s": [round(t, 4) for t in times],
+        "median_s": round(median, 4),
+        "min_s": round(min(times), 4),
+        "max_s": round(max(times), 4),
+        "mb_per_s": round(unzipped / MB / median, 1),
+    }
+
+
+def unzip_version() -> str:
+    try:
+        out = subprocess.run(["unzip", "-v"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    first = out.stdout.strip().splitlines()
+    return first[0] if first else "unknown"
+
+
+def environment() -> dict[str, Any]:
+    return {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "python": sys.version.split()[0],
+        "implementation": platform.python_implementation(),
+        "machine": platform.machine(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "unzip": unzip_version(),
+        "sentiment_pipeline": sentiment_pipeline.__version__,
+        "source": source_revision(),
+    }
+
+
+def source_revision() -> str:
+    """``git describe`` of the checkout the verifier is imported from (``-dirty``: edited)."""
+    root = Path(sentiment_pipeline.__file__).resolve().parent.parent
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return out.stdout.strip() or "unknown"
+
+
+def print_table(info: ArtifactInfo, results: dict[str, Any]) -> None:
+    rows = [
+        ("contender", "median s", "min s", "max s", "MB/s", "ratio", "max RSS / peak"),
+    ]
+    names = {
+        "unzip_t": "(a) unzip -tq",
+        "verify_process": "(b) verify (process)",
+        "verify_in_process": "(c) verify (in-process)",
+    }
+    for key, label in names.items():
+        r = results[key]
+        ratio = "1.00" if key == "unzip_t" else f"{results['ratios'][key]:.2f}"
+        if key == "verify_in_process":
+            memory = f"{r['tracemalloc_peak_bytes'] / MB:.1f} MB (traced)"
+        elif r["max_rss_kib"] <= results["rss_floor_kib"] + 256:
+            memory = f"<= {results['rss_floor_kib'] * 1024 / MB:.1f} MB RSS (floor)"
+        else:
+            memory = f"{r['max_rss_kib'] * 1024 / MB:.1f} MB RSS"
+        rows.append(
+            (
+                label,
+                f"{r['median_s']:.3f}",
+                f"{r['min_s']:.3f}",
+                f"{r['max_s']:.3f}",
+                f"{r['mb_per_s']:.1f}",
+                ratio,
+                memory,
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    print()
+    for row in rows:
+        cells = [
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        print("  ".join(cells))
+    print(
+        f"\nthroughput = {info.unzipped / MB:.1f} MB unzipped / median wall time; "
+        f"ratio = verify / unzip -t (target <= {TARGET_RATIO:g}); max RSS of the child "
+        f"process (floor: {results['rss_floor_kib'] * 1024 / MB:.1f} MB, what `true` reports "
+        "through the spawner); peak = tracemalloc peak of one extra in-process run"
+    )
+    for key in ("verify_process", "verify_in_process"):
+        ratio = results["ratios"][key]
+        verdict = "met" if ratio <= TARGET_RATIO else "NOT met"
+        print(f"  {names[key]}: {ratio:.2f}x -> target {verdict}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Static verification throughput vs `unzip -t` on a large real artifact."
+    )
+    parser.add_argument("--json", metavar="OUT", type=Path, help="also write the results as JSON")
+    parser.add_argument(
+        "--repeat", metavar="N", type=int, default=5, help="rounds per contender (default: 5)"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="also print a cProfile of one in-process verify"
+    )
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    if shutil.which("unzip") is None:
+        print(
+            "bench_verify: `unzip` (Info-ZIP) is not installed; on Debian/Ubuntu: "
+            "`sudo apt-get install unzip`",
+            file=sys.stderr,
+        )
+        return 2
+
+    info = describe(build_artifact())
+    print(
+        f"artifact: {info.zipped / MB:.1f} MB zipped, {info.unzipped / MB:.1f} MB unzipped, "
+        f"{info.files} files (sha256 {info.sha256[:16]})"
+    )
+
+    floor = rss_floor()
+    times: dict[str, list[float]] = {"unzip_t": [], "verify_process": [], "verify_in_process": []}
+    rss: dict[str, int] = {"unzip_t": 0, "verify_process": 0}
+    verified_ok = True
+    process_report: dict[str, Any] = {}
+    in_process_report: sentiment_pipeline.Report | None = None
+
+    def run_unzip() -> None:
+        run = run_process(unzip_command(info.path))
+        if run.exit_code != 0:
+            fail(
+                f"unzip -tq failed ({run.exit_code}) on the cached artifact; delete "
+                f"{info.path.parent} to rebuild it.\n{run.stdout}{run.stderr}"
+            )
+        times["unzip_t"].append(run.seconds)
+        rss["unzip_t"] = max(rss["unzip_t"], run.max_rss_kib)
+
+    def run_verify_process() -> None:
+        nonlocal verified_ok, process_report
+        run = run_process(verify_command(info.path))
+        ok, report = check_verify_run(run)
+        verified_ok &= ok
+        process_report = report or process_report
+        times["verify_process"].append(run.seconds)
+        rss["verify_process"] = max(rss["verify_process"], run.max_rss_kib)
+
+    def run_verify_in_process() -> None:
+        nonlocal in_process_report
+        seconds, report = verify_in_process(info.path)
+        in_process_report = report
+        times["verify_in_process"].append(seconds)
+
+    contenders = [run_unzip, run_verify_process, run_verify_in_process]
+    for round_ in range(args.repeat):
+        order = contenders if round_ % 2 == 0 else contenders[::-1]
+        for run in order:
+            run()
+        print(
+            f"round {round_ + 1}/{args.repeat}: "
+            + ", ".join(f"{k} {v[-1]:.3f}s" for k, v in times.items())
+        )
+
+    assert in_process_report is not None
+    if not in_process_report.ok:
+        print("in-process verify did not find the artifact deployable:")
+        print_problems([p.to_json() for p in in_process_report.problems])
+        verified_ok = False
+    peak = traced_peak(info.path)
+
+    results: dict[str, Any] = {
+        "unzip_t": {**summary(times["unzip_t"], info.unzipped), "max_rss_kib": rss["unzip_t"]},
+        "verify_process": {
+            **summary(times["verify_process"], info.unzipped),
+            "max_rss_kib": rss["verify_process"],
+            "ok": bool(process_report.get("ok")),
+        },
+        "verify_in_process": {
+            **summary(times["verify_in_process"], info.unzipped),
+            "tracemalloc_peak_bytes": peak,
+            "ok": in_process_report.ok,
+        },
+    }
+    results["rss_floor_kib"] = floor
+    base = results["unzip_t"]["median_s"]
+    results["ratios"] = {
+        key: round(results[key]["median_s"] / base, 2)
+        for key in ("verify_process", "verify_in_process")
+    }
+    print_table(info, results)
+    checked = in_process_report.checked
+    print(
+        f"verify checked {checked.get('files')} files, {checked.get('hashed_files')} RECORD "
+        f"hashes, {checked.get('native_files')} native files, "
+        f"{checked.get('distributions')} distributions"
+    )
+
+    if args.profile:
+        print("\ncProfile of one in-process verify:")
+        print(profile(info.path))
+
+    if args.json is not None:
+        document = {
+            "benchmark": "bench_verify",
+            "target": {"ratio_max": TARGET_RATIO},
+            "environment": environment(),
+            "artifact": {**info.to_json(), "requirements": list(REQUIREMENTS)},
+            "repeat": args.repeat,
+            "commands": {
+                "unzip_t": unzip_command(info.path),
+                "verify_process": verify_command(info.path),
+            },
+            "checked": {
+                k: checked.get(k)
+                for k in (
+                    "files",
+                    "bytes_unzipped",
+                    "hashed_files",
+                    "native_files",
+                    "distributions",
+                )
+            },
+            "results": results,
+            "verified_ok": verified_ok,
+            "target_met": all(r <= TARGET_RATIO for r in results["ratios"].values()),
+        }
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(document, indent=2) + "\n")
+        print(f"wrote {args.json}")
+    return 0 if verified_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
