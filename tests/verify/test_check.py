@@ -193,3 +193,11 @@ def test_size_limits(fn: Path, tmp_path: Path, py313: Target) -> None:
     sizes = {p.path for p in report.problems if p.code == ProblemCode.SIZE_LIMIT}
     assert {"layers", "unzipped", str(artifact)} <= sizes
     assert verify(artifact, target=tiny, dynamic=False, s3_upload=True).codes() == {"size-limit"}
+
+
+def test_a_damaged_record_line_is_skipped_not_fatal(fn: Path, py313: Target) -> None:
+    record = fn / "six-1.16.0.dist-info" / "RECORD"
+    record.write_bytes(b'"broken\r\x00,\n' + record.read_bytes())
+    report = verify(fn, target=py313, dynamic=False)
+    assert report.ok, report.render()
+    assert report.checked["hashed_files"] == 3
