@@ -18,7 +18,7 @@ the median wall time of:
 (b) ``python -m sentiment_pipeline verify ARTIFACT --runtime python3.13
     --architecture x86_64 --no-import --json`` as a whole process (interpreter
     start-up, imports, verification, JSON report), with the child's max RSS.
-(c) ``sentiment_pipeline.verify(path, target=..., dynamic=False)`` in this
+(c) ``sentiment_pipeline.verify.verify(path, target=..., dynamic=False)`` in this
     process: verification alone. Its peak Python allocations are measured with
     ``tracemalloc`` in one extra, untimed run (tracing slows allocation down).
 
@@ -349,7 +349,7 @@ def check_verify_run(run: ProcessRun) -> tuple[bool, dict[str, Any]]:
 def verify_in_process(artifact: Path) -> tuple[float, sentiment_pipeline.Report]:
     target = get_target(RUNTIME, ARCHITECTURE)
     start = time.perf_counter()
-    report = sentiment_pipeline.verify(artifact, target=target, dynamic=False)
+    report = sentiment_pipeline.verify.verify(artifact, target=target, dynamic=False)
     return time.perf_counter() - start, report
 
 
@@ -359,7 +359,7 @@ def traced_peak(artifact: Path) -> int:
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()
-        sentiment_pipeline.verify(artifact, target=target, dynamic=False)
+        sentiment_pipeline.verify.verify(artifact, target=target, dynamic=False)
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -369,7 +369,7 @@ def profile(artifact: Path, top: int = 25) -> str:
     target = get_target(RUNTIME, ARCHITECTURE)
     profiler = cProfile.Profile()
     profiler.enable()
-    sentiment_pipeline.verify(artifact, target=target, dynamic=False)
+    sentiment_pipeline.verify.verify(artifact, target=target, dynamic=False)
     profiler.disable()
     buffer = io.StringIO()
     stats = pstats.Stats(profiler, stream=buffer)

@@ -1,8 +1,11 @@
 """sentiment-pipeline: an event-driven sentiment pipeline for AWS Lambda, and
 packaging that cannot ship a broken Lambda.
 
-The packaging side is importable from here; the Lambda runtime side (domains,
-handlers) never imports it.
+The verifier is :func:`sentiment_pipeline.verify.verify`. The packaging API is
+importable from here, lazily: importing a runtime module
+(``sentiment_pipeline.dashboard``, a handler) never loads the packaging code or
+its dependencies (pyelftools, packaging, installer), which Lambda artifacts
+do not carry.
 
 >>> from sentiment_pipeline import get_target
 >>> get_target("python3.12", "arm64").manylinux
@@ -11,9 +14,13 @@ handlers) never imports it.
 
 from __future__ import annotations
 
-from .errors import ArtifactError, PipelineError, UnknownTargetError
-from .targets import CATALOG_VERSION, Target, all_targets, get_target, runtimes
-from .verify import Problem, ProblemCode, Report, verify
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .errors import ArtifactError, PipelineError, UnknownTargetError
+    from .targets import CATALOG_VERSION, Target, all_targets, get_target, runtimes
+    from .verify import Problem, ProblemCode, Report
 
 __all__ = [
     "CATALOG_VERSION",
@@ -27,7 +34,33 @@ __all__ = [
     "all_targets",
     "get_target",
     "runtimes",
-    "verify",
 ]
 
 __version__ = "0.1.0.dev0"
+
+_WHERE = {
+    "ArtifactError": "errors",
+    "PipelineError": "errors",
+    "UnknownTargetError": "errors",
+    "CATALOG_VERSION": "targets",
+    "Target": "targets",
+    "all_targets": "targets",
+    "get_target": "targets",
+    "runtimes": "targets",
+    "Problem": "verify",
+    "ProblemCode": "verify",
+    "Report": "verify",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sentiment_pipeline' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 import attrs
 import pytest
 
-from sentiment_pipeline import ProblemCode, Target, verify
+from sentiment_pipeline import ProblemCode, Target
 from sentiment_pipeline.targets import Limits
+from sentiment_pipeline.verify import verify
 
 from .synth import add_dist, zip_tree
 

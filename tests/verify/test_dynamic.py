@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from sentiment_pipeline import ProblemCode, Target, get_target, verify
-from sentiment_pipeline.verify import dynamic
+from sentiment_pipeline import ProblemCode, Target, get_target
+from sentiment_pipeline.verify import dynamic, verify
 from sentiment_pipeline.verify.interpreters import find_interpreter
 
 from .synth import zip_tree

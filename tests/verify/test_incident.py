@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sentiment_pipeline import ProblemCode, Target, get_target, verify
+from sentiment_pipeline import ProblemCode, Target, get_target
+from sentiment_pipeline.verify import verify
 from sentiment_pipeline.verify.interpreters import find_interpreter
 
 from .. import wheelhouse

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from sentiment_pipeline import ProblemCode, Target, verify
+from sentiment_pipeline import ProblemCode, Target
+from sentiment_pipeline.verify import verify
 from sentiment_pipeline.verify.native import parse_elf, sniff
 
 if TYPE_CHECKING:

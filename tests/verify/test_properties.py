@@ -10,8 +10,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sentiment_pipeline import ArtifactError, Report, get_target, verify
+from sentiment_pipeline import ArtifactError, Report, get_target
 from sentiment_pipeline.cli import main
+from sentiment_pipeline.verify import verify
 
 from ..strategies import zip_archives
 

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from sentiment_pipeline import ArtifactError, ProblemCode, Target, verify
-from sentiment_pipeline.verify import sources
+from sentiment_pipeline import ArtifactError, ProblemCode, Target
+from sentiment_pipeline.verify import sources, verify
 from sentiment_pipeline.verify.sources import check_link, check_name, open_tree
 
 if TYPE_CHECKING:
