@@ -68,6 +68,7 @@ from installer.sources import WheelFile
 
 import sentiment_pipeline
 from sentiment_pipeline import get_target
+from sentiment_pipeline.verify import verify
 
 # -- the artifact ----------------------------------------------------------------------
 
@@ -349,7 +350,7 @@ def check_verify_run(run: ProcessRun) -> tuple[bool, dict[str, Any]]:
 def verify_in_process(artifact: Path) -> tuple[float, sentiment_pipeline.Report]:
     target = get_target(RUNTIME, ARCHITECTURE)
     start = time.perf_counter()
-    report = sentiment_pipeline.verify.verify(artifact, target=target, dynamic=False)
+    report = verify(artifact, target=target, dynamic=False)
     return time.perf_counter() - start, report
 
 
@@ -359,7 +360,7 @@ def traced_peak(artifact: Path) -> int:
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()
-        sentiment_pipeline.verify.verify(artifact, target=target, dynamic=False)
+        verify(artifact, target=target, dynamic=False)
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -369,7 +370,7 @@ def profile(artifact: Path, top: int = 25) -> str:
     target = get_target(RUNTIME, ARCHITECTURE)
     profiler = cProfile.Profile()
     profiler.enable()
-    sentiment_pipeline.verify.verify(artifact, target=target, dynamic=False)
+    verify(artifact, target=target, dynamic=False)
     profiler.disable()
     buffer = io.StringIO()
     stats = pstats.Stats(profiler, stream=buffer)
