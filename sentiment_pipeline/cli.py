@@ -22,6 +22,15 @@ __all__ = ["main"]
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
+def _failures() -> tuple[type[Exception], ...]:
+    """Errors of a build that was attempted (exit 1), as opposed to bad input (exit 2)."""
+    from .backend import StepError
+    from .cache import CacheError
+    from .lock import ResolutionError
+
+    return (ResolutionError, StepError, CacheError)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
@@ -78,6 +87,41 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the zip is deployed through S3: allow more than 50 MiB zipped",
     )
+    build = sub.add_parser(
+        "build",
+        help="build the Lambdas of a manifest with their backends, verified before they land",
+        description="Build every Lambda of lambdas.toml (or those named with --lambda). Each "
+        "artifact is verified for its target; a failed verification leaves no artifact at the "
+        "final path. Exit 0: all built; 1: a build or verification failed; 2: bad input.",
+    )
+    build.add_argument("--manifest", default="lambdas.toml", help="default: lambdas.toml")
+    build.add_argument("--backend", help="build every selected Lambda with this backend")
+    build.add_argument(
+        "--lambda",
+        dest="lambdas",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this Lambda (repeatable)",
+    )
+    build.add_argument("--out", default="dist", help="output directory (default: dist)")
+    build.add_argument(
+        "--engine",
+        default="auto",
+        help="auto (default), docker, podman, buildah, or none (local cross-install)",
+    )
+    build.add_argument("--build-image", help="override the build image of every artifact")
+    build.add_argument(
+        "--offline",
+        action="store_true",
+        help="use lambdas.lock and the wheel cache only; never the network",
+    )
+    build.add_argument(
+        "--no-import",
+        action="store_true",
+        help="verify statically only (skip importing the handlers)",
+    )
+    build.add_argument("--json", action="store_true", help="print the report as JSON")
     return parser
 
 
@@ -160,14 +204,106 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_PROBLEMS
 
 
+def _cmd_build(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .build import build
+    from .manifest import Manifest
+
+    manifest = Manifest.load(args.manifest)
+    interactive = sys.stderr.isatty() and not args.json
+
+    def progress(message: str) -> None:
+        if interactive:
+            print(f"  ... {message}", file=sys.stderr, flush=True)
+
+    result = build(
+        manifest,
+        backend=args.backend,
+        only=args.lambdas,
+        out=Path(args.out),
+        engine=args.engine,
+        offline=args.offline,
+        build_image=args.build_image,
+        verify_dynamic=not args.no_import,
+        progress=progress,
+    )
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "ok": result.ok,
+                    "reports": [str(p) for p in result.reports],
+                    "artifacts": [a.to_json() for a in result.artifacts],
+                },
+                indent=2,
+            )
+        )
+    else:
+        print(_build_table(result))
+    return EXIT_OK if result.ok else EXIT_PROBLEMS
+
+
+def _build_table(result: object) -> str:
+    from .build import BuildResult
+
+    assert isinstance(result, BuildResult)
+    header = (
+        "artifact",
+        "backend",
+        "zipped",
+        "unzipped",
+        "files",
+        "native",
+        "pyc",
+        "verified",
+        "cache",
+        "time",
+    )
+    rows = []
+    for a in result.artifacts:
+        verdict = "ok" if a.ok else f"FAILED ({len(a.problems)})"
+        rows.append(
+            (
+                f"{a.kind[:1]}:{a.name}",
+                a.backend,
+                f"{a.zipped / 1e6:.1f} MB",
+                f"{a.unzipped / 1e6:.1f} MB",
+                str(a.files),
+                str(len(a.native)),
+                "yes" if a.compiled else "no",
+                verdict,
+                "hit" if a.cache_hit else "miss",
+                f"{a.seconds:.2f} s",
+            )
+        )
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]
+    for a in result.artifacts:
+        for problem in a.problems:
+            lines.append(f"{a.name}: [{problem['code']}] {problem['message']}")
+        for note in a.notes:
+            lines.append(f"{a.name}: note: {note}")
+        if a.dynamic and not a.cache_hit and a.kind == "function":
+            lines.append(f"{a.name}: {a.dynamic}")
+    lines.append("reports: " + ", ".join(str(p) for p in result.reports))
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
     parser = _build_parser()
     args = parser.parse_args(argv)
-    commands = {"targets": _cmd_targets, "verify": _cmd_verify}
+    commands = {"targets": _cmd_targets, "verify": _cmd_verify, "build": _cmd_build}
     try:
         return commands[args.command](args)
     except PipelineError as exc:
+        if isinstance(exc, _failures()):
+            print(f"sentiment-pipeline: {exc}", file=sys.stderr)
+            return EXIT_PROBLEMS
         print(f"sentiment-pipeline: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

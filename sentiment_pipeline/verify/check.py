@@ -59,6 +59,7 @@ class _Checker:
         self.s3_upload = s3_upload
         self.problems: dict[tuple[ProblemCode, str], Problem] = {}
         self.notes: list[str] = []
+        self.native: list[str] = []
         self.stats: dict[str, int] = {
             "files": 0,
             "bytes_unzipped": 0,
@@ -314,6 +315,7 @@ class _Checker:
                 )
         if kind in ("mach-o", "pe"):
             self.stats["native_files"] += 1
+            self.native.append(where)
             system = "macOS (Mach-O)" if kind == "mach-o" else "Windows (PE)"
             self.add(
                 ProblemCode.NOT_LINUX,
@@ -326,6 +328,7 @@ class _Checker:
             spool.seek(0)
             info = parse_elf(spool)
             spool.close()
+            self.native.append(where)
             if isinstance(info, str):
                 self.notes.append(f"{where}: unreadable ELF ({info})")
             else:
@@ -597,6 +600,7 @@ def verify(
             **checker.stats,
             "handler": handler,
             "dynamic": dyn,
+            "native": checker.native,
             "notes": checker.notes,
         }
         problems = tuple(sorted(checker.problems.values(), key=lambda p: (p.code.value, p.path)))

@@ -1,0 +1,50 @@
+"""``layer``: each ``[layers.X]`` becomes a layer zip under ``python/``; function zips
+carry their sources and only the dependencies their layers do not provide."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sentiment_pipeline.assemble import assemble_zip
+from sentiment_pipeline.backend import AssembleResult, Backend, BuildContext
+from sentiment_pipeline.plan import ArtifactPlan, FunctionPlan
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+__all__ = ["LayerBackend"]
+
+
+class LayerBackend(Backend):
+    name = "layer"
+    description = "shared dependency layers (python/) plus slim function zips"
+
+    def artifacts(self, functions: Sequence[FunctionPlan]) -> list[ArtifactPlan]:
+        layers: dict[str, ArtifactPlan] = {}
+        for function in functions:
+            for layer in function.layers:
+                layers.setdefault(
+                    layer.name,
+                    ArtifactPlan(
+                        "layer", layer.name, layer.target, layer.requirements, layer=layer
+                    ),
+                )
+        functions_out = [
+            ArtifactPlan(
+                "function",
+                f.name,
+                f.target,
+                f.all_requirements,
+                function=f,
+                provided_by_layers=f.layers,
+            )
+            for f in functions
+        ]
+        return [*layers.values(), *functions_out]
+
+    def assemble(
+        self, artifact: ArtifactPlan, wheels: Sequence[Path], dest: Path, ctx: BuildContext
+    ) -> AssembleResult:
+        prefix = "python/" if artifact.kind == "layer" else ""
+        return assemble_zip(self.name, artifact, wheels, dest, ctx, prefix=prefix)

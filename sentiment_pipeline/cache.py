@@ -1,0 +1,118 @@
+"""A content-addressed wheel cache: every wheel stored once, by its sha256, checked on use."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import ssl
+import tempfile
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import PipelineError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .lock import LockedWheel
+
+__all__ = ["CacheError", "WheelCache", "default_cache_root", "sha256_file"]
+
+_CHUNK = 1 << 20
+
+
+class CacheError(PipelineError, RuntimeError):
+    """A wheel that cannot be fetched, or a cached file whose hash changed."""
+
+
+def default_cache_root() -> Path:
+    """``$SENTIMENT_PIPELINE_CACHE``, else ``$XDG_CACHE_HOME/sentiment-pipeline``."""
+    explicit = os.environ.get("SENTIMENT_PIPELINE_CACHE")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "sentiment-pipeline"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class WheelCache:
+    """``<root>/wheels/sha256/<ab>/<digest>/<filename>``; writes are atomic renames."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = (root or default_cache_root()) / "wheels" / "sha256"
+
+    def path_for(self, wheel: LockedWheel) -> Path:
+        return self.root / wheel.sha256[:2] / wheel.sha256 / wheel.filename
+
+    def get(self, wheel: LockedWheel) -> Path | None:
+        """The cached wheel, after checking its hash; None if absent."""
+        path = self.path_for(wheel)
+        if not path.exists():
+            return None
+        actual = sha256_file(path)
+        if actual != wheel.sha256:
+            path.unlink()
+            raise CacheError(
+                f"cached {wheel.filename} has sha256 {actual}, expected {wheel.sha256}: the cache "
+                f"was modified; it has been removed, run the build again to fetch it anew"
+            )
+        return path
+
+    def fetch(self, wheels: Sequence[LockedWheel], *, offline: bool = False) -> list[Path]:
+        """Every wheel's cached path, downloading missing ones (in parallel) unless offline."""
+        present = {w.sha256: self.get(w) for w in wheels}
+        missing = [w for w in wheels if present[w.sha256] is None]
+        if missing and offline:
+            names = ", ".join(w.filename for w in missing)
+            raise CacheError(
+                f"--offline, but these wheels are not cached: {names}; build once online"
+            )
+        if missing:
+            with ThreadPoolExecutor(max_workers=min(4, len(missing))) as pool:
+                for wheel, path in zip(missing, pool.map(self._download, missing), strict=True):
+                    present[wheel.sha256] = path
+        return [p for w in wheels if (p := present[w.sha256]) is not None]
+
+    def _download(self, wheel: LockedWheel) -> Path:
+        final = self.path_for(wheel)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        context = ssl.create_default_context(cafile=os.environ.get("SSL_CERT_FILE"))
+        digest = hashlib.sha256()
+        size = 0
+        with tempfile.NamedTemporaryFile(dir=final.parent, delete=False, suffix=".part") as tmp:
+            try:
+                request = urllib.request.Request(
+                    wheel.url, headers={"User-Agent": "sentiment-pipeline"}
+                )
+                with urllib.request.urlopen(request, timeout=60, context=context) as response:
+                    while chunk := response.read(_CHUNK):
+                        digest.update(chunk)
+                        size += len(chunk)
+                        tmp.write(chunk)
+            except (urllib.error.URLError, OSError, ValueError) as exc:
+                Path(tmp.name).unlink(missing_ok=True)
+                raise CacheError(
+                    f"cannot download {wheel.filename} from {wheel.url}: {exc}"
+                ) from exc
+        if digest.hexdigest() != wheel.sha256:
+            Path(tmp.name).unlink(missing_ok=True)
+            raise CacheError(
+                f"{wheel.filename} from {wheel.url} has sha256 {digest.hexdigest()}, the lock says "
+                f"{wheel.sha256}: refusing it (a changed upload, or a tampering proxy)"
+            )
+        os.replace(tmp.name, final)
+        return final
+
+    def clear(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
