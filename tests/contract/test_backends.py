@@ -1,0 +1,77 @@
+"""The contract every registered packaging backend keeps (third-party ones included).
+
+For each backend: every artifact it makes is verified for its target and lands
+at its final path only when verification passed; the same inputs give the same
+bytes; the report names every artifact; a failed verification leaves nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from sentiment_pipeline.backend import installed_backends, load_backend
+from sentiment_pipeline.build import build
+from sentiment_pipeline.manifest import Manifest
+from sentiment_pipeline.plan import plan_functions
+
+from ..projects import make_project
+
+BACKENDS = installed_backends()
+
+
+def test_the_products_backends_are_registered() -> None:
+    assert {"layer", "zip-in-docker"} <= set(BACKENDS)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def test_artifacts_are_planned_dependencies_first(
+    backend: str, project_lock: str, tmp_path: Path
+) -> None:
+    manifest = Manifest.load(make_project(tmp_path, lock=project_lock))
+    artifacts = load_backend(backend).artifacts(plan_functions(manifest))
+    kinds = [a.kind for a in artifacts]
+    assert kinds == sorted(kinds, key=lambda k: k != "layer")  # layers before functions
+    assert {a.name for a in artifacts if a.kind == "function"} == {"api"}
+
+
+def test_every_artifact_is_verified_deterministic_and_reported(
+    backend: str, project_lock: str, tmp_path: Path
+) -> None:
+    manifest = make_project(tmp_path / "p", lock=project_lock)
+    first = build(Manifest.load(manifest), backend=backend, out=tmp_path / "a", engine="none")
+    second = build(Manifest.load(manifest), backend=backend, out=tmp_path / "b", engine="none")
+    assert first.ok, [a.problems for a in first.artifacts]
+    assert [a.sha256 for a in first.artifacts] == [a.sha256 for a in second.artifacts]
+    report = json.loads((tmp_path / "a" / backend / "report.json").read_text())
+    assert [a["name"] for a in report["artifacts"]] == [a.name for a in first.artifacts]
+    for artifact in first.artifacts:
+        path = Path(artifact.path)
+        assert path.exists() and artifact.zipped == path.stat().st_size
+        with zipfile.ZipFile(path) as zf:
+            assert zf.testzip() is None
+        if artifact.kind == "function":
+            assert (
+                "imported app.main.lambda_handler" in artifact.dynamic
+                or "skipped" in artifact.dynamic
+            )
+
+
+def test_a_failed_verification_leaves_no_artifact(
+    backend: str, project_lock: str, tmp_path: Path
+) -> None:
+    manifest = make_project(tmp_path / "p", lock=project_lock, handler="app.main.missing")
+    result = build(Manifest.load(manifest), backend=backend, out=tmp_path / "dist", engine="none")
+    functions = [a for a in result.artifacts if a.kind == "function"]
+    assert functions and not any(a.ok for a in functions)
+    assert all(not Path(a.path).exists() for a in functions)
+    assert all(p["code"] == "handler-missing" for a in functions for p in a.problems)
+    leftovers = [p for p in (tmp_path / "dist").rglob("*") if "partial" in p.name]
+    assert leftovers == []
