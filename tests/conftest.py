@@ -55,3 +55,23 @@ def copy_tree(tmp_path: Path) -> Callable[[Path], Path]:
         return dest
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def project_lock(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """lambdas.lock of the fixture project, resolved once per session (network: uv, PyPI)."""
+    from sentiment_pipeline.lock import LockFile
+    from sentiment_pipeline.manifest import Manifest
+    from sentiment_pipeline.plan import plan_functions
+
+    from .projects import make_project
+
+    root = tmp_path_factory.mktemp("locked-project")
+    manifest = Manifest.load(make_project(root))
+    lockfile = LockFile(root / "lambdas.lock")
+    for function in plan_functions(manifest):
+        lockfile.get(function.key, function.all_requirements, function.target)
+        for layer in function.layers:
+            lockfile.get(layer.key, layer.requirements, layer.target)
+    lockfile.save()
+    return (root / "lambdas.lock").read_text()
