@@ -6,6 +6,8 @@ import hashlib
 import os
 import shutil
 import ssl
+import subprocess
+import sys
 import tempfile
 import urllib.error
 import urllib.request
@@ -70,7 +72,10 @@ class WheelCache:
         return path
 
     def fetch(self, wheels: Sequence[LockedWheel], *, offline: bool = False) -> list[Path]:
-        """Every wheel's cached path, downloading missing ones (in parallel) unless offline."""
+        """Every wheel's cached path, downloading missing ones (in parallel) unless offline.
+
+        Source archives (``sdist`` entries) are built into wheels once and cached.
+        """
         present = {w.sha256: self.get(w) for w in wheels}
         missing = [w for w in wheels if present[w.sha256] is None]
         if missing and offline:
@@ -82,7 +87,64 @@ class WheelCache:
             with ThreadPoolExecutor(max_workers=min(4, len(missing))) as pool:
                 for wheel, path in zip(missing, pool.map(self._download, missing), strict=True):
                     present[wheel.sha256] = path
-        return [p for w in wheels if (p := present[w.sha256]) is not None]
+        out = []
+        for wheel in wheels:
+            path = present[wheel.sha256]
+            assert path is not None
+            out.append(self.built_from(wheel, path, offline=offline) if wheel.sdist else path)
+        return out
+
+    def built_from(self, sdist: LockedWheel, archive: Path, *, offline: bool) -> Path:
+        """The wheel built (PEP 517, with uv) from a pure-Python source archive.
+
+        Cached by the archive's sha256 with the built wheel's own hash, checked on use. A
+        source archive that builds native code is refused: that must be compiled by the
+        target interpreter.
+        """
+        from packaging.utils import parse_wheel_filename
+
+        from .lock import _uv
+
+        folder = self.root.parent.parent / "built" / sdist.sha256
+        record = folder / "wheel.sha256"
+        if record.exists():
+            digest, name = record.read_text().split()
+            wheel_path = folder / name
+            if wheel_path.exists() and sha256_file(wheel_path) == digest:
+                return wheel_path
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=folder) as tmp:
+            command = [
+                _uv(),
+                "build",
+                "--wheel",
+                "--out-dir",
+                tmp,
+                "--python",
+                sys.executable,
+                "--no-python-downloads",
+                str(archive),
+            ]
+            if offline:
+                command.append("--offline")
+            proc = subprocess.run(command, capture_output=True, text=True, check=False)
+            built = sorted(Path(tmp).glob("*.whl"))
+            if proc.returncode != 0 or len(built) != 1:
+                tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+                raise CacheError(f"cannot build {sdist.filename} into a wheel: {' '.join(tail)}")
+            tags = parse_wheel_filename(built[0].name)[3]
+            if any(t.abi != "none" or t.platform != "any" for t in tags):
+                raise CacheError(
+                    f"{sdist.name} {sdist.version} has no wheel for the target and its source "
+                    "archive builds native code, which only the target interpreter may compile. "
+                    f"Options: pin a {sdist.name} version that publishes manylinux wheels, or use "
+                    "a pure-Python alternative (building native source archives inside a "
+                    "container engine is not supported yet)"
+                )
+            final = folder / built[0].name
+            os.replace(built[0], final)
+        record.write_text(f"{sha256_file(final)} {final.name}\n")
+        return final
 
     def _download(self, wheel: LockedWheel) -> Path:
         final = self.path_for(wheel)

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import tempfile
 import tomllib
 from pathlib import Path
@@ -38,12 +39,16 @@ class ResolutionError(PipelineError, RuntimeError):
 
 @attrs.frozen(order=True)
 class LockedWheel:
+    """One distribution of a lock: a wheel for the target, or (``sdist``) a source archive
+    that has no wheel for it and is built into one (pure Python only) by the cache."""
+
     name: str
     version: str
     filename: str
     url: str
     sha256: str
     size: int | None = None
+    sdist: bool = False
 
 
 @attrs.frozen
@@ -102,8 +107,11 @@ def resolve(requirements: Sequence[str], target: Target, *, key: str) -> Lock:
             platform,
             "--python-version",
             target.python,
-            "--only-binary",
-            ":all:",
+            # Resolve with this interpreter for the target's markers; never let uv fetch
+            # a Python of its own (slow, and impossible offline).
+            "--python",
+            sys.executable,
+            "--no-python-downloads",
             "--format",
             "pylock.toml",
             "--no-header",
@@ -111,36 +119,54 @@ def resolve(requirements: Sequence[str], target: Target, *, key: str) -> Lock:
             "-o",
             str(out),
         ]
+        env = {**os.environ, "UV_NO_PROGRESS": "1"}
+        # Wheels only first: that picks versions with wheels for the target where they
+        # exist. Only when some requirement has none are source archives allowed.
         proc = subprocess.run(
-            command,
+            [*command, "--only-binary", ":all:"],
             capture_output=True,
             text=True,
             check=False,
-            env={**os.environ, "UV_NO_PROGRESS": "1"},
+            env=env,
         )
+        if proc.returncode != 0 and "no usable wheels" in proc.stderr:
+            proc = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
         if proc.returncode != 0:
             raise ResolutionError(_explain(proc.stderr, requirements, target, key))
         document = tomllib.loads(out.read_text())
     wheels = []
     for package in document.get("packages", []):
         files = package.get("wheels") or []
-        if not files:
+        sdist = package.get("sdist")
+        if files:
+            best = min(files, key=lambda f: _rank(f["url"], target))
+            wheels.append(
+                LockedWheel(
+                    package["name"],
+                    str(package["version"]),
+                    best["url"].rsplit("/", 1)[-1],
+                    best["url"],
+                    best["hashes"]["sha256"],
+                    best.get("size"),
+                )
+            )
+        elif sdist:
+            wheels.append(
+                LockedWheel(
+                    package["name"],
+                    str(package["version"]),
+                    sdist["url"].rsplit("/", 1)[-1],
+                    sdist["url"],
+                    sdist["hashes"]["sha256"],
+                    sdist.get("size"),
+                    sdist=True,
+                )
+            )
+        else:
             raise ResolutionError(
                 f"{key}: {package['name']} {package.get('version')} has no wheel for "
                 f"{target.runtime}/{target.architecture}; pin a version that publishes one"
             )
-        best = min(files, key=lambda f: _rank(f["url"], target))
-        filename = best["url"].rsplit("/", 1)[-1]
-        wheels.append(
-            LockedWheel(
-                package["name"],
-                str(package["version"]),
-                filename,
-                best["url"],
-                best["hashes"]["sha256"],
-                best.get("size"),
-            )
-        )
     return Lock(key, target.runtime, target.architecture, inputs, tuple(sorted(wheels)))
 
 
@@ -235,7 +261,11 @@ class LockFile:
             for wheel in lock.wheels:
                 fields: dict[str, Any] = attrs.asdict(wheel)
                 lines.append("[[lock.wheels]]")
-                lines += [f"{k} = {_v(v)}" for k, v in fields.items() if v is not None]
+                lines += [
+                    f"{k} = {_v(v)}"
+                    for k, v in fields.items()
+                    if v is not None and not (k == "sdist" and v is False)
+                ]
             lines.append("")
         text = "\n".join(lines)
         with tempfile.NamedTemporaryFile(
@@ -252,4 +282,6 @@ def _s(value: str) -> str:
 
 
 def _v(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return _s(value) if isinstance(value, str) else str(value)
