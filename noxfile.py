@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tomllib
+from pathlib import Path
 
 import nox
 
@@ -74,3 +76,35 @@ def bench(session: nox.Session) -> None:
     _ensure_system_packages(session)
     session.install("-e", ".", "pip", "installer")
     session.run("python", "benchmarks/bench_verify.py", *session.posargs)
+
+
+def _backends() -> list[str]:
+    """Packaging backends, read from the entry points declared in pyproject.toml."""
+    project = tomllib.loads(Path("pyproject.toml").read_text())["project"]
+    return sorted(project["entry-points"]["sentiment_pipeline.backends"])
+
+
+def _package_session(backend: str) -> None:
+    @nox.session(name=f"package-{backend}", tags=["package"])
+    def package(session: nox.Session) -> None:
+        # The docstring is set below: nox -l shows it.
+        session.install("-e", ".", "pip")
+        engine = os.environ.get("SENTIMENT_PIPELINE_ENGINE", "none")
+        session.run(
+            "sentiment-pipeline",
+            "build",
+            "--backend",
+            backend,
+            "--engine",
+            engine,
+            *session.posargs,
+        )
+
+    package.__doc__ = (
+        f"Build and verify this repository's Lambdas with the {backend} backend "
+        "(engine: $SENTIMENT_PIPELINE_ENGINE, default none)."
+    )
+
+
+for _name in _backends():
+    _package_session(_name)

@@ -85,8 +85,8 @@ class WheelCache:
             )
         if missing:
             with ThreadPoolExecutor(max_workers=min(4, len(missing))) as pool:
-                for wheel, path in zip(missing, pool.map(self._download, missing), strict=True):
-                    present[wheel.sha256] = path
+                for wheel, fetched in zip(missing, pool.map(self._download, missing), strict=True):
+                    present[wheel.sha256] = fetched
         out = []
         for wheel in wheels:
             path = present[wheel.sha256]

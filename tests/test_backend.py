@@ -86,7 +86,9 @@ def test_a_third_party_backend_needs_only_an_entry_point(
 
 
 def test_a_plugin_that_is_not_a_backend_fails_loudly(third_party: Path) -> None:
-    with pytest.raises(BackendError, match="does not subclass sentiment_pipeline.backend.Backend"):
+    with pytest.raises(
+        BackendError, match=r"does not subclass sentiment_pipeline\.backend\.Backend"
+    ):
         load_backend("impostor")
-    with pytest.raises(BackendError, match="the entry point name and Backend.name must agree"):
+    with pytest.raises(BackendError, match=r"the entry point name and Backend\.name must agree"):
         load_backend("misnamed")

@@ -1,0 +1,13 @@
+"""Ingestion: NewsAPI articles -> validated, deduplicated items -> SNS announcements.
+
+Pure domain code: it talks to the store and to SNS through
+:class:`~sentiment_pipeline.ports.ItemWriter` and
+:class:`~sentiment_pipeline.ports.Publisher`.
+"""
+
+from __future__ import annotations
+
+from .ingest import OUTBOX_LIMIT, ingest, publish_outbox
+from .normalise import Normalised, normalise
+
+__all__ = ["OUTBOX_LIMIT", "Normalised", "ingest", "normalise", "publish_outbox"]

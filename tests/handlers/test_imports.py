@@ -1,0 +1,55 @@
+"""A handler's import never drags in the packaging side (the Lambda zips do not carry it)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+FORBIDDEN = (
+    "sentiment_pipeline.targets",
+    "sentiment_pipeline.verify",
+    "sentiment_pipeline.install",
+    "sentiment_pipeline.cli",
+    "sentiment_pipeline.backend",
+    "elftools",
+    "packaging",
+    "installer",
+    "stevedore",
+    "uv",
+)
+
+
+@pytest.mark.parametrize("handler", ["ingestion", "analysis", "dashboard"])
+def test_importing_a_handler_loads_no_packaging_module(handler: str) -> None:
+    code = (
+        "import json, sys\n"
+        f"import handlers.{handler} as h\n"
+        "assert callable(h.lambda_handler)\n"
+        f"forbidden = {FORBIDDEN!r}\n"
+        "loaded = sorted(m for m in sys.modules if m in forbidden"
+        " or any(m.startswith(f + '.') for f in forbidden))\n"
+        "print(json.dumps({'loaded': loaded, 'botocore': 'botocore.client' in sys.modules}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-B", "-c", code], capture_output=True, text=True, check=True
+    )
+    report = json.loads(out.stdout)
+    assert report["loaded"] == []
+    assert report["botocore"] is True  # the probe sees real imports: the adapters did load
+
+
+def test_the_domains_do_not_import_boto3() -> None:
+    code = (
+        "import sys\n"
+        "import sentiment_pipeline.ingestion, sentiment_pipeline.analysis\n"
+        "import sentiment_pipeline.dashboard, sentiment_pipeline.newsapi\n"
+        "import sentiment_pipeline.memory, sentiment_pipeline.secrets\n"
+        "print(sorted(m for m in ('boto3', 'botocore') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-B", "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
