@@ -24,6 +24,7 @@ from .sdk import runtime_sdk
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from ..install.engines import Engine
     from ..targets import Target
     from .layout import Placed
 
@@ -33,13 +34,13 @@ TIMEOUT = 120
 
 # Runs inside the target interpreter; it must work on every Python the catalog knows.
 _RUNNER = r"""
-import importlib, json, site, sys, traceback
+import importlib, json, os, site, sys, traceback
 front, sdk = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 handler, out = sys.argv[3], sys.argv[4]
 sys.path[:0] = front + sdk
 for entry in front:
     site.addsitedir(entry)  # the bootstrap honours .pth files in these directories
-result = {"ok": False}
+result = {"ok": False, "python": "%d.%d" % sys.version_info[:2], "machine": os.uname()[4]}
 try:
     module_name, _, function = handler.rpartition(".")
     module = importlib.import_module(module_name.replace("/", "."))
@@ -129,7 +130,12 @@ def _sandbox_env(target: Target, root: Path) -> dict[str, str]:
 
 
 def _attempt(
-    python: str, target: Target, root: Path, handler: str, sdk: Path | None
+    python: str,
+    target: Target,
+    root: Path,
+    handler: str,
+    sdk: Path | None,
+    in_image: tuple[Engine, str] | None = None,
 ) -> dict[str, Any]:
     """One isolated import; the runner's result, or a synthetic one if it died."""
     task, opt = root / "var/task", root / "opt"
@@ -149,15 +155,18 @@ def _attempt(
         str(out),
     ]
     try:
-        proc = subprocess.run(
-            command,
-            cwd=task,
-            env=_sandbox_env(target, root),
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-            check=False,
-        )
+        if in_image is not None:
+            proc = _run_in_image(*in_image, command, root, sdk, _sandbox_env(target, root))
+        else:
+            proc = subprocess.run(
+                command,
+                cwd=task,
+                env=_sandbox_env(target, root),
+                capture_output=True,
+                text=True,
+                timeout=TIMEOUT,
+                check=False,
+            )
     except subprocess.TimeoutExpired:
         return {
             "ok": False,
@@ -176,6 +185,52 @@ def _attempt(
     return result
 
 
+# --- the dynamic check through a container engine (no host interpreter of the target) ---
+
+
+class _EngineFailed(Exception):
+    """The engine could not run the image at all (not a result of the import)."""
+
+
+def _run_in_image(
+    engine: Engine,
+    image: str,
+    command: list[str],
+    root: Path,
+    sdk: Path | None,
+    env: dict[str, str],
+) -> subprocess.CompletedProcess[str]:
+    """Run the import in ``image``, the sandbox (and SDK) mounted at their own paths.
+
+    Same paths inside and out, so every argument of the runner stays valid; the
+    image's own PATH (``python3`` is its interpreter) replaces the host's.
+    """
+    mounts = [(root, str(root), False)]
+    if sdk is not None:
+        mounts.append((sdk, str(sdk), True))
+    env = {key: value for key, value in env.items() if key != "PATH"}
+    from ..install.engines import EngineError
+
+    try:
+        return engine.run(
+            image, command, mounts=mounts, env=env, cwd=str(root / "var/task"), timeout=TIMEOUT
+        )
+    except EngineError as exc:
+        raise _EngineFailed(str(exc)) from exc
+
+
+def _image_mismatch(target: Target, result: dict[str, Any]) -> str | None:
+    python, machine = result.get("python"), result.get("machine")
+    if python is not None and python != target.python:
+        return f"its python3 is Python {python}, not {target.python}"
+    if machine is not None and machine != target.machine:
+        return f"it runs on {machine}, not {target.machine}"
+    return None
+
+
+# --- end of the engine part ---
+
+
 def run_dynamic(
     target: Target,
     placed: Sequence[Placed],
@@ -183,13 +238,20 @@ def run_dynamic(
     *,
     interpreter: str | None = None,
     offline: bool = False,
+    engine: Engine | None = None,
+    image: str | None = None,
 ) -> DynamicResult:
     """Import ``handler`` from the unpacked artifacts in an interpreter of the target.
 
     The runtime's SDK is used from the cache when it is there; it is fetched only
-    when the import actually needs it.
+    when the import actually needs it. When no host interpreter matches and
+    ``engine`` and ``image`` are given, the import runs with ``python3`` inside a
+    container of ``image`` (the target's build image) instead.
     """
     python = find_interpreter(target, interpreter)
+    in_image = (engine, image) if python is None and engine and image else None
+    if in_image is not None:
+        python = f"python3 in {image} ({in_image[0].name})"
     if python is None:
         if interpreter:
             return DynamicResult(
@@ -212,13 +274,20 @@ def run_dynamic(
                 _unpack(p, root / ("var/task" if p.role == "function" else "opt"))
         except OSError as exc:
             return DynamicResult(False, f"dynamic check skipped: cannot unpack here ({exc})")
-        result = _attempt(python, target, root, handler, sdk.path)
-        missing = (result.get("missing") or "").split(".")[0]
-        needs_sdk = not result.get("ok") and missing in target.sdk_modules
-        if needs_sdk and sdk.path is None and not offline:
-            sdk = runtime_sdk(target)
-            if sdk.path is not None:
-                result = _attempt(python, target, root, handler, sdk.path)
+        executable = "python3" if in_image else python
+        try:
+            result = _attempt(executable, target, root, handler, sdk.path, in_image)
+            mismatch = _image_mismatch(target, result) if in_image else None
+            if mismatch:
+                return DynamicResult(False, f"dynamic check skipped: {image}: {mismatch}")
+            missing = (result.get("missing") or "").split(".")[0]
+            needs_sdk = not result.get("ok") and missing in target.sdk_modules
+            if needs_sdk and sdk.path is None and not offline:
+                sdk = runtime_sdk(target)
+                if sdk.path is not None:
+                    result = _attempt(executable, target, root, handler, sdk.path, in_image)
+        except _EngineFailed as exc:
+            return DynamicResult(False, f"dynamic check skipped: {exc}")
     if result.get("ok"):
         return DynamicResult(True, f"dynamic check: imported {handler} with {python}", python)
     if needs_sdk and sdk.path is None:
