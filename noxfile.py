@@ -19,7 +19,13 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["lint", "typecheck", "tests"]
 
 # Debian packages the tests use, by the command that shows each is present.
-SYSTEM_PACKAGES = {"gcc": "gcc", "unzip": "unzip", "ld": "binutils"}
+SYSTEM_PACKAGES = {
+    "gcc": "gcc",
+    "unzip": "unzip",
+    "ld": "binutils",
+    "buildah": "buildah",  # the container engine of the engine-path tests (vfs, chroot)
+    "debootstrap": "debootstrap",  # makes the Lambda-like build image the tests use
+}
 
 
 def _ensure_system_packages(session: nox.Session) -> None:
@@ -90,6 +96,8 @@ def _package_session(backend: str) -> None:
         # The docstring is set below: nox -l shows it.
         session.install("-e", ".", "pip")
         engine = os.environ.get("SENTIMENT_PIPELINE_ENGINE", "none")
+        image = os.environ.get("SENTIMENT_PIPELINE_BUILD_IMAGE")
+        extra = ["--build-image", image] if image else []
         session.run(
             "sentiment-pipeline",
             "build",
@@ -97,12 +105,13 @@ def _package_session(backend: str) -> None:
             backend,
             "--engine",
             engine,
+            *extra,
             *session.posargs,
         )
 
     package.__doc__ = (
         f"Build and verify this repository's Lambdas with the {backend} backend "
-        "(engine: $SENTIMENT_PIPELINE_ENGINE, default none)."
+        "($SENTIMENT_PIPELINE_ENGINE, default none; $SENTIMENT_PIPELINE_BUILD_IMAGE)."
     )
 
 

@@ -85,16 +85,17 @@ def assemble_zip(
     except EngineError as exc:
         raise StepError(backend, "install", str(exc)) from exc
     excluded = compile_globs(user_exclude)
-    members = [
-        Member(
-            path.relative_to(tree).as_posix(),
-            executable=bool(path.stat().st_mode & 0o111),
-            file=path,
-        )
-        for path in sorted(tree.rglob("*"))
-        if path.is_file()
-        and not (excluded and excluded.fullmatch(path.relative_to(tree).as_posix()))
-    ]
+    # pip writes console scripts to bin/ with the build image's shebang; Lambda never runs
+    # them and the local path leaves them out too (RECORD lists them outside the root).
+    scripts = f"{prefix}bin/"
+    members = []
+    for path in sorted(tree.rglob("*")):
+        name = path.relative_to(tree).as_posix()
+        if not path.is_file() or name.startswith(scripts):
+            continue
+        if excluded is not None and excluded.fullmatch(name):
+            continue
+        members.append(Member(name, executable=bool(path.stat().st_mode & 0o111), file=path))
     stats = _write(backend, dest, members)
     return AssembleResult(True, (), stats["files"], stats["unzipped"])
 

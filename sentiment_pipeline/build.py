@@ -256,6 +256,14 @@ def _wheels_for(artifact: ArtifactPlan, locks: dict[str, Lock]) -> list[Any]:
     return [w for w in lock.wheels if provided.get(w.name) != w.version]
 
 
+def _image_of(artifact: ArtifactPlan, ctx: BuildContext) -> str | None:
+    if ctx.build_image:
+        return ctx.build_image
+    if artifact.function is not None:
+        return artifact.function.build_image
+    return artifact.layer.build_image if artifact.layer is not None else None
+
+
 def _from_json(data: dict[str, Any]) -> dict[str, Any]:
     fields = {f.name for f in attrs.fields(ArtifactResult)}
     out = {k: v for k, v in data.items() if k in fields}
@@ -291,6 +299,9 @@ def _build_one(
             handler=handler,
             dynamic=verify_dynamic and artifact.kind == "function",
             offline=ctx.offline,
+            # Without a host interpreter of the target, import inside the build image.
+            engine=ctx.engine,
+            image=_image_of(artifact, ctx) if ctx.engine is not None else None,
         )
         ok = report.ok
         sha = sha256_file(tmp) if ok else None

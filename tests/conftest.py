@@ -75,3 +75,14 @@ def project_lock(tmp_path_factory: pytest.TempPathFactory) -> str:
             lockfile.get(layer.key, layer.requirements, layer.target)
     lockfile.save()
     return (root / "lambdas.lock").read_text()
+
+
+@pytest.fixture(scope="session")
+def lambda_image() -> str:
+    """A Lambda-like python3.13 build image in buildah's storage, built once per machine.
+
+    Fails (never skips) with what to install when root, buildah or debootstrap are missing.
+    """
+    from .build_image import lambda_like_image
+
+    return lambda_like_image("3.13")

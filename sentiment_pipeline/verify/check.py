@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import os
     from collections.abc import Sequence
 
+    from ..install.engines import Engine
     from ..targets import Target
 
 __all__ = ["verify"]
@@ -531,12 +532,16 @@ def verify(
     s3_upload: bool = False,
     interpreter: str | None = None,
     offline: bool = False,
+    engine: Engine | None = None,
+    image: str | None = None,
 ) -> Report:
     """Check that ``artifact`` (plus ``layers``) will import and run on ``target``.
 
     Static checks always run; the dynamic import runs when ``dynamic`` is true and
     an interpreter of the target's Python version and architecture is available.
-    ``offline`` keeps it from fetching the runtime's SDK when it is not cached.
+    ``offline`` keeps it from fetching the runtime's SDK when it is not cached. With
+    ``engine`` and ``image``, the import runs inside that image when this machine has no
+    interpreter of the target (a python3.13 artifact proven on a python3.11 host).
     Raises :class:`~sentiment_pipeline.errors.ArtifactError` for unusable input.
 
     >>> from sentiment_pipeline import get_target
@@ -589,7 +594,15 @@ def verify(
         if skip or handler is None:
             dyn = DynamicResult(False, f"dynamic check skipped: {skip}").to_json()
         else:
-            result = run_dynamic(target, placed, handler, interpreter=interpreter, offline=offline)
+            result = run_dynamic(
+                target,
+                placed,
+                handler,
+                interpreter=interpreter,
+                offline=offline,
+                engine=engine,
+                image=image,
+            )
             dyn = result.to_json()
             if result.problem is not None:
                 checker.add(ProblemCode.IMPORT_FAILED, handler, result.problem)

@@ -63,9 +63,21 @@ def candidates(python: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def _is_script(path: str) -> bool:
+    """Wrapper scripts (pyenv's shims) cost a shell start to probe and are never the
+    interpreter itself; the real binary is found through its own directory instead."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(2) == b"#!"
+    except OSError:
+        return True
+
+
 def find_interpreter(target: Target, explicit: str | None = None) -> str | None:
     """A CPython of the target's version and machine, GIL-enabled, or None."""
     for candidate in [explicit] if explicit else candidates(target.python):
+        if not explicit and _is_script(candidate):
+            continue
         info = probe(candidate)
         if info is None:
             continue
