@@ -2,8 +2,10 @@
 
 Builds two dashboard zips in ``dist/demo/`` from wheels fetched for the target:
 the incident's (pydantic_core built for CPython 3.12, deployed to python3.13) and
-the correct one, then runs ``sentiment-pipeline verify`` on each. Exits 0 when
-the broken zip is rejected and the good one accepted.
+the correct one, then runs ``sentiment-pipeline verify`` on each. Then builds this
+repository's own three Lambdas (``lambdas.toml``) with both backends, each artifact
+verified before it lands. Exits 0 when the broken zip is rejected, the good one
+accepted, and the builds succeed.
 """
 
 from __future__ import annotations
@@ -84,11 +86,26 @@ def main() -> int:
     broken = build_zip("3.12", "manylinux2014_x86_64", out / "dashboard-incident.zip")
     good = build_zip("3.13", "manylinux2014_x86_64", out / "dashboard.zip")
     broken_code, good_code = verify(broken), verify(good)
+    builds = []
+    for backend in ("zip-in-docker", "layer"):
+        print(f"\n$ sentiment-pipeline build --backend {backend} --engine none", flush=True)
+        command = [
+            sys.executable,
+            "-m",
+            "sentiment_pipeline",
+            "build",
+            "--backend",
+            backend,
+            "--engine",
+            "none",
+        ]
+        builds.append(subprocess.run(command, check=False).returncode)
     print("\nSummary:")
     verdict = "rejected, as it must be" if broken_code == 1 else "NOT rejected"
     print(f"  {broken}: exit {broken_code} ({verdict})")
     print(f"  {good}: exit {good_code} ({'deployable' if good_code == 0 else 'rejected'})")
-    return 0 if (broken_code, good_code) == (1, 0) else 1
+    print(f"  this repository's Lambdas: exit {builds} (zip-in-docker, layer) -> dist/")
+    return 0 if (broken_code, good_code, *builds) == (1, 0, 0, 0) else 1
 
 
 if __name__ == "__main__":
