@@ -100,6 +100,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import attrs
+from _procs import ProcessRun, SpawnError, rss_floor
+from _procs import run_process as _run_process
 
 import sentiment_pipeline
 from sentiment_pipeline import get_target
@@ -169,6 +171,16 @@ def fail(message: str) -> NoReturn:
     raise SystemExit(2)
 
 
+def run_process(
+    command: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> ProcessRun:
+    """Run ``command`` through the shared spawner; a spawner failure is a set-up error."""
+    try:
+        return _run_process(command, env=env, cwd=cwd, sync=True)
+    except SpawnError as exc:
+        fail(str(exc))
+
+
 def manifest_text() -> str:
     def toml_list(items: tuple[str, ...]) -> str:
         return "[" + ", ".join(json.dumps(i) for i in items) + "]"
@@ -235,61 +247,6 @@ def snapshot_repo(dest: Path) -> Path:
 
 
 # -- running processes -----------------------------------------------------------------
-
-
-@attrs.frozen
-class ProcessRun:
-    seconds: float
-    exit_code: int
-    max_rss_kib: int
-    stdout: str
-    stderr: str
-
-
-# Runs argv[2:], then writes "<wall seconds> <exit code> <ru_maxrss KiB>" to argv[1].
-# A child's ru_maxrss on Linux starts at the high-water RSS of the process that
-# spawned it (exec folds the old mm's peak into it), so spawning from this
-# process would report our own peak, not the child's. This bare interpreter
-# (-I -S, builtins only) is the spawner instead: the contamination is bounded by
-# its own few MB, measured as the floor. wait4's ru_maxrss also covers the
-# child's waited-for children (the handler import of the dynamic check).
-_SPAWNER = """\
-import os, sys, time
-start = time.perf_counter()
-pid = os.posix_spawnp(sys.argv[2], sys.argv[2:], os.environ)
-_, status, usage = os.wait4(pid, 0)
-seconds = time.perf_counter() - start
-with open(sys.argv[1], "w") as fh:
-    fh.write(f"{seconds!r} {os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}")
-"""
-
-
-def run_process(
-    command: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None
-) -> ProcessRun:
-    """Run ``command``: its wall time and max RSS (``os.wait4`` in a bare spawner)."""
-    with (
-        tempfile.TemporaryFile() as out,
-        tempfile.TemporaryFile() as err,
-        tempfile.TemporaryDirectory() as tmp,
-    ):
-        result = Path(tmp) / "result"
-        os.sync()  # nothing a previous contender wrote is flushed on this one's time
-        spawner = [sys.executable, "-I", "-S", "-c", _SPAWNER, str(result), *command]
-        done = subprocess.run(spawner, stdout=out, stderr=err, check=False, env=env, cwd=cwd)
-        out.seek(0)
-        err.seek(0)
-        stdout = out.read().decode("utf-8", "replace")
-        stderr = err.read().decode("utf-8", "replace")
-        if done.returncode != 0 or not result.exists():
-            fail(f"cannot run {command[0]}: {stderr.strip()}")
-        seconds, code, rss = result.read_text().split()
-        return ProcessRun(float(seconds), int(code), int(rss), stdout, stderr)
-
-
-def rss_floor() -> int:
-    """The lowest max RSS (KiB) a child can report through the spawner (``true``)."""
-    return min(run_process(["true"]).max_rss_kib for _ in range(3))
 
 
 def build_command(

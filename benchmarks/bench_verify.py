@@ -62,6 +62,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import attrs
+from _procs import ProcessRun, SpawnError, rss_floor
+from _procs import run_process as _run_process
 from installer import install
 from installer.destinations import SchemeDictionaryDestination
 from installer.sources import WheelFile
@@ -118,6 +120,16 @@ def fail(message: str) -> NoReturn:
     """Unusable set-up (download, unzip, spawning): exit 2."""
     print(f"bench_verify: {message}", file=sys.stderr)
     raise SystemExit(2)
+
+
+def run_process(
+    command: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> ProcessRun:
+    """Run ``command`` through the shared spawner; a spawner failure is a set-up error."""
+    try:
+        return _run_process(command, env=env, cwd=cwd)
+    except SpawnError as exc:
+        fail(str(exc))
 
 
 def cache_root() -> Path:
@@ -260,57 +272,6 @@ def describe(path: Path) -> ArtifactInfo:
 
 
 # -- the contenders --------------------------------------------------------------------
-
-
-@attrs.frozen
-class ProcessRun:
-    seconds: float
-    exit_code: int
-    max_rss_kib: int
-    stdout: str
-    stderr: str
-
-
-# Runs argv[2:], then writes "<wall seconds> <exit code> <ru_maxrss KiB>" to argv[1].
-# A child's ru_maxrss on Linux starts at the high-water RSS of the process that
-# spawned it (exec folds the old mm's peak into it), so spawning from this
-# process, which has held the artifact and run verify, would report our peak,
-# not the child's. This bare interpreter (-I -S, builtins only) is the spawner
-# instead: the contamination is bounded by its own few MB, measured as the floor.
-_SPAWNER = """\
-import os, sys, time
-start = time.perf_counter()
-pid = os.posix_spawnp(sys.argv[2], sys.argv[2:], os.environ)
-_, status, usage = os.wait4(pid, 0)
-seconds = time.perf_counter() - start
-with open(sys.argv[1], "w") as fh:
-    fh.write(f"{seconds!r} {os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}")
-"""
-
-
-def run_process(command: list[str]) -> ProcessRun:
-    """Run ``command``: its wall time and max RSS (``os.wait4`` in a bare spawner)."""
-    with (
-        tempfile.TemporaryFile() as out,
-        tempfile.TemporaryFile() as err,
-        tempfile.TemporaryDirectory() as tmp,
-    ):
-        result = Path(tmp) / "result"
-        spawner = [sys.executable, "-I", "-S", "-c", _SPAWNER, str(result), *command]
-        done = subprocess.run(spawner, stdout=out, stderr=err, check=False)
-        out.seek(0)
-        err.seek(0)
-        stdout = out.read().decode("utf-8", "replace")
-        stderr = err.read().decode("utf-8", "replace")
-        if done.returncode != 0 or not result.exists():
-            fail(f"cannot run {command[0]}: {stderr.strip()}")
-        seconds, code, rss = result.read_text().split()
-        return ProcessRun(float(seconds), int(code), int(rss), stdout, stderr)
-
-
-def rss_floor() -> int:
-    """The lowest max RSS (KiB) a child can report through the spawner (``true``)."""
-    return min(run_process(["true"]).max_rss_kib for _ in range(3))
 
 
 def unzip_command(artifact: Path) -> list[str]:
