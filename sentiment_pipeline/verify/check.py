@@ -147,7 +147,15 @@ class _Checker:
                 "function. Merge layers, or move dependencies into the function.",
             )
         total = self.stats["bytes_unzipped"]
-        if total > t.limits.unzipped:
+        if any(p.tree.kind == "image" for p in self.layout.placed):
+            if total > t.limits.image:
+                self.add(
+                    ProblemCode.SIZE_LIMIT,
+                    "image",
+                    f"/var/task holds {total} bytes, over Lambda's {t.limits.image} byte "
+                    "(10 GB) image limit. Drop unused dependencies, data and models.",
+                )
+        elif total > t.limits.unzipped:
             what = "function and layers" if layers else "artifact"
             self.add(
                 ProblemCode.SIZE_LIMIT,

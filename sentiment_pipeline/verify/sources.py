@@ -107,6 +107,8 @@ class Tree(abc.ABC):
 
     path: Path
     label: str
+    kind: str = "files"
+    """"files" for zips and directories; "image" for a container image's /var/task."""
     archive_size: int | None = None
     """Size of the archive file (None for directories)."""
 
@@ -288,7 +290,16 @@ class DirTree(Tree):
 
 
 def open_tree(path: str | os.PathLike[str]) -> Tree:
-    """Open a zip or a directory; :class:`ArtifactError` for anything else."""
+    """Open a zip, a directory, or ``oci:LAYOUT[:TAG]`` (an image's ``/var/task``);
+    :class:`ArtifactError` for anything else."""
+    text = os.fspath(path)
+    if text.startswith("oci:"):
+        from .oci_source import OciTree, parse_oci_ref
+
+        layout, tag = parse_oci_ref(text)
+        if not (layout / "index.json").is_file():
+            raise ArtifactError(text, "not an OCI image layout (no index.json)")
+        return OciTree(layout, tag)
     p = Path(path)
     if p.is_dir():
         return DirTree(p)

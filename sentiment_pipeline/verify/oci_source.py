@@ -1,0 +1,197 @@
+"""An image's ``/var/task``, read from an OCI image layout (``oci:PATH[:TAG]``).
+
+Only the function's directory matters to the verifier; it is read from the
+image's layers in order (whiteouts honoured), each layer decompressed once to a
+temporary tar so members can be read in any order. Nothing is extracted.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import posixpath
+import shutil
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import IO, Any, cast
+
+from ..errors import ArtifactError
+from .sources import READ_ERRORS, Entry, Tree, check_link, check_name
+
+__all__ = ["OciTree", "parse_oci_ref"]
+
+TASK_ROOT = "var/task/"
+_INDEX_TYPES = frozenset(
+    {
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+    }
+)
+_GZIP_LAYERS = frozenset(
+    {
+        "application/vnd.oci.image.layer.v1.tar+gzip",
+        "application/vnd.docker.image.rootfs.diff.tar.gzip",
+    }
+)
+_PLAIN_LAYERS = frozenset({"application/vnd.oci.image.layer.v1.tar"})
+
+
+def parse_oci_ref(text: str) -> tuple[Path, str | None]:
+    """``oci:PATH[:TAG]`` -> (layout directory, tag or None)."""
+    rest = text.removeprefix("oci:")
+    path, sep, tag = rest.rpartition(":")
+    if sep and tag and "/" not in tag and Path(path).is_dir():
+        return Path(path), tag
+    return Path(rest), None
+
+
+class OciTree(Tree):
+    """``/var/task`` of the image ``tag`` in an OCI layout, as a verifier tree."""
+
+    kind = "image"
+
+    def __init__(self, layout: Path, tag: str | None = None) -> None:
+        self.path = layout
+        self.label = f"oci:{layout}" + (f":{tag}" if tag else "")
+        self.archive_size = None
+        self._tmp = tempfile.TemporaryDirectory(prefix="sp-oci-")
+        self._tars: list[tarfile.TarFile] = []
+        try:
+            manifest = self._manifest(tag)
+            self.config = json.loads(self._blob(manifest["config"]["digest"]).read_bytes())
+            self._entries = self._read_layers(manifest.get("layers", []))
+        except ArtifactError:
+            self.close()
+            raise
+        except (OSError, ValueError, KeyError, TypeError, *READ_ERRORS, tarfile.TarError) as exc:
+            self.close()
+            raise ArtifactError(self.label, f"not a readable OCI image layout ({exc})") from exc
+
+    # -- layout ---------------------------------------------------------------------------
+    def _blob(self, digest: str) -> Path:
+        algorithm, _, value = digest.partition(":")
+        path = self.path / "blobs" / algorithm / value
+        if not path.is_file():
+            raise ArtifactError(self.label, f"blob {digest} is missing from the layout")
+        return path
+
+    def _manifest(self, tag: str | None) -> dict[str, Any]:
+        index = json.loads((self.path / "index.json").read_text())
+        manifests = index.get("manifests", [])
+        if tag is not None:
+            manifests = [
+                m
+                for m in manifests
+                if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == tag
+            ]
+        if len(manifests) != 1:
+            names = sorted(
+                m.get("annotations", {}).get("org.opencontainers.image.ref.name", "?")
+                for m in index.get("manifests", [])
+            )
+            raise ArtifactError(
+                self.label,
+                f"expected one image{' tagged ' + tag if tag else ''}"
+                f"; the layout holds: {', '.join(names) or 'none'} (use oci:PATH:TAG)",
+            )
+        descriptor = manifests[0]
+        if descriptor.get("mediaType") in _INDEX_TYPES:
+            raise ArtifactError(
+                self.label,
+                "an image index was found where a single-platform "
+                "manifest was expected; Lambda rejects indexes",
+            )
+        data: dict[str, Any] = json.loads(self._blob(descriptor["digest"]).read_bytes())
+        if data.get("mediaType") in _INDEX_TYPES or "manifests" in data:
+            raise ArtifactError(
+                self.label,
+                "an image index was found where a single-platform "
+                "manifest was expected; Lambda rejects indexes",
+            )
+        return data
+
+    def _read_layers(self, layers: list[dict[str, Any]]) -> list[Entry]:
+        found: dict[str, Entry] = {}
+        for number, layer in enumerate(layers):
+            media_type = layer.get("mediaType", "")
+            blob = self._blob(layer["digest"])
+            if media_type not in _GZIP_LAYERS and media_type not in _PLAIN_LAYERS:
+                raise ArtifactError(
+                    self.label,
+                    f"layer {layer['digest']} has media type {media_type!r}, which this "
+                    "verifier (and Lambda) cannot read",
+                )
+            plain = Path(self._tmp.name) / f"layer-{number}.tar"
+            opener = gzip.open if media_type in _GZIP_LAYERS else open
+            with opener(blob, "rb") as src, plain.open("wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+                # Some writers (umoci 0.4) end the tar without padding or end-of-archive
+                # blocks; container runtimes accept that, so pad it the way they read it.
+                dst.write(bytes(-dst.tell() % 512 + 1024))
+            tar = tarfile.open(plain, "r:")  # noqa: SIM115 - kept open for reads; closed in close()
+            self._tars.append(tar)
+            for info in tar:
+                self._apply(found, tar, info)
+        return sorted(found.values(), key=lambda e: e.name)
+
+    def _apply(self, found: dict[str, Entry], tar: tarfile.TarFile, info: tarfile.TarInfo) -> None:
+        raw = info.name.removeprefix("./").removeprefix("/")
+        if not raw.startswith(TASK_ROOT):
+            return
+        rel = raw[len(TASK_ROOT) :]
+        base = posixpath.basename(rel)
+        if base.startswith(".wh."):  # whiteouts: this layer deletes what earlier ones added
+            parent = posixpath.dirname(rel)
+            gone = parent if base == ".wh..wh..opq" else posixpath.join(parent, base[4:])
+            for name in [n for n in found if n == gone or n.startswith(gone + "/")]:
+                if not (base == ".wh..wh..opq" and name == gone):
+                    del found[name]
+            return
+        name, unsafe = check_name(rel)
+        if not name:
+            return
+        key = (tar, info)
+        if info.issym():
+            found[name] = Entry(
+                name,
+                "symlink",
+                0,
+                0,
+                link=info.linkname,
+                unsafe=unsafe or check_link(name, info.linkname),
+                key=key,
+            )
+        elif info.isdir():
+            found[name] = Entry(name, "dir", 0, 0, key=key)
+        elif info.isfile() or info.islnk():
+            found[name] = Entry(
+                name,
+                "file",
+                info.size,
+                info.size,
+                executable=bool(info.mode & 0o111),
+                unsafe=unsafe,
+                key=key,
+            )
+        else:
+            found[name] = Entry(name, "other", 0, 0, unsafe="is a device or special file", key=key)
+
+    # -- Tree -----------------------------------------------------------------------------
+    def entries(self) -> list[Entry]:
+        return self._entries
+
+    def open(self, entry: Entry) -> IO[bytes]:
+        tar, info = cast("tuple[tarfile.TarFile, tarfile.TarInfo]", entry.key)
+        try:
+            stream: IO[bytes] | None = tar.extractfile(info)
+        except (KeyError, *READ_ERRORS, tarfile.TarError) as exc:
+            raise self.corrupt(entry, exc) from exc
+        if stream is None:
+            raise self.corrupt(entry, ValueError("not a regular file"))
+        return stream
+
+    def close(self) -> None:
+        for tar in self._tars:
+            tar.close()
+        self._tmp.cleanup()
