@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -209,7 +210,7 @@ def build(
                 ]
                 hit = previous.get(key)
                 started = time.perf_counter()
-                if hit and final.exists() and sha256_file(final) == hit.get("sha256"):
+                if hit and final.exists() and _identity(final) == hit.get("sha256"):
                     result = ArtifactResult(
                         **{
                             **_from_json(hit),
@@ -254,6 +255,42 @@ def _wheels_for(artifact: ArtifactPlan, locks: dict[str, Lock]) -> list[Any]:
     for layer in artifact.provided_by_layers:
         provided.update(locks[layer.key].names())
     return [w for w in lock.wheels if provided.get(w.name) != w.version]
+
+
+def _identity(path: Path) -> str | None:
+    """What the artifact is: a zip's sha256, or an image layout's manifest digest."""
+    if path.is_dir():
+        try:
+            digest = json.loads((path / "index.json").read_text())["manifests"][0]["digest"]
+        except (OSError, ValueError, KeyError, IndexError, TypeError):
+            return None
+        return str(digest)
+    return sha256_file(path) if path.exists() else None
+
+
+def _size(path: Path) -> int:
+    if path.is_dir():
+        return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    return path.stat().st_size
+
+
+def _put_in_place(tmp: Path, final: Path) -> None:
+    """Rename the verified artifact into place; a directory replaces the old one whole."""
+    if tmp.is_dir():
+        old = final.with_name(f".{final.name}.{os.getpid()}.old")
+        if final.exists():
+            os.replace(final, old)
+        os.replace(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, final)
+
+
+def _discard(tmp: Path) -> None:
+    if tmp.is_dir():
+        shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        tmp.unlink(missing_ok=True)
 
 
 def _image_of(artifact: ArtifactPlan, ctx: BuildContext) -> str | None:
@@ -304,12 +341,12 @@ def _build_one(
             image=_image_of(artifact, ctx) if ctx.engine is not None else None,
         )
         ok = report.ok
-        sha = sha256_file(tmp) if ok else None
-        zipped = tmp.stat().st_size
+        sha = _identity(tmp) if ok else None
+        zipped = _size(tmp)
         if ok:
-            os.replace(tmp, final)
+            _put_in_place(tmp, final)
     finally:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
     dynamic = report.checked.get("dynamic", {}).get("summary", "") if handler else ""
     own_native = tuple(
         n
