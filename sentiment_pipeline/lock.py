@@ -202,6 +202,8 @@ class LockFile:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.locks: dict[str, Lock] = {}
+        self.bases: dict[str, tuple[str, str]] = {}
+        """Per image artifact: (base image reference as written, the digest it resolved to)."""
         if path.exists():
             try:
                 data = tomllib.loads(path.read_text("utf-8"))
@@ -214,6 +216,8 @@ class LockFile:
                         entry["inputs"],
                         wheels,
                     )
+                for entry in data.get("base", []):
+                    self.bases[entry["key"]] = (entry["image"], entry["digest"])
             except (tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
                 raise ResolutionError(
                     f"{path} is damaged ({exc}); delete it to resolve every artifact again"
@@ -239,6 +243,16 @@ class LockFile:
         self.locks[key] = lock
         self.dirty = True
         return lock
+
+    def base(self, key: str, image: str) -> str | None:
+        """The digest ``image`` was pinned to for ``key``, if it is still the same image."""
+        pinned = self.bases.get(key)
+        return pinned[1] if pinned is not None and pinned[0] == image else None
+
+    def pin_base(self, key: str, image: str, digest: str) -> None:
+        if self.bases.get(key) != (image, digest):
+            self.bases[key] = (image, digest)
+            self.dirty = True
 
     def save(self) -> None:
         """Write the file atomically (temp file, then rename), sorted for stable diffs."""
@@ -267,6 +281,15 @@ class LockFile:
                     if v is not None and not (k == "sdist" and v is False)
                 ]
             lines.append("")
+        for key in sorted(self.bases):
+            image, digest = self.bases[key]
+            lines += [
+                "[[base]]",
+                f"key = {_s(key)}",
+                f"image = {_s(image)}",
+                f"digest = {_s(digest)}",
+                "",
+            ]
         text = "\n".join(lines)
         with tempfile.NamedTemporaryFile(
             "w", dir=self.path.parent, delete=False, suffix=".tmp", encoding="utf-8"
