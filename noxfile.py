@@ -25,6 +25,9 @@ SYSTEM_PACKAGES = {
     "ld": "binutils",
     "buildah": "buildah",  # the container engine of the engine-path tests (vfs, chroot)
     "debootstrap": "debootstrap",  # makes the Lambda-like build image the tests use
+    "docker-registry": "docker-registry",  # a real OCI registry on 127.0.0.1
+    "skopeo": "skopeo",  # independent validator of the images we build and push
+    "umoci": "umoci",  # independent validator (unpack) and maker of OCI layouts
 }
 
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from .cache import WheelCache
     from .install.engines import Engine
+    from .lock import LockFile
     from .plan import ArtifactPlan, FunctionPlan
 
 __all__ = [
@@ -68,6 +69,11 @@ class BuildContext:
     build_image: str | None = None
     """``--build-image``: overrides every plan's build image."""
     base_image: str | None = None
+    """``--base-image``: overrides every plan's base image (image backends)."""
+    lockfile: LockFile | None = attrs.field(default=None, eq=False)
+    """Where image backends pin the digests their base images resolved to."""
+    push: str | None = None
+    """``--push HOST/PREFIX``: where image backends publish verified images."""
 
 
 @attrs.frozen
@@ -95,6 +101,11 @@ class Backend(abc.ABC):
         self, artifact: ArtifactPlan, wheels: Sequence[Path], dest: Path, ctx: BuildContext
     ) -> AssembleResult:
         """Write ``artifact`` to ``dest`` (a temporary path the caller renames on success)."""
+
+    def publish(self, artifact: ArtifactPlan, path: Path, ctx: BuildContext) -> str | None:
+        """After ``path`` passed verification: publish it (e.g. push an image); returns
+        where it went, or None when this backend has nothing to publish."""
+        return None
 
     def output_name(self, artifact: ArtifactPlan) -> str:
         """The file name under ``dist/<backend>/``."""

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from . import __version__
-from .backend import Backend, BuildContext, load_backend
+from .backend import Backend, BuildContext, StepError, load_backend
 from .cache import WheelCache, sha256_file
 from .lock import Lock, LockFile
 from .plan import ArtifactPlan, plan_functions
@@ -145,6 +145,8 @@ def build(
     engine: str = "auto",
     offline: bool = False,
     build_image: str | None = None,
+    base_image: str | None = None,
+    push: str | None = None,
     verify_dynamic: bool = True,
     progress: Callable[[str], None] = lambda message: None,
 ) -> BuildResult:
@@ -210,7 +212,8 @@ def build(
                 ]
                 hit = previous.get(key)
                 started = time.perf_counter()
-                if hit and final.exists() and _identity(final) == hit.get("sha256"):
+                # With --push, rebuild (cheap: layers are cached) so the image can be pushed.
+                if not push and hit and final.exists() and _identity(final) == hit.get("sha256"):
                     result = ArtifactResult(
                         **{
                             **_from_json(hit),
@@ -227,6 +230,9 @@ def build(
                         work=Path(scratch),
                         progress=progress,
                         build_image=build_image,
+                        base_image=base_image,
+                        lockfile=lockfile,
+                        push=push,
                     )
                     paths = cache.fetch(wheels, offline=offline)
                     result = _build_one(
@@ -235,6 +241,7 @@ def build(
                 if artifact.kind == "layer" and result.ok:
                     built_layers[artifact.name] = final
                 group_results.append(result)
+            lockfile.save()  # image backends pin base digests while building
             _write_json(
                 report_path,
                 {
@@ -347,6 +354,14 @@ def _build_one(
             _put_in_place(tmp, final)
     finally:
         _discard(tmp)
+    published = None
+    if ok:
+        from .errors import PipelineError
+
+        try:
+            published = impl.publish(artifact, final, ctx)
+        except PipelineError as exc:
+            raise StepError(impl.name, "publish", str(exc)) from exc
     dynamic = report.checked.get("dynamic", {}).get("summary", "") if handler else ""
     own_native = tuple(
         n
@@ -354,6 +369,8 @@ def _build_one(
         if not any(n.startswith(f"{layer.name}:") for layer in layers)
     )
     notes = list(assembled.notes)
+    if published:
+        notes.append(f"pushed {published}")
     if not ok:
         notes.insert(
             0,

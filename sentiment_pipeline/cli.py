@@ -111,6 +111,12 @@ def _build_parser() -> argparse.ArgumentParser:
         help="auto (default), docker, podman, buildah, or none (local cross-install)",
     )
     build.add_argument("--build-image", help="override the build image of every artifact")
+    build.add_argument("--base-image", help="override the base image (container-image backend)")
+    build.add_argument(
+        "--push",
+        metavar="REGISTRY/PREFIX",
+        help="push verified images as REGISTRY/PREFIX/<lambda>:latest (container-image backend)",
+    )
     build.add_argument(
         "--offline",
         action="store_true",
@@ -225,6 +231,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
         engine=args.engine,
         offline=args.offline,
         build_image=args.build_image,
+        base_image=args.base_image,
+        push=args.push,
         verify_dynamic=not args.no_import,
         progress=progress,
     )

@@ -12,7 +12,7 @@ from sentiment_pipeline import Target, get_target
 from . import wheelhouse
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
 
@@ -86,3 +86,43 @@ def lambda_image() -> str:
     from .build_image import lambda_like_image
 
     return lambda_like_image("3.13")
+
+
+@pytest.fixture(scope="session")
+def base_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real docker-registry on 127.0.0.1 holding a Lambda-like base image.
+
+    The python3.13 build image (debootstrap, buildah) is pushed with buildah, an
+    independent tool; returns ``HOST:PORT``.
+    """
+    import subprocess
+
+    from .build_image import lambda_like_image
+    from .registry_server import start_registry
+
+    if shutil.which("docker-registry") is None:
+        pytest.fail("docker-registry is not installed: apt-get install docker-registry")
+    server = start_registry(tmp_path_factory.mktemp("base-registry"))
+    image = lambda_like_image("3.13")
+    subprocess.run(
+        [
+            "buildah",
+            "--storage-driver",
+            "vfs",
+            "push",
+            "--tls-verify=false",
+            "--quiet",
+            image,
+            f"docker://{server.host}/lambda/python:3.13-x86_64",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    yield server.host
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def base_image(base_registry: str) -> str:
+    """The Lambda-like base image's reference in :func:`base_registry`."""
+    return f"{base_registry}/lambda/python:3.13-x86_64"

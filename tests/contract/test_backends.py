@@ -43,20 +43,25 @@ def test_artifacts_are_planned_dependencies_first(
 
 
 def test_every_artifact_is_verified_deterministic_and_reported(
-    backend: str, project_lock: str, tmp_path: Path
+    backend: str, project_lock: str, base_image: str, tmp_path: Path
 ) -> None:
     manifest = make_project(tmp_path / "p", lock=project_lock)
-    first = build(Manifest.load(manifest), backend=backend, out=tmp_path / "a", engine="none")
-    second = build(Manifest.load(manifest), backend=backend, out=tmp_path / "b", engine="none")
+    options = {"backend": backend, "engine": "none", "base_image": base_image}
+    first = build(Manifest.load(manifest), out=tmp_path / "a", **options)  # type: ignore[arg-type]
+    second = build(Manifest.load(manifest), out=tmp_path / "b", **options)  # type: ignore[arg-type]
     assert first.ok, [a.problems for a in first.artifacts]
     assert [a.sha256 for a in first.artifacts] == [a.sha256 for a in second.artifacts]
     report = json.loads((tmp_path / "a" / backend / "report.json").read_text())
     assert [a["name"] for a in report["artifacts"]] == [a.name for a in first.artifacts]
     for artifact in first.artifacts:
         path = Path(artifact.path)
-        assert path.exists() and artifact.zipped == path.stat().st_size
-        with zipfile.ZipFile(path) as zf:
-            assert zf.testzip() is None
+        if path.is_dir():  # an image: an OCI layout, identified by its manifest digest
+            assert (path / "oci-layout").is_file()
+            assert artifact.sha256 and artifact.sha256.startswith("sha256:")
+        else:
+            assert artifact.zipped == path.stat().st_size
+            with zipfile.ZipFile(path) as zf:
+                assert zf.testzip() is None
         if artifact.kind == "function":
             assert (
                 "imported app.main.lambda_handler" in artifact.dynamic
@@ -65,10 +70,16 @@ def test_every_artifact_is_verified_deterministic_and_reported(
 
 
 def test_a_failed_verification_leaves_no_artifact(
-    backend: str, project_lock: str, tmp_path: Path
+    backend: str, project_lock: str, base_image: str, tmp_path: Path
 ) -> None:
     manifest = make_project(tmp_path / "p", lock=project_lock, handler="app.main.missing")
-    result = build(Manifest.load(manifest), backend=backend, out=tmp_path / "dist", engine="none")
+    result = build(
+        Manifest.load(manifest),
+        backend=backend,
+        out=tmp_path / "dist",
+        engine="none",
+        base_image=base_image,
+    )
     functions = [a for a in result.artifacts if a.kind == "function"]
     assert functions and not any(a.ok for a in functions)
     assert all(not Path(a.path).exists() for a in functions)
