@@ -254,3 +254,24 @@ def test_executable_files_keep_their_mode_in_the_image(
     task = bundle / "rootfs" / "var" / "task" / "app"
     assert (task / "run.sh").stat().st_mode & 0o777 == 0o755
     assert (task / "main.py").stat().st_mode & 0o777 == 0o644
+
+
+def test_verify_reads_a_pushed_image_from_the_registry(
+    pushed: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(
+            [
+                "verify",
+                f"docker://{pushed['ref']}",
+                "--handler",
+                "app.main.lambda_handler",
+                "--json",
+            ]
+        )
+        == 0
+    )
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] and report["checked"]["hashed_files"] > 5
+    assert main(["verify", "docker://127.0.0.1:9/sp/api:latest"]) == 2
+    assert "unreachable" in capsys.readouterr().err

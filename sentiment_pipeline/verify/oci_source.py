@@ -195,3 +195,46 @@ class OciTree(Tree):
         for tar in self._tars:
             tar.close()
         self._tmp.cleanup()
+
+
+class RegistryTree(OciTree):
+    """``docker://HOST/REPO:TAG``: the image is pulled (manifest, config, layers, each
+    checked against its digest) into a temporary layout, then read like ``oci:``."""
+
+    def __init__(self, reference: str) -> None:
+        from ..errors import PipelineError
+        from ..oci.registry import ImageRef, RegistryClient
+
+        self._download = tempfile.TemporaryDirectory(prefix="sp-pull-")
+        root = Path(self._download.name)
+        try:
+            ref = ImageRef.parse(reference)
+            client = RegistryClient(ref.host)
+            try:
+                fetched = client.get_manifest(ref, expect_manifest=True)
+                manifest = json.loads(fetched.data)
+                blobs = root / "blobs" / "sha256"
+                blobs.mkdir(parents=True)
+                (blobs / fetched.digest.removeprefix("sha256:")).write_bytes(fetched.data)
+                for blob in [manifest["config"], *manifest.get("layers", [])]:
+                    digest = blob["digest"]
+                    client.get_blob(ref.repository, digest, blobs / digest.removeprefix("sha256:"))
+            finally:
+                client.close()
+            (root / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
+            top = {
+                "mediaType": fetched.media_type,
+                "digest": fetched.digest,
+                "size": len(fetched.data),
+                "annotations": {"org.opencontainers.image.ref.name": "image"},
+            }
+            (root / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [top]}))
+        except (PipelineError, ValueError, KeyError, TypeError, OSError) as exc:
+            self._download.cleanup()
+            raise ArtifactError(reference, str(exc)) from exc
+        super().__init__(root, "image")
+        self.label = reference
+
+    def close(self) -> None:
+        super().close()
+        self._download.cleanup()

@@ -290,11 +290,15 @@ class DirTree(Tree):
 
 
 def open_tree(path: str | os.PathLike[str]) -> Tree:
-    """Open a zip, a directory, or ``oci:LAYOUT[:TAG]`` (an image's ``/var/task``);
-    :class:`ArtifactError` for anything else."""
+    """Open a zip, a directory, ``oci:LAYOUT[:TAG]`` or ``docker://HOST/REPO:TAG`` (an
+    image's ``/var/task``); :class:`ArtifactError` for anything else."""
     text = os.fspath(path)
     if not text.startswith("oci:") and (Path(text) / "oci-layout").is_file():
         text = f"oci:{text}"  # an image layout directory, as the container-image backend writes
+    if text.startswith("docker://"):
+        from .oci_source import RegistryTree
+
+        return RegistryTree(text)
     if text.startswith("oci:"):
         from .oci_source import OciTree, parse_oci_ref
 
