@@ -181,8 +181,8 @@ class ContainerImage(Backend):
         return _Base(reference, ref.repository, manifest.digest, manifest, config, client)
 
     def publish(self, artifact: ArtifactPlan, path: Path, ctx: BuildContext) -> str | None:
-        """After verification: the ``docker load`` tarball beside the layout, and with
-        ``--push HOST/PREFIX`` the image as ``HOST/PREFIX/<lambda>:latest``."""
+        """After verification: with ``--docker-archive`` a ``docker load`` tarball beside
+        the layout, and with ``--push HOST/PREFIX`` the image as ``HOST/PREFIX/<lambda>:latest``."""
         built = self._built.pop(artifact.key, None)
         if built is None:
             return None
@@ -190,13 +190,14 @@ class ContainerImage(Backend):
         from sentiment_pipeline.oci.registry import ImageRef, RegistryClient
 
         blobs = built.blobs
-        write_docker_archive(
-            path.with_name(f"{path.name}.tar"),
-            repo_tags=[f"{artifact.name}:{TAG}"],
-            config=built.config,
-            layers=built.layers,
-            blobs=lambda digest: blobs[digest],
-        )
+        if ctx.docker_archive:
+            write_docker_archive(
+                path.with_name(f"{path.name}.tar"),
+                repo_tags=[f"{artifact.name}:{TAG}"],
+                config=built.config,
+                layers=built.layers,
+                blobs=lambda digest: blobs[digest],
+            )
         if not ctx.push:
             return None
         target = ImageRef.parse(f"{ctx.push.rstrip('/')}/{artifact.name}:{TAG}")

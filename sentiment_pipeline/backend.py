@@ -74,6 +74,8 @@ class BuildContext:
     """Where image backends pin the digests their base images resolved to."""
     push: str | None = None
     """``--push HOST/PREFIX``: where image backends publish verified images."""
+    docker_archive: bool = False
+    """``--docker-archive``: image backends also write a ``docker load`` tarball."""
 
 
 @attrs.frozen

@@ -147,6 +147,7 @@ def build(
     build_image: str | None = None,
     base_image: str | None = None,
     push: str | None = None,
+    docker_archive: bool = False,
     verify_dynamic: bool = True,
     progress: Callable[[str], None] = lambda message: None,
 ) -> BuildResult:
@@ -213,7 +214,12 @@ def build(
                 hit = previous.get(key)
                 started = time.perf_counter()
                 # With --push, rebuild (cheap: layers are cached) so the image can be pushed.
-                if not push and hit and final.exists() and _identity(final) == hit.get("sha256"):
+                if (
+                    not (push or docker_archive)
+                    and hit
+                    and final.exists()
+                    and _identity(final) == hit.get("sha256")
+                ):
                     result = ArtifactResult(
                         **{
                             **_from_json(hit),
@@ -233,6 +239,7 @@ def build(
                         base_image=base_image,
                         lockfile=lockfile,
                         push=push,
+                        docker_archive=docker_archive,
                     )
                     paths = cache.fetch(wheels, offline=offline)
                     result = _build_one(

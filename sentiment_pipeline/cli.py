@@ -118,6 +118,11 @@ def _build_parser() -> argparse.ArgumentParser:
         help="push verified images as REGISTRY/PREFIX/<lambda>:latest (container-image backend)",
     )
     build.add_argument(
+        "--docker-archive",
+        action="store_true",
+        help="also write dist/container-image/<lambda>.tar for `docker load`",
+    )
+    build.add_argument(
         "--offline",
         action="store_true",
         help="use lambdas.lock and the wheel cache only; never the network",
@@ -233,6 +238,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         build_image=args.build_image,
         base_image=args.base_image,
         push=args.push,
+        docker_archive=args.docker_archive,
         verify_dynamic=not args.no_import,
         progress=progress,
     )

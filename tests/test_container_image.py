@@ -41,6 +41,7 @@ def pushed(
         engine="none",
         base_image=base_image,
         push=f"{base_registry}/sp",
+        docker_archive=True,
     )
     (artifact,) = first.artifacts
     assert artifact.ok, artifact.problems

@@ -8,7 +8,9 @@ temporary tar so members can be read in any order. Nothing is extracted.
 from __future__ import annotations
 
 import gzip
+import io
 import json
+import os
 import posixpath
 import shutil
 import tarfile
@@ -44,6 +46,65 @@ def parse_oci_ref(text: str) -> tuple[Path, str | None]:
     if sep and tag and "/" not in tag and Path(path).is_dir():
         return Path(path), tag
     return Path(rest), None
+
+
+class _Padded(io.RawIOBase):
+    """A layer stream that ends the way tar readers expect.
+
+    Some writers (umoci 0.4) end the tar without padding or end-of-archive
+    blocks; container runtimes accept that, so it is padded as they read it.
+    """
+
+    def __init__(self, source: io.BufferedIOBase | IO[bytes]) -> None:
+        self.source = source
+        self.count = 0
+        self.tail: bytes | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.tail is None:
+            data = self.source.read(len(buffer))
+            if data:
+                self.count += len(data)
+                buffer[: len(data)] = data
+                return len(data)
+            self.tail = bytes(-self.count % 512 + 1024)
+        data, self.tail = self.tail[: len(buffer)], self.tail[len(buffer) :]
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _task_part(blob: Path, digest: str, media_type: str, scratch: Path, number: int) -> Path:
+    """A tar of what the layer holds under /var/task, cached by the layer's digest.
+
+    The layer is streamed once and only /var/task is kept: a base image's hundreds
+    of MB are inflated but never written. Layers are immutable by digest, so the
+    next verification of an image on the same base skips the base entirely.
+    """
+    from ..cache import default_cache_root
+
+    cache = default_cache_root() / "task-parts" / digest.replace(":", "-")
+    part = cache / "part.tar"
+    if part.is_file():
+        return part
+    plain = scratch / f"layer-{number}.tar"
+    opener = gzip.open if media_type in _GZIP_LAYERS else open
+    with opener(blob, "rb") as src, tarfile.open(plain, "w", format=tarfile.GNU_FORMAT) as out:
+        stream = tarfile.open(fileobj=_Padded(src), mode="r|")  # noqa: SIM115
+        for member in stream:
+            name = member.name.removeprefix("./").removeprefix("/")
+            if name.startswith(TASK_ROOT) or name + "/" == TASK_ROOT:
+                out.addfile(member, stream.extractfile(member) if member.isfile() else None)
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        staged = cache / f".{number}.{os.getpid()}.tmp"
+        shutil.copyfile(plain, staged)
+        os.replace(staged, part)
+    except OSError:
+        return plain  # an unwritable cache costs speed, never correctness
+    return part
 
 
 class OciTree(Tree):
@@ -122,13 +183,7 @@ class OciTree(Tree):
                     f"layer {layer['digest']} has media type {media_type!r}, which this "
                     "verifier (and Lambda) cannot read",
                 )
-            plain = Path(self._tmp.name) / f"layer-{number}.tar"
-            opener = gzip.open if media_type in _GZIP_LAYERS else open
-            with opener(blob, "rb") as src, plain.open("wb") as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
-                # Some writers (umoci 0.4) end the tar without padding or end-of-archive
-                # blocks; container runtimes accept that, so pad it the way they read it.
-                dst.write(bytes(-dst.tell() % 512 + 1024))
+            plain = _task_part(blob, layer["digest"], media_type, Path(self._tmp.name), number)
             tar = tarfile.open(plain, "r:")  # noqa: SIM115 - kept open for reads; closed in close()
             self._tars.append(tar)
             for info in tar:
