@@ -276,3 +276,75 @@ def test_verify_reads_a_pushed_image_from_the_registry(
     assert report["ok"] and report["checked"]["hashed_files"] > 5
     assert main(["verify", "docker://127.0.0.1:9/sp/api:latest"]) == 2
     assert "unreachable" in capsys.readouterr().err
+
+
+def test_this_repositorys_lambdas_build_and_push_as_images(
+    base_image: str, base_registry: str, tmp_path: Path
+) -> None:
+    import shutil
+
+    repo = ROOT.parent
+    project = tmp_path / "repo"
+    project.mkdir()
+    for name in ("lambdas.toml", "lambdas.lock"):
+        shutil.copy(repo / name, project / name)
+    for name in ("handlers", "sentiment_pipeline"):
+        shutil.copytree(repo / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
+    result = build(
+        Manifest.load(project / "lambdas.toml"),
+        backend="container-image",
+        out=tmp_path / "dist",
+        engine="none",
+        base_image=base_image,
+        push=f"{base_registry}/repo",
+    )
+    assert result.ok, [(a.name, a.problems) for a in result.artifacts]
+    assert [a.name for a in result.artifacts] == ["ingestion", "analysis", "dashboard"]
+    for artifact in result.artifacts:
+        config = json.loads(
+            run(
+                "skopeo",
+                "inspect",
+                "--config",
+                "--tls-verify=false",
+                f"docker://{base_registry}/repo/{artifact.name}:latest",
+            )
+        )
+        assert config["config"]["Cmd"] == [f"handlers.{artifact.name}.lambda_handler"]
+        assert "imported handlers." in artifact.dynamic or "skipped" in artifact.dynamic
+    pinned = (project / "lambdas.lock").read_text()
+    assert "[[base]]" in pinned and base_image in pinned  # the base digest is pinned
+
+
+def test_an_index_base_resolves_to_the_platforms_manifest(
+    project_lock: str, base_image: str, base_registry: str, tmp_path: Path
+) -> None:
+    base = ImageRef.parse(base_image)
+    client = RegistryClient(base.host)
+    fetched = client.get_manifest(base)
+    index = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [
+                {
+                    "mediaType": fetched.media_type,
+                    "digest": fetched.digest,
+                    "size": len(fetched.data),
+                    "platform": {"architecture": "amd64", "os": "linux"},
+                }
+            ],
+        }
+    ).encode()
+    client.put_manifest(base.repository, "multi", index, "application/vnd.oci.image.index.v1+json")
+    project = make_project(tmp_path / "p", lock=project_lock)
+    result = build(
+        Manifest.load(project),
+        backend="container-image",
+        out=tmp_path / "dist",
+        engine="none",
+        base_image=f"{base.host}/{base.repository}:multi",
+    )
+    (artifact,) = result.artifacts
+    assert artifact.ok
+    assert any(n.endswith(f"@{fetched.digest}") for n in artifact.notes)  # the platform's one
