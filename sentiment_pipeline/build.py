@@ -338,9 +338,12 @@ def _build_one(
     from .verify import verify
 
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f".{final.name}.{os.getpid()}.partial")
+    # Lower-case hex only: an image layout here is also a container reference for the engine.
+    token = hashlib.sha256(final.name.encode()).hexdigest()[:12]
+    tmp = final.with_name(f"partial-{os.getpid()}-{token}{final.suffix}")
     try:
         assembled = impl.assemble(artifact, wheels, tmp, ctx)
+        is_image = (tmp / "oci-layout").is_file()
         ctx.progress(f"{impl.name}:verify {artifact.key}")
         handler = artifact.function.handler if artifact.function else None
         report = verify(
@@ -350,9 +353,13 @@ def _build_one(
             handler=handler,
             dynamic=verify_dynamic and artifact.kind == "function",
             offline=ctx.offline,
-            # Without a host interpreter of the target, import inside the build image.
+            # An image is imported inside itself when an engine is there; anything else
+            # inside the build image, when this machine has no interpreter of the target.
             engine=ctx.engine,
-            image=_image_of(artifact, ctx) if ctx.engine is not None else None,
+            image=(f"oci:{tmp}:latest" if is_image else _image_of(artifact, ctx))
+            if ctx.engine is not None
+            else None,
+            prefer_image=is_image,
         )
         ok = report.ok
         sha = _identity(tmp) if ok else None

@@ -348,3 +348,23 @@ def test_an_index_base_resolves_to_the_platforms_manifest(
     (artifact,) = result.artifacts
     assert artifact.ok
     assert any(n.endswith(f"@{fetched.digest}") for n in artifact.notes)  # the platform's one
+
+
+def test_with_an_engine_the_image_is_built_with_bytecode_and_imported_inside_itself(
+    project_lock: str, base_image: str, lambda_image: str, tmp_path: Path
+) -> None:
+    project = make_project(tmp_path / "p", lock=project_lock)
+    result = build(
+        Manifest.load(project),
+        backend="container-image",
+        out=tmp_path / "dist",
+        engine="buildah",
+        build_image=lambda_image,
+        base_image=base_image,
+    )
+    (artifact,) = result.artifacts
+    assert artifact.ok, artifact.problems
+    assert artifact.compiled
+    assert artifact.dynamic.startswith(
+        "dynamic check: imported app.main.lambda_handler with python3 in oci:"
+    )

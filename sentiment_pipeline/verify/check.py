@@ -403,6 +403,7 @@ def verify(
     offline: bool = False,
     engine: Engine | None = None,
     image: str | None = None,
+    prefer_image: bool = False,
 ) -> Report:
     """Check that ``artifact`` (plus ``layers``) will import and run on ``target``.
 
@@ -473,6 +474,7 @@ def verify(
                 offline=offline,
                 engine=engine,
                 image=image,
+                prefer_image=prefer_image,
             )
             dyn = result.to_json()
             if result.problem is not None:

@@ -254,15 +254,19 @@ def run_dynamic(
     offline: bool = False,
     engine: Engine | None = None,
     image: str | None = None,
+    prefer_image: bool = False,
 ) -> DynamicResult:
     """Import ``handler`` from the unpacked artifacts in an interpreter of the target.
+
+    With ``prefer_image`` (the artifact *is* ``image``, a container image), the
+    import runs inside it even when this machine has a matching interpreter.
 
     The runtime's SDK is used from the cache when it is there; it is fetched only
     when the import actually needs it. When no host interpreter matches and
     ``engine`` and ``image`` are given, the import runs with ``python3`` inside a
     container of ``image`` (the target's build image) instead.
     """
-    python = find_interpreter(target, interpreter)
+    python = None if prefer_image and engine and image else find_interpreter(target, interpreter)
     in_image = (engine, image) if python is None and engine and image else None
     if in_image is not None:
         python = f"python3 in {image} ({in_image[0].name})"
