@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _procs import run_process
 
-from tests.build_image import lambda_like_image
+from tests.build_image import lambda_like_image, push_to_registry
 from tests.registry_server import start_registry
 
 MANIFEST = """\
@@ -65,19 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         registry = start_registry(root / "registry")
         try:
             base = f"{registry.host}/lambda/python:3.13-x86_64"
-            subprocess.run(
-                [
-                    "buildah",
-                    "--storage-driver",
-                    "vfs",
-                    "push",
-                    "--tls-verify=false",
-                    "--quiet",
-                    lambda_like_image("3.13"),
-                    f"docker://{base}",
-                ],
-                check=True,
-            )
+            push_to_registry(lambda_like_image("3.13"), base)
             project = root / "p"
             (project / "app").mkdir(parents=True)
             (project / "app" / "__init__.py").write_text("")

@@ -296,3 +296,22 @@ def _build(buildah: Buildah, name: str, python: str) -> None:
         f"built {name} in {time.monotonic() - started:.0f} s ({size / 1e6:.0f} MB)",
         file=sys.stderr,
     )
+
+
+def push_to_registry(image: str, destination: str) -> None:
+    """Push ``image`` from buildah's storage to ``HOST:PORT/REPO:TAG`` on a loopback
+    registry (plain HTTP), with buildah: an independent tool, not our client."""
+    subprocess.run(
+        [
+            "buildah",
+            "--storage-driver",
+            "vfs",
+            "push",
+            "--tls-verify=false",
+            "--quiet",
+            image,
+            f"docker://{destination}",
+        ],
+        check=True,
+        capture_output=True,
+    )

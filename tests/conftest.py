@@ -95,29 +95,13 @@ def base_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     The python3.13 build image (debootstrap, buildah) is pushed with buildah, an
     independent tool; returns ``HOST:PORT``.
     """
-    import subprocess
-
-    from .build_image import lambda_like_image
+    from .build_image import lambda_like_image, push_to_registry
     from .registry_server import start_registry
 
     if shutil.which("docker-registry") is None:
         pytest.fail("docker-registry is not installed: apt-get install docker-registry")
     server = start_registry(tmp_path_factory.mktemp("base-registry"))
-    image = lambda_like_image("3.13")
-    subprocess.run(
-        [
-            "buildah",
-            "--storage-driver",
-            "vfs",
-            "push",
-            "--tls-verify=false",
-            "--quiet",
-            image,
-            f"docker://{server.host}/lambda/python:3.13-x86_64",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    push_to_registry(lambda_like_image("3.13"), f"{server.host}/lambda/python:3.13-x86_64")
     yield server.host
     server.stop()
 
