@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 import handlers.analysis
 import handlers.ingestion
 
@@ -41,6 +43,26 @@ def test_a_duplicate_sns_delivery_changes_nothing(pipeline: Pipeline) -> None:
     assert (status, analyses) == ("ANALYZED", 1)
 
 
+@pytest.fixture
+def atomic_moto_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real DynamoDB evaluates a condition and writes an item atomically; moto's server
+    handles requests on several threads with no lock around that, so two conditional
+    puts of one item can both succeed there. Serialise moto's writes, as DynamoDB's
+    per-item atomicity would, so the test exercises our code and not moto's race."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.Lock()
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        original = getattr(DynamoDBBackend, name)
+
+        def locked(*args: Any, __original: Any = original, **kwargs: Any) -> Any:
+            with lock:
+                return __original(*args, **kwargs)
+
+        monkeypatch.setattr(DynamoDBBackend, name, locked)
+
+
+@pytest.mark.usefixtures("atomic_moto_writes")
 def test_two_concurrent_ingestions_of_the_same_articles(pipeline: Pipeline) -> None:
     tap = SnsTap(pipeline.resources.topic_arn)
     pipeline.newsapi.articles = [article(i) for i in range(5)]
