@@ -99,8 +99,13 @@ def _package_session(backend: str) -> None:
         # The docstring is set below: nox -l shows it.
         session.install("-e", ".", "pip")
         engine = os.environ.get("SENTIMENT_PIPELINE_ENGINE", "none")
-        image = os.environ.get("SENTIMENT_PIPELINE_BUILD_IMAGE")
-        extra = ["--build-image", image] if image else []
+        extra = []
+        for variable, option in (
+            ("SENTIMENT_PIPELINE_BUILD_IMAGE", "--build-image"),
+            ("SENTIMENT_PIPELINE_BASE_IMAGE", "--base-image"),
+        ):
+            if os.environ.get(variable):
+                extra += [option, os.environ[variable]]
         session.run(
             "sentiment-pipeline",
             "build",
@@ -114,7 +119,8 @@ def _package_session(backend: str) -> None:
 
     package.__doc__ = (
         f"Build and verify this repository's Lambdas with the {backend} backend "
-        "($SENTIMENT_PIPELINE_ENGINE, default none; $SENTIMENT_PIPELINE_BUILD_IMAGE)."
+        "($SENTIMENT_PIPELINE_ENGINE, default none; $SENTIMENT_PIPELINE_BUILD_IMAGE, "
+        "$SENTIMENT_PIPELINE_BASE_IMAGE)."
     )
 
 
