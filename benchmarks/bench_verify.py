@@ -70,6 +70,7 @@ from installer.sources import WheelFile
 
 import sentiment_pipeline
 from sentiment_pipeline import get_target
+from sentiment_pipeline.cache import default_cache_root
 from sentiment_pipeline.verify import verify
 
 # -- the artifact ----------------------------------------------------------------------
@@ -133,8 +134,7 @@ def run_process(
 
 
 def cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "sentiment-pipeline" / "bench"
+    return default_cache_root() / "bench"
 
 
 def content_key() -> str:

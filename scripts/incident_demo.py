@@ -17,8 +17,8 @@ import zipfile
 from pathlib import Path
 
 from sentiment_pipeline import get_target
+from sentiment_pipeline.cache import default_cache_root
 from sentiment_pipeline.install import download, install_wheels
-from sentiment_pipeline.verify.sdk import cache_dir
 
 PINS = ["pydantic==2.12.4"]
 HANDLER = """\
@@ -39,7 +39,7 @@ def lambda_handler(event, context):
 def build_zip(python: str, platform: str, out: Path) -> Path:
     wheels = download(
         PINS,
-        cache_dir() / "demo-wheels" / f"cp{python}-{platform}",
+        default_cache_root() / "demo-wheels" / f"cp{python}-{platform}",
         python=python,
         platforms=[platform],
     )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from .archive import Member, compile_globs, write_zip
 from .backend import AssembleResult, BuildContext, StepError
 from .install.local import InstallError, source_members, wheel_members
+from .plan import ALWAYS_EXCLUDED
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -39,7 +40,7 @@ def assemble_zip(
     function = artifact.function
     exclude = function.exclude if function else artifact.layer.exclude if artifact.layer else ()
     # Source-only exclusions (host bytecode, VCS debris) must not strip compiled .pyc of deps.
-    user_exclude = tuple(p for p in exclude if p not in _source_only())
+    user_exclude = tuple(p for p in exclude if p not in ALWAYS_EXCLUDED)
     if ctx.engine is None:
         members: list[Member] = []
         notes: list[str] = []
@@ -98,12 +99,6 @@ def assemble_zip(
         members.append(Member(name, executable=bool(path.stat().st_mode & 0o111), file=path))
     stats = _write(backend, dest, members)
     return AssembleResult(True, (), stats["files"], stats["unzipped"])
-
-
-def _source_only() -> tuple[str, ...]:
-    from .plan import ALWAYS_EXCLUDED
-
-    return ALWAYS_EXCLUDED
 
 
 def _write(backend: str, dest: Path, members: list[Member]) -> dict[str, int]:

@@ -197,12 +197,11 @@ def build(
                     if artifact.layer
                     else None
                 )
-                engine_label = engine if engine in ("none",) else f"{engine}"
                 key = _artifact_key(
                     impl,
                     artifact,
                     [w.sha256 for w in wheels],
-                    engine_label,
+                    engine,
                     image if engine != "none" else None,
                 )
                 final = out_dir / impl.output_name(artifact)

@@ -23,6 +23,25 @@ from .projects import make_project
 ROOT = Path(__file__).resolve().parent
 
 
+def build_image_cli(manifest: Path, out: Path, base_image: str) -> int:
+    """``sentiment-pipeline build`` with the container-image backend, as a user types it."""
+    return main(
+        [
+            "build",
+            "--manifest",
+            str(manifest),
+            "--out",
+            str(out),
+            "--engine",
+            "none",
+            "--backend",
+            "container-image",
+            "--base-image",
+            base_image,
+        ]
+    )
+
+
 def run(*args: str) -> str:
     return subprocess.run(list(args), check=True, capture_output=True, text=True).stdout
 
@@ -185,21 +204,7 @@ def test_a_base_image_of_the_other_architecture_fails_the_build(
         {digest(config): config, digest(blob): blob},
     )
     project = make_project(tmp_path / "p", lock=project_lock)
-    code = main(
-        [
-            "build",
-            "--manifest",
-            str(project),
-            "--out",
-            str(tmp_path / "dist"),
-            "--engine",
-            "none",
-            "--backend",
-            "container-image",
-            "--base-image",
-            str(ref),
-        ]
-    )
+    code = build_image_cli(project, tmp_path / "dist", str(ref))
     assert code == 1
     err = capsys.readouterr().err
     assert "container-image:image" in err and "arm64" in err and "x86_64" in err
@@ -210,21 +215,7 @@ def test_an_unreachable_base_registry_fails_the_build(
     project_lock: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     project = make_project(tmp_path / "p", lock=project_lock)
-    code = main(
-        [
-            "build",
-            "--manifest",
-            str(project),
-            "--out",
-            str(tmp_path / "dist"),
-            "--engine",
-            "none",
-            "--backend",
-            "container-image",
-            "--base-image",
-            "127.0.0.1:9/lambda/python:3.13",
-        ]
-    )
+    code = build_image_cli(project, tmp_path / "dist", "127.0.0.1:9/lambda/python:3.13")
     assert code == 1
     assert "unreachable" in capsys.readouterr().err
 

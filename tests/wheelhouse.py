@@ -8,11 +8,14 @@ Wheels are "installed" with pypa/installer, exactly as pip lays them out with
 from __future__ import annotations
 
 import hashlib
-import os
 import zipfile
-from pathlib import Path
+from typing import TYPE_CHECKING
 
+from sentiment_pipeline.cache import default_cache_root
 from sentiment_pipeline.install import download, install_wheels
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["CRYPTOGRAPHY", "HANDLER", "PYDANTIC", "fetch", "install_wheels", "zip_dir"]
 
@@ -27,8 +30,7 @@ CRYPTOGRAPHY = ("cryptography==50.0.2",)
 
 
 def cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "sentiment-pipeline" / "test-wheels"
+    return default_cache_root() / "test-wheels"
 
 
 def fetch(

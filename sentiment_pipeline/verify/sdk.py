@@ -9,25 +9,19 @@ user's cache and reused offline.
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
 
+from ..cache import default_cache_root
 from ..install import FetchError, download, install_wheels
 
 if TYPE_CHECKING:
     from ..targets import Target
 
-__all__ = ["SdkResult", "cache_dir", "runtime_sdk"]
-
-
-def cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/sentiment-pipeline`` (``~/.cache/...`` by default)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "sentiment-pipeline"
+__all__ = ["SdkResult", "runtime_sdk"]
 
 
 @attrs.frozen
@@ -42,7 +36,7 @@ def runtime_sdk(target: Target, *, offline: bool = False) -> SdkResult:
     if not pins:
         return SdkResult(None, f"the catalog lists no SDK versions for {target.runtime}")
     label = "-".join(f"{n}{v}" for n, v in sorted(pins.items()))
-    final = cache_dir() / "runtime-sdk" / f"{target.runtime}-{target.architecture}-{label}"
+    final = default_cache_root() / "runtime-sdk" / f"{target.runtime}-{target.architecture}-{label}"
     if (final / ".complete").exists():
         return SdkResult(final, f"cached: {', '.join(f'{n}=={v}' for n, v in pins.items())}")
     if offline:
