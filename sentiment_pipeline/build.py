@@ -376,8 +376,9 @@ def _build_one(
         except PipelineError as exc:
             raise StepError(impl.name, "publish", str(exc)) from exc
     dynamic = report.checked.get("dynamic", {}).get("summary", "") if handler else ""
+    # A layer artifact verified alone is labelled with its temporary name: drop that prefix.
     own_native = tuple(
-        n
+        n.removeprefix(f"{tmp.name}:")
         for n in report.checked.get("native", ())
         if not any(n.startswith(f"{layer.name}:") for layer in layers)
     )

@@ -133,6 +133,10 @@ def _build_parser() -> argparse.ArgumentParser:
         help="verify statically only (skip importing the handlers)",
     )
     build.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    from .local.serve import add_parser as add_serve_parser
+
+    add_serve_parser(sub)
     return parser
 
 
@@ -258,6 +262,12 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_PROBLEMS
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from .local.serve import command
+
+    return command(args)
+
+
 def _build_table(result: object) -> str:
     from .build import BuildResult
 
@@ -311,7 +321,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
     parser = _build_parser()
     args = parser.parse_args(argv)
-    commands = {"targets": _cmd_targets, "verify": _cmd_verify, "build": _cmd_build}
+    commands = {
+        "targets": _cmd_targets,
+        "verify": _cmd_verify,
+        "build": _cmd_build,
+        "serve": _cmd_serve,
+    }
     try:
         return commands[args.command](args)
     except PipelineError as exc:

@@ -11,12 +11,15 @@ definitions are what it must match). Idempotent: existing resources are kept.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 from .clients import client
 from .dynamodb import BY_INGESTED, BY_PUBLISHED, OUTBOX
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["Resources", "provision", "table_definition"]
 
@@ -68,8 +71,7 @@ class Resources:
         }
 
 
-def _secret(name: str, value: str) -> str:
-    sm = client("secretsmanager")
+def _secret(sm: Any, name: str, value: str) -> str:
     try:
         return str(sm.create_secret(Name=name, SecretString=value)["ARN"])
     except ClientError as error:
@@ -86,9 +88,14 @@ def provision(
     newsapi_key: str,
     dashboard_api_key: str,
     prefix: str = "sentiment-pipeline",
+    clients: Callable[[str], Any] = client,
 ) -> Resources:
-    """Create (or keep) the table with its indexes and TTL, the topic and both secrets."""
-    ddb = client("dynamodb")
+    """Create (or keep) the table with its indexes and TTL, the topic and both secrets.
+
+    ``clients`` makes the boto3 client of a service: the handlers' shared ones by
+    default; the local stack passes its own, bound to its moto server.
+    """
+    ddb = clients("dynamodb")
     try:
         ddb.create_table(**table_definition(table))
     except ClientError as error:
@@ -100,10 +107,11 @@ def provision(
         ddb.update_time_to_live(
             TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
         )
-    topic_arn = str(client("sns").create_topic(Name=topic)["TopicArn"])
+    topic_arn = str(clients("sns").create_topic(Name=topic)["TopicArn"])
+    sm = clients("secretsmanager")
     return Resources(
         table=table,
         topic_arn=topic_arn,
-        newsapi_key_secret_arn=_secret(f"{prefix}/newsapi-key", newsapi_key),
-        dashboard_api_key_secret_arn=_secret(f"{prefix}/dashboard-api-key", dashboard_api_key),
+        newsapi_key_secret_arn=_secret(sm, f"{prefix}/newsapi-key", newsapi_key),
+        dashboard_api_key_secret_arn=_secret(sm, f"{prefix}/dashboard-api-key", dashboard_api_key),
     )

@@ -3,6 +3,7 @@
 =================  ======  ====================================================
 route              auth    answer
 =================  ======  ====================================================
+``GET /``          no      the dashboard page (one static HTML file; it asks for the key)
 ``GET /health``    no      200 ``{"status": "ok"}`` if the table is reachable, else 503
 ``GET /api/items`` yes     items, newest published first; ``status``, ``sentiment``,
                            ``source``, ``since`` (ISO time), ``limit`` (1-100), ``cursor``
@@ -21,6 +22,8 @@ key unreachable).
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigurationError, InvalidCursorError, StorageUnavailableError
@@ -42,6 +45,19 @@ __all__ = ["Dashboard"]
 log = get_logger(__name__)
 
 _METHODS = "GET, OPTIONS"
+_PAGE = Path(__file__).with_name("page.html")
+# The page is self-contained: its own inline script and style, calls to this origin only.
+_PAGE_CSP = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
+
+
+@functools.cache
+def page() -> str:
+    """The dashboard page (read once per container, on the first ``GET /``)."""
+    return _PAGE.read_text(encoding="utf-8")
 _ALLOWED_HEADERS = "X-API-Key, Last-Event-ID, Content-Type"
 
 
@@ -95,6 +111,7 @@ class Dashboard:
         self._api_key = api_key
         self._clock = clock
         self._routes: dict[str, tuple[bool, Callable[[Request], Response]]] = {
+            "/": (False, self._page),
             "/health": (False, self._health),
             "/api/items": (True, self._items),
             "/api/metrics": (True, self._metrics),
@@ -163,6 +180,20 @@ class Dashboard:
             headers["access-control-allow-headers"] = _ALLOWED_HEADERS
             headers["access-control-max-age"] = "600"
         return headers
+
+    def _page(self, request: Request) -> Response:
+        # Public: the page holds no data; it asks for the API key and calls /api/*.
+        return Response(
+            200,
+            page(),
+            {
+                "content-type": "text/html; charset=utf-8",
+                "cache-control": "no-cache",
+                "content-security-policy": _PAGE_CSP,
+                "x-content-type-options": "nosniff",
+                "referrer-policy": "no-referrer",
+            },
+        )
 
     def _health(self, request: Request) -> Response:
         # An unreachable table propagates: handle() answers 503 storage_unavailable.

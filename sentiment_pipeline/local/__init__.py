@@ -1,0 +1,8 @@
+"""Run the built Lambdas on this machine: moto, a Function URL emulator, the artifact runner.
+
+``sentiment-pipeline serve`` (:mod:`.serve`) builds the pipeline's Lambdas and
+starts a :class:`~.stack.Stack`: a moto server on 127.0.0.1 with the table,
+topic and secrets; each *built artifact* in its own isolated interpreter
+(:mod:`.runner`); the dashboard on a local Function URL (:mod:`.functionurl`).
+This package is build-side: Lambda artifacts never carry it.
+"""

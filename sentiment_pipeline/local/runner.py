@@ -1,0 +1,443 @@
+"""Run a built Lambda artifact locally: one isolated interpreter process per worker.
+
+A :class:`LocalFunction` is an artifact (zip, zip plus layers, or a container
+image's ``/var/task``) unpacked once into a directory laid out like Lambda's
+sandbox (``var/task``, ``opt``). Each worker is an interpreter of the function's
+Python version started with ``-I -S -B`` (no host site-packages, no bytecode
+writes: ``/var/task`` is read-only in Lambda) running
+:mod:`sentiment_pipeline.local.bootstrap` with exactly Lambda's path order and
+environment. A worker serves one invocation at a time and stays warm, like a
+Lambda execution environment; a pool keeps up to ``concurrency`` of them.
+
+Failures are Lambda's: an exception is an error body (``errorMessage``,
+``errorType``, ``requestId``, ``stackTrace``); an invocation over ``timeout``
+kills its worker (``Sandbox.Timedout``) and the next one starts a fresh one; a
+worker that dies is ``Runtime.ExitError``; an import failure at init is
+``Runtime.ImportModuleError`` for every invocation until init succeeds.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import os
+import queue
+import selectors
+import subprocess
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ..errors import PipelineError
+from ..logs import get_logger
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from ..targets import Target
+
+__all__ = [
+    "FunctionSpec",
+    "Invocation",
+    "LocalFunction",
+    "RunnerError",
+    "prepare",
+    "runnable",
+]
+
+log = get_logger(__name__)
+
+_BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
+_ACCOUNT = "123456789012"
+LOG_LINES = 2000
+"""Log lines kept per function (the rest went to the log sink already)."""
+
+
+class RunnerError(PipelineError):
+    """A function cannot be run here (no interpreter, unreadable artifact...)."""
+
+
+@attrs.frozen
+class FunctionSpec:
+    """One Lambda to run: its artifacts as built, its handler and its settings."""
+
+    name: str
+    handler: str
+    target: Target
+    artifact: Path
+    layers: tuple[Path, ...] = ()
+    environment: Mapping[str, str] = attrs.field(factory=dict)
+    timeout: float = 30.0
+    memory: int = 512
+    concurrency: int = 2
+
+
+@attrs.frozen
+class Invocation:
+    """The outcome of one invocation."""
+
+    request_id: str
+    ok: bool
+    result: Any = None
+    error: dict[str, Any] | None = None
+    seconds: float = 0.0
+    timed_out: bool = False
+    cold: bool = False
+
+    @property
+    def error_type(self) -> str | None:
+        return None if self.error is None else str(self.error.get("errorType"))
+
+
+def prepare(spec: FunctionSpec, root: Path) -> Path:
+    """Unpack the function and its layers into ``root`` (``var/task``, ``opt``), fresh.
+
+    The artifacts are read with the verifier's readers (zip, directory, OCI
+    image layout), so unsafe names are skipped exactly as the verifier reports
+    them; layers unpack into ``opt`` in their order, later ones overwriting.
+    """
+    import shutil
+
+    from ..verify.dynamic import _unpack
+    from ..verify.layout import Placed
+    from ..verify.sources import open_tree
+
+    staging = root.with_name(f".{root.name}.partial-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    (staging / "var/task").mkdir(parents=True)
+    (staging / "opt").mkdir()
+    try:
+        for order, path in enumerate((spec.artifact, *spec.layers)):
+            try:
+                tree = open_tree(path)
+            except PipelineError as exc:
+                raise RunnerError(f"{spec.name}: cannot read {path}: {exc}") from exc
+            with tree:
+                placed = Placed(tree, "function" if order == 0 else "layer", order)
+                _unpack(placed, staging / ("var/task" if order == 0 else "opt"))
+        shutil.rmtree(root, ignore_errors=True)
+        staging.rename(root)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return root
+
+
+def lambda_environment(spec: FunctionSpec, root: Path) -> dict[str, str]:
+    """Lambda's reserved variables (paths moved into ``root``), then the function's own."""
+    from ..verify.dynamic import _sandbox_env
+
+    env = _sandbox_env(spec.target, root)
+    env.update(
+        {
+            "_HANDLER": spec.handler,
+            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory),
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": "local",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(spec.environment)
+    return env
+
+
+class _Worker:
+    """One interpreter process: an execution environment serving one request at a time."""
+
+    def __init__(self, function: LocalFunction) -> None:
+        self.function = function
+        spec = function.spec
+        answers_read, answers_write = os.pipe()
+        task = function.root / "var/task"
+        opt = function.root / "opt"
+        front = [str(task), str(opt / spec.target.layer_site_packages), str(opt / "python")]
+        command = [
+            function.python,
+            "-I",
+            "-S",
+            "-B",
+            "-c",
+            _BOOTSTRAP.read_text(encoding="utf-8"),
+            json.dumps(front),
+            json.dumps([str(function.sdk)] if function.sdk else []),
+            spec.handler,
+            str(answers_write),
+        ]
+        try:
+            self.process = subprocess.Popen(
+                command,
+                cwd=task,
+                env=function.environment,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                pass_fds=(answers_write,),
+                start_new_session=True,
+            )
+        finally:
+            os.close(answers_write)
+        self._answers = answers_read
+        self._buffer = b""
+        self.used = 0
+        self._logs = threading.Thread(target=self._pump_logs, name=f"{spec.name}-logs", daemon=True)
+        self._logs.start()
+
+    def _pump_logs(self) -> None:
+        stream = self.process.stdout
+        assert stream is not None
+        for raw in iter(stream.readline, b""):
+            self.function.emit(raw.decode("utf-8", "replace").rstrip("\n"))
+        stream.close()
+
+    def read_answer(self, deadline: float) -> dict[str, Any] | None:
+        """The next answer line, or None if the deadline passed or the worker died."""
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._answers, selectors.EVENT_READ)
+            while b"\n" not in self._buffer:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not selector.select(remaining):
+                    return None
+                chunk = os.read(self._answers, 1 << 16)
+                if not chunk:
+                    return None  # the worker closed its end: it died
+                self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def send(self, request: dict[str, Any]) -> bool:
+        stdin = self.process.stdin
+        assert stdin is not None
+        try:
+            stdin.write(json.dumps(request).encode() + b"\n")
+            stdin.flush()
+        except (BrokenPipeError, OSError):
+            return False
+        return True
+
+    def exit_status(self) -> str:
+        try:
+            code = self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return "still running"
+        return f"signal: {-code}" if code < 0 else f"exit status {code}"
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, 9)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
+        with contextlib.suppress(OSError):
+            os.close(self._answers)
+        if self.process.stdin:
+            with contextlib.suppress(OSError):
+                self.process.stdin.close()
+
+
+class LocalFunction:
+    """A built artifact served by a pool of local workers; thread-safe ``invoke``."""
+
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        root: Path,
+        *,
+        python: str,
+        sdk: Path | None,
+        log_sink: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.root = root
+        self.python = python
+        self.sdk = sdk
+        self.environment = lambda_environment(spec, root)
+        self.logs: collections.deque[str] = collections.deque(maxlen=LOG_LINES)
+        self._sink = log_sink
+        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self._slots = threading.BoundedSemaphore(spec.concurrency)
+        self._lock = threading.Lock()
+        self._workers: set[_Worker] = set()
+        self._closed = False
+        self.invocations = 0
+        self.errors = 0
+        self.timeouts = 0
+        self.cold_starts = 0
+
+    @property
+    def arn(self) -> str:
+        region = self.environment.get("AWS_REGION", "us-east-1")
+        return f"arn:aws:lambda:{region}:{_ACCOUNT}:function:{self.spec.name}"
+
+    def emit(self, line: str) -> None:
+        self.logs.append(line)
+        if self._sink is not None:
+            self._sink(self.spec.name, line)
+
+    def _start_worker(self) -> tuple[_Worker, dict[str, Any] | None]:
+        """A fresh worker and, if its init failed, the error body."""
+        worker = _Worker(self)
+        with self._lock:
+            self._workers.add(worker)
+            self.cold_starts += 1
+        # Lambda limits init to 10 s, and then runs it again inside the invocation.
+        answer = worker.read_answer(time.monotonic() + max(10.0, self.spec.timeout))
+        if answer is None or answer.get("init") != "ok":
+            error = (answer or {}).get("error") or {
+                "errorMessage": f"Runtime exited during init: {worker.exit_status()}",
+                "errorType": "Runtime.ExitError",
+            }
+            self._retire(worker)
+            return worker, error
+        return worker, None
+
+    def _retire(self, worker: _Worker) -> None:
+        worker.kill()
+        with self._lock:
+            self._workers.discard(worker)
+
+    def invoke(self, event: Any, *, request_id: str | None = None) -> Invocation:
+        """Run the handler on ``event`` in a warm worker (or a new one) and wait."""
+        request_id = request_id or str(uuid.uuid4())
+        with self._slots:
+            if self._closed:
+                raise RunnerError(f"{self.spec.name} is stopped")
+            started = time.monotonic()
+            cold = False
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                cold = True
+                worker, init_error = self._start_worker()
+                if init_error is not None:
+                    return self._failed(request_id, init_error, started, cold)
+            deadline_wall = (time.time() + self.spec.timeout) * 1000
+            request = {
+                "request_id": request_id,
+                "event": event,
+                "deadline_ms": deadline_wall,
+                "arn": self.arn,
+            }
+            answer = (
+                worker.read_answer(started + self.spec.timeout) if worker.send(request) else None
+            )
+            seconds = time.monotonic() - started
+            if answer is None:
+                timed_out = worker.process.poll() is None
+                status = "timed out" if timed_out else worker.exit_status()
+                self._retire(worker)
+                if timed_out:
+                    with self._lock:
+                        self.timeouts += 1
+                    message = f"Task timed out after {self.spec.timeout:.2f} seconds"
+                    self.emit(f"{time.strftime('%Y-%m-%dT%H:%M:%SZ')} {request_id} {message}")
+                    error = {"errorMessage": message, "errorType": "Sandbox.Timedout"}
+                    return self._failed(request_id, error, started, cold, timed_out=True)
+                error = {
+                    "errorMessage": f"RequestId: {request_id} Error: Runtime exited "
+                    f"with error: {status}",
+                    "errorType": "Runtime.ExitError",
+                }
+                return self._failed(request_id, error, started, cold)
+            worker.used += 1
+            self._idle.put(worker)
+            with self._lock:
+                self.invocations += 1
+            if answer.get("ok"):
+                return Invocation(request_id, True, answer.get("result"), None, seconds, cold=cold)
+            return self._failed(request_id, answer.get("error") or {}, started, cold)
+
+    def _failed(
+        self,
+        request_id: str,
+        error: dict[str, Any],
+        started: float,
+        cold: bool,
+        *,
+        timed_out: bool = False,
+    ) -> Invocation:
+        error = {**error, "requestId": request_id}
+        with self._lock:
+            self.invocations += 1
+            self.errors += 1
+        log.error(
+            "invocation failed",
+            extra={
+                "function": self.spec.name,
+                "request_id": request_id,
+                "error_type": error.get("errorType"),
+                "error": error.get("errorMessage"),
+            },
+        )
+        return Invocation(
+            request_id,
+            False,
+            None,
+            error,
+            time.monotonic() - started,
+            timed_out=timed_out,
+            cold=cold,
+        )
+
+    def warm(self, count: int = 1) -> list[dict[str, Any]]:
+        """Start up to ``count`` workers now (init errors are returned, not raised)."""
+        errors = []
+        for _ in range(min(count, self.spec.concurrency)):
+            worker, error = self._start_worker()
+            if error is None:
+                self._idle.put(worker)
+            else:
+                errors.append(error)
+        return errors
+
+    def workers(self) -> int:
+        with self._lock:
+            return len(self._workers)
+
+    def close(self) -> None:
+        self._closed = True
+        with self._lock:
+            workers = list(self._workers)
+            self._workers.clear()
+        for worker in workers:
+            worker.kill()
+
+
+def runnable(
+    spec: FunctionSpec,
+    state: Path,
+    *,
+    interpreter: str | None = None,
+    offline: bool = False,
+    log_sink: Callable[[str, str], None] | None = None,
+) -> LocalFunction:
+    """Unpack ``spec``'s artifacts under ``state`` and return its (not yet started) pool.
+
+    Needs an interpreter of the function's Python version and architecture on
+    this machine (the same discovery as the verifier's dynamic check), and the
+    runtime's SDK (boto3), fetched once into the cache unless ``offline``.
+    """
+    from ..verify.interpreters import find_interpreter
+    from ..verify.sdk import runtime_sdk
+
+    python = find_interpreter(spec.target, interpreter)
+    if python is None:
+        raise RunnerError(
+            f"{spec.name}: no python{spec.target.python} interpreter for "
+            f"{spec.target.architecture} on this machine; install one (e.g. `uv python install "
+            f"{spec.target.python}`) or pass --interpreter"
+        )
+    sdk = runtime_sdk(spec.target, offline=offline)
+    if sdk.path is None:
+        log.warning(
+            "runtime SDK unavailable: handlers that import boto3 will fail",
+            extra={"function": spec.name, "reason": sdk.reason},
+        )
+    root = prepare(spec, state / spec.name)
+    return LocalFunction(spec, root, python=python, sdk=sdk.path, log_sink=log_sink)

@@ -1,0 +1,252 @@
+"""``sentiment-pipeline serve``: build (or reuse) the artifacts, then run them locally.
+
+Every artifact goes through ``build`` first, so what is served is what would be
+deployed, verified: a broken artifact fails here, before it can answer a 502.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import PipelineError
+
+if TYPE_CHECKING:
+    # Imported where used: the CLI builds this parser on every run, even a no-op build.
+    import argparse
+    from collections.abc import Callable, Sequence
+
+    from ..build import BuildResult
+    from ..manifest import Manifest
+    from .runner import FunctionSpec
+    from .stack import Stack
+
+__all__ = ["BuildFailedError", "add_parser", "build_specs", "command", "summary_table"]
+
+TIMEOUTS = {"ingestion": 120.0, "analysis": 30.0, "dashboard": 10.0}
+"""Seconds per role (the values a deployment of this pipeline would configure)."""
+CONCURRENCY = {"ingestion": 1, "analysis": 2, "dashboard": 4}
+
+
+class BuildFailedError(PipelineError):
+    """A Lambda did not build or verify: nothing is served."""
+
+
+def build_specs(
+    manifest: Manifest,
+    *,
+    backend: str | None = None,
+    out: Path = Path("dist"),
+    engine: str = "none",
+    offline: bool = False,
+    base_image: str | None = None,
+    progress: Callable[[str], None] = lambda message: None,
+) -> tuple[dict[str, FunctionSpec], BuildResult]:
+    """Build the manifest's pipeline Lambdas (reusing unchanged artifacts) as runnable specs."""
+    from ..build import build
+    from ..plan import plan_functions
+    from .runner import FunctionSpec
+    from .stack import ROLES, StackError
+
+    functions = {f.name: f for f in plan_functions(manifest, backend=backend)}
+    missing = [role for role in ROLES if role not in functions]
+    if missing:
+        raise StackError(
+            f"{manifest.path}: serve runs the Lambdas {', '.join(ROLES)}; missing: "
+            f"{', '.join(missing)}"
+        )
+    result = build(
+        manifest,
+        backend=backend,
+        only=list(ROLES),
+        out=out,
+        engine=engine,
+        offline=offline,
+        base_image=base_image,
+        progress=progress,
+    )
+    if not result.ok:
+        failed = [a for a in result.artifacts if not a.ok]
+        details = "; ".join(
+            f"{a.name}: " + ", ".join(p.get("message", "")[:200] for p in a.problems[:2])
+            for a in failed
+        )
+        raise BuildFailedError(
+            f"the build failed verification, nothing is served ({details}); see "
+            f"{', '.join(str(p) for p in result.reports)}"
+        )
+    specs = {}
+    for artifact in result.artifacts:
+        if artifact.kind != "function" or artifact.name not in TIMEOUTS:
+            continue
+        plan = functions[artifact.name]
+        specs[artifact.name] = FunctionSpec(
+            name=artifact.name,
+            handler=plan.handler,
+            target=plan.target,
+            artifact=Path(artifact.path),
+            layers=tuple(Path(p) for p in artifact.layers),
+            timeout=TIMEOUTS[artifact.name],
+            concurrency=CONCURRENCY[artifact.name],
+        )
+    return specs, result
+
+
+def summary_table(stack: Stack) -> str:
+    """Counts per status and sentiment, per source, read through the dashboard's API."""
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{stack.url}/api/metrics?hours=168", headers={"X-API-Key": stack.api_key}
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        metrics: dict[str, Any] = json.load(answer)
+    lines = [f"items in the last 7 days: {metrics['total']}"]
+    lines.append(
+        "  by status:    " + ", ".join(f"{k} {v}" for k, v in metrics["by_status"].items())
+    )
+    lines.append(
+        "  by sentiment: " + ", ".join(f"{k} {v}" for k, v in metrics["by_sentiment"].items())
+    )
+    width = max((len(s) for s in metrics["by_source"]), default=6)
+    lines.append("  by source:")
+    lines += [f"    {s:<{width}}  {n:>4}" for s, n in metrics["by_source"].items()]
+    return "\n".join(lines)
+
+
+def add_parser(sub: Any) -> None:
+    serve = sub.add_parser(
+        "serve",
+        help="run the built pipeline Lambdas locally: moto, a Function URL, the dashboard",
+        description=(
+            "Build (or reuse) the ingestion, analysis and dashboard Lambdas, verify them, "
+            "and run each artifact in its own isolated interpreter against a local moto "
+            "server; the dashboard answers on a local Function URL."
+        ),
+    )
+    serve.add_argument("--manifest", default="lambdas.toml", help="default: lambdas.toml")
+    serve.add_argument("--backend", help="build with this backend (default: the manifest's)")
+    serve.add_argument("--out", default="dist", help="build output directory (default: dist)")
+    serve.add_argument(
+        "--engine",
+        default="none",
+        choices=["auto", "docker", "podman", "buildah", "none"],
+        help="container engine of the build (default: none)",
+    )
+    serve.add_argument("--base-image", help="base image (container-image backend)")
+    serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000, help="default: 8000 (0: any free)")
+    serve.add_argument("--api-key", help="the dashboard's key (default: kept in --state-dir)")
+    serve.add_argument(
+        "--sample-data",
+        action="store_true",
+        help="serve the bundled sample articles as NewsAPI (default when NEWSAPI_KEY is unset)",
+    )
+    serve.add_argument(
+        "--state-dir",
+        default=".sentiment-pipeline",
+        help="where the table and the key persist (default: .sentiment-pipeline)",
+    )
+    serve.add_argument(
+        "--ingest-every",
+        type=float,
+        default=60.0,
+        help="seconds between scheduled ingestions (0: only POST /_local/ingest)",
+    )
+    serve.add_argument("--interpreter", help="the target Python (default: found on this machine)")
+    serve.add_argument("--offline", action="store_true", help="build from lock and cache only")
+    serve.add_argument("--quiet", action="store_true", help="do not print the functions' log lines")
+    serve.add_argument(
+        "--once",
+        action="store_true",
+        help="ingest, wait for the analysis, print the summary and stop (no serving)",
+    )
+
+
+def _print_log(function: str, line: str) -> None:
+    print(f"[{function}] {line}", file=sys.stderr, flush=True)
+
+
+def command(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from ..manifest import Manifest
+    from .stack import Stack, StackError, StackOptions
+
+    manifest = Manifest.load(args.manifest)
+    newsapi_key = os.environ.get("NEWSAPI_KEY") or None
+    sample = args.sample_data or not newsapi_key
+
+    def progress(message: str) -> None:
+        print(f"  ... {message}", file=sys.stderr, flush=True)
+
+    print(f"building {args.manifest} ...", file=sys.stderr, flush=True)
+    specs, result = build_specs(
+        manifest,
+        backend=args.backend,
+        out=Path(args.out),
+        engine=args.engine,
+        offline=args.offline,
+        base_image=args.base_image,
+        progress=progress,
+    )
+    for artifact in result.artifacts:
+        reused = "reused" if artifact.cache_hit else "built"
+        print(f"  {artifact.name}: {artifact.path} ({reused}, verified)", file=sys.stderr)
+    options = StackOptions(
+        state_dir=Path(args.state_dir),
+        host=args.host,
+        port=args.port,
+        api_key=args.api_key,
+        sample_data=sample,
+        newsapi_key=newsapi_key,
+        ingest_every=0 if args.once else args.ingest_every,
+        ingest_on_start=not args.once,
+        interpreter=args.interpreter,
+        offline=args.offline,
+        log_sink=None if args.quiet else _print_log,
+    )
+    stopping = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    try:
+        with Stack(specs, options) as stack:
+            status = stack.wait_healthy()
+            if status != 200:
+                raise StackError(
+                    f"the dashboard's /health answered {status or 'nothing'}; see its log above"
+                )
+            if stack.restored:
+                print(f"restored {stack.restored} items from {options.state_dir}")
+            if args.once:
+                invocation = stack.ingest()
+                if not invocation.ok:
+                    raise StackError(f"ingestion failed: {invocation.error}")
+                print(f"ingestion: {invocation.result}")
+                stack.wait_idle(timeout=120)
+                print(summary_table(stack))
+                return 0
+            print(f"dashboard: {stack.url}/   API key: {stack.api_key}", flush=True)
+            print(
+                f"ingest now: curl -X POST -H 'X-API-Key: {stack.api_key}' "
+                f"{stack.url}/_local/ingest",
+                flush=True,
+            )
+            print("serving; Ctrl-C stops (the table is kept in the state directory)", flush=True)
+            while not stopping.wait(0.5):
+                pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+def run(argv: Sequence[str]) -> int:
+    """``python -m sentiment_pipeline.local.serve`` (the same as ``sentiment-pipeline serve``)."""
+    from ..cli import main
+
+    return main(["serve", *argv])
