@@ -15,6 +15,8 @@ PACKAGING = (
     "sentiment_pipeline/verify/",
     "sentiment_pipeline/install/",
     "sentiment_pipeline/data/",
+    "sentiment_pipeline/oci/",
+    "sentiment_pipeline/local/",
     "sentiment_pipeline/cli.py",
     "sentiment_pipeline/build.py",
     "sentiment_pipeline/targets.py",
