@@ -28,6 +28,7 @@ SYSTEM_PACKAGES = {
     "docker-registry": "docker-registry",  # a real OCI registry on 127.0.0.1
     "skopeo": "skopeo",  # independent validator of the images we build and push
     "umoci": "umoci",  # independent validator (unpack) and maker of OCI layouts
+    "chromium": "chromium",  # the browser test drives it with Playwright (never downloads one)
 }
 
 
@@ -74,9 +75,30 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """The main job: reproduce the preprod 502 with real wheels and show verify catch it."""
+    """The main job: build the three Lambdas, verify them, and serve them locally.
+
+    A moto server, the bundled sample articles (or newsapi.org when NEWSAPI_KEY is
+    set), ingestion, analysis, and the dashboard on http://127.0.0.1:8000/ until
+    interrupted. Arguments go to `sentiment-pipeline serve` (e.g. `-- --port 8080`).
+    """
+    session.install("-e", ".[local]", "pip", "installer")
+    args = session.posargs or (["--sample-data"] if not os.environ.get("NEWSAPI_KEY") else [])
+    session.run("sentiment-pipeline", "serve", *args)
+
+
+@nox.session
+def incident(session: nox.Session) -> None:
+    """Reproduce the preprod 502 with real wheels and show verify catch it."""
     session.install("-e", ".", "pip", "installer")
     session.run("python", "scripts/incident_demo.py", *session.posargs)
+
+
+@nox.session
+def e2e(session: nox.Session) -> None:
+    """The end-to-end tests only: built artifacts served locally, over real HTTP, in a browser."""
+    _ensure_system_packages(session)
+    session.install("-e", ".[test]", "pip", "installer")
+    session.run("pytest", "tests/e2e", "tests/local", *session.posargs)
 
 
 @nox.session(tags=["bench"])
@@ -85,6 +107,8 @@ def bench(session: nox.Session) -> None:
     _ensure_system_packages(session)
     session.install("-e", ".", "pip", "installer")
     session.run("python", "benchmarks/bench_verify.py", *session.posargs)
+    session.install("-e", ".[local]")
+    session.run("python", "benchmarks/bench_serve.py", *session.posargs)
 
 
 def _backends() -> list[str]:

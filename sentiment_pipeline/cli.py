@@ -26,9 +26,10 @@ def _failures() -> tuple[type[Exception], ...]:
     """Errors of a build that was attempted (exit 1), as opposed to bad input (exit 2)."""
     from .backend import StepError
     from .cache import CacheError
+    from .local.serve import BuildFailedError
     from .lock import ResolutionError
 
-    return (ResolutionError, StepError, CacheError)
+    return (ResolutionError, StepError, CacheError, BuildFailedError)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -20,6 +20,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+import sys
 import threading
 import urllib.parse
 import uuid
@@ -251,6 +252,11 @@ class LocalFunctionUrl:
         class Server(ThreadingHTTPServer):
             daemon_threads = True
             request_queue_size = 128
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                # A client that hung up (a browser's reconnecting EventSource) is no error.
+                if not isinstance(sys.exc_info()[1], ConnectionError):
+                    super().handle_error(request, client_address)
 
         self._server = Server((host, port), Handler)
         self._thread = threading.Thread(

@@ -186,6 +186,7 @@ class _Worker:
         self._answers = answers_read
         self._buffer = b""
         self.used = 0
+        self.died = False
         self._logs = threading.Thread(target=self._pump_logs, name=f"{spec.name}-logs", daemon=True)
         self._logs.start()
 
@@ -206,7 +207,8 @@ class _Worker:
                     return None
                 chunk = os.read(self._answers, 1 << 16)
                 if not chunk:
-                    return None  # the worker closed its end: it died
+                    self.died = True  # the worker closed its end: it exited
+                    return None
                 self._buffer += chunk
         line, _, self._buffer = self._buffer.partition(b"\n")
         answer: dict[str, Any] = json.loads(line)
@@ -218,7 +220,8 @@ class _Worker:
         try:
             stdin.write(json.dumps(request).encode() + b"\n")
             stdin.flush()
-        except (BrokenPipeError, OSError):
+        except OSError:  # a broken pipe: the worker is gone
+            self.died = True
             return False
         return True
 
@@ -329,7 +332,7 @@ class LocalFunction:
             )
             seconds = time.monotonic() - started
             if answer is None:
-                timed_out = worker.process.poll() is None
+                timed_out = not worker.died and worker.process.poll() is None
                 status = "timed out" if timed_out else worker.exit_status()
                 self._retire(worker)
                 if timed_out:

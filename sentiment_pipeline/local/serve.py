@@ -70,7 +70,9 @@ def build_specs(
     if not result.ok:
         failed = [a for a in result.artifacts if not a.ok]
         details = "; ".join(
-            f"{a.name}: " + ", ".join(p.get("message", "")[:200] for p in a.problems[:2])
+            f"{a.name}: "
+            + ", ".join(f"{p.get('code')} {p.get('path')}" for p in a.problems[:3])
+            + (f" and {len(a.problems) - 3} more" if len(a.problems) > 3 else "")
             for a in failed
         )
         raise BuildFailedError(
@@ -171,6 +173,7 @@ def _print_log(function: str, line: str) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
+    import json
     import signal
     import threading
 
@@ -225,7 +228,7 @@ def command(args: argparse.Namespace) -> int:
                 invocation = stack.ingest()
                 if not invocation.ok:
                     raise StackError(f"ingestion failed: {invocation.error}")
-                print(f"ingestion: {invocation.result}")
+                print(f"ingestion: {json.dumps(invocation.result)}")
                 stack.wait_idle(timeout=120)
                 print(summary_table(stack))
                 return 0

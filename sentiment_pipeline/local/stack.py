@@ -247,6 +247,11 @@ class Stack:
         self._moto.start()
         host, port = self._moto.get_host_and_port()
         self.moto_url = f"http://{host}:{port}"
+        # moto's backends are global to this process: start from nothing but the state dir
+        # (one stack per process; a previous stack's tables would otherwise still be there).
+        reset = urllib.request.Request(f"{self.moto_url}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(reset, timeout=30):
+            pass
 
         newsapi_key, newsapi_env = self._start_newsapi()
         resources = provision(

@@ -83,7 +83,7 @@ def test_items_appear_after_an_ingest_and_the_metrics_agree(served: Served) -> N
     expected = collections.Counter(item["sentiment"] for item in items)
     assert {k: v for k, v in metrics["by_sentiment"].items() if v} == dict(expected)
     assert metrics["by_source"] == dict(collections.Counter(item["source"] for item in items))
-    per_hour = collections.Counter()
+    per_hour: collections.Counter[str] = collections.Counter()
     for bucket in metrics["by_hour"].values():
         per_hour.update({k: v for k, v in bucket.items() if v})
     assert per_hour == expected

@@ -82,7 +82,9 @@ def test_text_bodies_stay_text_and_binary_bodies_are_base64() -> None:
     assert binary["isBase64Encoded"] is True
     assert base64.b64decode(binary["body"]) == raw
     # Text that is not UTF-8 cannot travel as text either.
-    latin = event_from_request(request("POST", "/", (("Content-Type", "text/plain"),), b"\xe9t\xe9"))
+    latin = event_from_request(
+        request("POST", "/", (("Content-Type", "text/plain"),), b"\xe9t\xe9")
+    )
     assert latin["isBase64Encoded"] is True
 
 

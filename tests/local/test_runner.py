@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 HOST_TARGET = get_target(f"python3.{sys.version_info.minor}", "x86_64")
 
-HANDLER = '''\
+HANDLER = """\
 import base64, importlib.util, json, os, sys, time
 
 COUNT = 0  # module state survives between invocations of a warm worker
@@ -65,7 +65,7 @@ def lambda_handler(event, context):
                                 "pytest": importlib.util.find_spec("pytest") is not None,
                                 "library": importlib.util.find_spec("sentiment_pipeline")
                                 is not None})}
-'''
+"""
 
 
 def make_artifact(root: Path, source: str = HANDLER) -> Path:
@@ -173,7 +173,9 @@ def test_a_handler_that_raises_gives_502_with_lambdas_error_body_and_a_logged_er
     assert error["requestId"] == headers["x-amzn-requestid"]
     assert any("lambda_handler" in frame for frame in error["stackTrace"])
     assert headers["x-amzn-errortype"] == "ValueError"
-    assert any(line.startswith("[ERROR] ValueError: boom from the handler") for line in function.logs)
+    assert any(
+        line.startswith("[ERROR] ValueError: boom from the handler") for line in function.logs
+    )
     assert function.errors == 1
     assert echo(url)["count"] >= 2  # the same worker goes on serving
 
@@ -183,7 +185,7 @@ def test_a_handler_over_its_timeout_gives_504_and_its_worker_is_replaced(
 ) -> None:
     function, url = served
     before = echo(url)["pid"]
-    status, headers, body = call(url, "GET", "/sleep?s=30")
+    status, _, body = call(url, "GET", "/sleep?s=30")
     assert status == 504
     error = json.loads(body)
     assert error["errorType"] == "Sandbox.Timedout"
@@ -199,7 +201,7 @@ def test_a_handler_over_its_timeout_gives_504_and_its_worker_is_replaced(
 def test_a_worker_that_exits_is_runtime_exit_error_and_is_replaced(
     served: tuple[LocalFunction, LocalFunctionUrl],
 ) -> None:
-    function, url = served
+    _, url = served
     status, _, body = call(url, "GET", "/exit")
     assert status == 502
     error = json.loads(body)
@@ -287,5 +289,5 @@ def test_no_interpreter_of_the_target_is_a_clear_error(tmp_path: Path) -> None:
         target=get_target("python3.13", "arm64"),
         artifact=make_artifact(tmp_path),
     )
-    with pytest.raises(RunnerError, match="no python3.13 interpreter for arm64"):
+    with pytest.raises(RunnerError, match=r"no python3\.13 interpreter for arm64"):
         runnable(spec, tmp_path / "functions", offline=True)

@@ -1,0 +1,88 @@
+"""The dashboard page in a real browser: Debian's chromium driven by Playwright.
+
+Playwright never downloads a browser here: it launches the system's ``chromium``
+(headless; ``--no-sandbox`` because the tests may run as root). The screenshot
+goes to the test's temp directory, or to ``$SENTIMENT_PIPELINE_SCREENSHOTS``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from ..newsapi_fake import FakeNewsAPI
+from .conftest import TEXTS, Served, article, first_articles, start_stack
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sentiment_pipeline.local.runner import FunctionSpec
+
+
+def test_the_page_shows_the_chart_and_items_and_a_live_update(
+    build_backend: Callable[[str], dict[str, FunctionSpec]], tmp_path: Path
+) -> None:
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    specs = build_backend("zip-in-docker")
+    newsapi = FakeNewsAPI(articles=first_articles()).start()
+    stack = start_stack(specs, newsapi, tmp_path / "state")
+    shots = Path(os.environ.get("SENTIMENT_PIPELINE_SCREENSHOTS") or tmp_path)
+    try:
+        served = Served("zip-in-docker", stack, newsapi, specs)
+        served.ingest()
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=chromium, headless=True, args=["--no-sandbox"]
+            )
+            try:
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                problems: list[str] = []
+                page.on("pageerror", lambda error: problems.append(str(error)))
+                page.on(
+                    "console",
+                    lambda message: (
+                        problems.append(message.text) if message.type == "error" else None
+                    ),
+                )
+                page.goto(f"{stack.url}/")
+                page.fill("#api-key", "not the key")
+                page.press("#api-key", "Enter")
+                # Selectors only: the page's CSP (no 'unsafe-eval') stays in force.
+                page.wait_for_selector("#status:has-text('wrong API key')")
+                problems.clear()  # the browser logs the 401 it was given: expected
+                page.fill("#api-key", stack.api_key)
+                page.press("#api-key", "Enter")
+                page.wait_for_selector("#dashboard", state="visible")
+                page.wait_for_selector("#chart svg rect[data-hour][data-label=positive]")
+                page.wait_for_selector("body[data-live='1']", state="attached")
+                assert int(page.get_attribute("body", "data-items") or 0) == len(TEXTS)
+                assert page.locator("#items [data-id]").count() == len(TEXTS)
+                assert page.locator("#items [data-sentiment=negative]").count() >= 1
+                assert "Harbor Daily" in page.inner_text("#sources")
+                assert f"{len(TEXTS)} items" in page.inner_text("#totals")
+
+                title = "Harbour festival draws joyful crowds and wonderful reviews"
+                newsapi.articles.insert(0, article(77, "Harbor Daily", title, minutes_ago=1))
+                served.ingest()
+                # No reload: the page's EventSource reconnects (retry: 1 s) and gets it.
+                page.wait_for_selector(f"#items li:has-text('{title}')", timeout=30_000)
+                page.wait_for_selector(
+                    f"body[data-items='{len(TEXTS) + 1}']", state="attached", timeout=30_000
+                )
+                shot = shots / "dashboard.png"
+                page.screenshot(path=str(shot), full_page=True)
+                assert shot.stat().st_size > 10_000
+                assert not problems, problems
+            finally:
+                browser.close()
+    finally:
+        stack.stop()
+        newsapi.stop()

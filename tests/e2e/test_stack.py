@@ -1,0 +1,178 @@
+"""The stack's faults and state: AWS gone mid-run, a restart, a broken build, the CLI."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from typing import TYPE_CHECKING, Any
+
+from sentiment_pipeline.cli import main
+
+from ..newsapi_fake import FakeNewsAPI
+from .conftest import Served, first_articles, start_stack
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    import pytest
+
+    from sentiment_pipeline.local.runner import FunctionSpec
+
+
+def items_of(served: Served) -> dict[str, tuple[str, str | None]]:
+    return {
+        item["id"]: (item["status"], item["sentiment"])
+        for item in served.json("/api/items?limit=100")["items"]
+    }
+
+
+def test_aws_stopped_mid_run_gives_503_and_no_crash(
+    build_backend: Callable[[str], dict[str, FunctionSpec]], tmp_path: Path
+) -> None:
+    specs = build_backend("zip-in-docker")
+    newsapi = FakeNewsAPI(articles=first_articles()).start()
+    stack = start_stack(specs, newsapi, tmp_path / "state")
+    try:
+        served = Served("zip-in-docker", stack, newsapi, specs)
+        served.ingest()
+        assert items_of(served)
+        stack.stop_aws()
+        status, _, body = served.call("GET", "/health", key=False)
+        assert status == 503, body
+        assert json.loads(body)["error"] == "storage_unavailable"
+        status, _, body = served.call("GET", "/api/items")
+        assert status == 503, body
+        status, _, body = served.call("POST", "/_local/ingest")
+        assert status in (200, 502), body  # the ingestion Lambda fails or counts failures
+        status, _, _ = served.call("GET", "/", key=False)
+        assert status == 200  # the functions and the emulator are still up
+        assert stack.status()["functions"]["dashboard"]["timeouts"] == 0
+    finally:
+        stack.stop()  # no hang, no crash: the last snapshot is kept
+        newsapi.stop()
+    assert (tmp_path / "state" / "items.jsonl").read_text().count("\n") == len(first_articles())
+
+
+def test_a_restart_with_the_same_state_dir_keeps_the_data_and_the_key(
+    build_backend: Callable[[str], dict[str, FunctionSpec]], tmp_path: Path
+) -> None:
+    specs = build_backend("zip-in-docker")
+    state = tmp_path / "state"
+    newsapi = FakeNewsAPI(articles=first_articles()).start()
+    try:
+        first = start_stack(specs, newsapi, state)
+        try:
+            served = Served("zip-in-docker", first, newsapi, specs)
+            served.ingest()
+            before, key = items_of(served), first.api_key
+        finally:
+            first.stop()
+        assert len(before) == len(first_articles())
+        assert all(status == "ANALYZED" for status, _ in before.values())
+        # An item whose SNS message was in flight at the stop: PENDING in the snapshot.
+        snapshot = state / "items.jsonl"
+        rows = [json.loads(line) for line in snapshot.read_text().splitlines()]
+        pending: dict[str, Any] = rows[0]
+        pending["status"] = {"S": "PENDING"}
+        for name in ("sentiment", "scores", "model_name", "model_version", "analyzed_at"):
+            pending.pop(name, None)
+        snapshot.write_text("".join(json.dumps(row) + "\n" for row in rows))
+        pending_id = pending["pk"]["S"].removeprefix("ITEM#")
+
+        second = start_stack(specs, newsapi, state)
+        try:
+            served = Served("zip-in-docker", second, newsapi, specs)
+            assert second.api_key == key
+            assert second.restored == len(before)
+            after = items_of(served)
+            assert after[pending_id] == ("PENDING", None)
+            assert {k: v for k, v in after.items() if k != pending_id} == {
+                k: v for k, v in before.items() if k != pending_id
+            }
+            # The next ingestion publishes it again (the outbox) and it is analysed.
+            result = served.ingest()
+            assert result["republished"] == 1
+            assert items_of(served) == before
+        finally:
+            second.stop()
+    finally:
+        newsapi.stop()
+
+
+def _without_shared_objects(path: Path) -> None:
+    tmp = path.with_name(path.name + ".strip")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w") as dst:
+        for info in src.infolist():
+            if not info.filename.endswith(".so"):
+                dst.writestr(info, src.read(info))
+    tmp.replace(path)
+
+
+def test_a_build_with_its_so_removed_fails_before_anything_is_served(
+    repo_copy: Path,
+    python313: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from backends.zip_in_docker import ZipInDocker
+
+    original = ZipInDocker.assemble
+
+    def sabotaged(self: ZipInDocker, artifact: Any, wheels: Any, dest: Path, ctx: Any) -> Any:
+        result = original(self, artifact, wheels, dest, ctx)
+        _without_shared_objects(dest)  # the incident: pydantic_core's extension is gone
+        return result
+
+    monkeypatch.setattr(ZipInDocker, "assemble", sabotaged)
+    out, state = tmp_path / "dist", tmp_path / "state"
+    code = main(
+        [
+            "serve",
+            "--manifest",
+            str(repo_copy / "lambdas.toml"),
+            "--backend",
+            "zip-in-docker",
+            "--out",
+            str(out),
+            "--state-dir",
+            str(state),
+            "--port",
+            "0",
+            "--once",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "nothing is served" in err
+    assert "_pydantic_core" in err and "missing" in err
+    assert not (out / "zip-in-docker" / "dashboard.zip").exists()
+    assert not state.exists()  # no stack was started
+
+
+def test_serve_once_with_the_sample_data_prints_a_summary(
+    repo_copy: Path, python313: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "serve",
+            "--manifest",
+            str(repo_copy / "lambdas.toml"),
+            "--out",
+            str(repo_copy / "dist"),
+            "--state-dir",
+            str(tmp_path / "state"),
+            "--port",
+            "0",
+            "--sample-data",
+            "--once",
+            "--quiet",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    ingestion = json.loads(out.split("ingestion: ", 1)[1].splitlines()[0])
+    assert ingestion["removed"] >= 1 and ingestion["new"] >= 20
+    assert "by sentiment: positive" in out
+    assert "Harbor Daily" in out  # a source of the bundled sample
