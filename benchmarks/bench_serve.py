@@ -66,10 +66,10 @@ print(json.dumps(times))
 # One HTTP client: R sequential keep-alive requests, then the latencies as JSON.
 _CLIENT = r"""
 import http.client, json, sys, time
-host, port, target, key, count = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
-connection = http.client.HTTPConnection(host, port, timeout=60)
+host, port, target, key, count = sys.argv[1:6]
+connection = http.client.HTTPConnection(host, int(port), timeout=60)
 times = []
-for i in range(count + 10):
+for i in range(int(count) + 10):
     start = time.perf_counter()
     connection.request("GET", target, headers={"X-API-Key": key})
     response = connection.getresponse()
