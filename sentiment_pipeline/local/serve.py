@@ -16,7 +16,7 @@ from ..errors import PipelineError
 if TYPE_CHECKING:
     # Imported where used: the CLI builds this parser on every run, even a no-op build.
     import argparse
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable
 
     from ..build import BuildResult
     from ..manifest import Manifest
@@ -160,7 +160,11 @@ def add_parser(sub: Any) -> None:
     )
     serve.add_argument("--interpreter", help="the target Python (default: found on this machine)")
     serve.add_argument("--offline", action="store_true", help="build from lock and cache only")
-    serve.add_argument("--quiet", action="store_true", help="do not print the functions' log lines")
+    serve.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print every log line of the functions (default: warnings and errors)",
+    )
     serve.add_argument(
         "--once",
         action="store_true",
@@ -170,6 +174,20 @@ def add_parser(sub: Any) -> None:
 
 def _print_log(function: str, line: str) -> None:
     print(f"[{function}] {line}", file=sys.stderr, flush=True)
+
+
+_PROBLEMS = (
+    '"level": "WARNING"',
+    '"level": "ERROR"',
+    '"level": "CRITICAL"',
+    "[ERROR]",
+    "Task timed out",
+)
+
+
+def _print_problems(function: str, line: str) -> None:
+    if any(marker in line for marker in _PROBLEMS):
+        _print_log(function, line)
 
 
 def command(args: argparse.Namespace) -> int:
@@ -208,10 +226,10 @@ def command(args: argparse.Namespace) -> int:
         sample_data=sample,
         newsapi_key=newsapi_key,
         ingest_every=0 if args.once else args.ingest_every,
-        ingest_on_start=not args.once,
+        ingest_on_start=False,  # the first ingestion runs below, before the summary
         interpreter=args.interpreter,
         offline=args.offline,
-        log_sink=None if args.quiet else _print_log,
+        log_sink=_print_log if args.verbose else _print_problems,
     )
     stopping = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stopping.set())
@@ -224,13 +242,20 @@ def command(args: argparse.Namespace) -> int:
                 )
             if stack.restored:
                 print(f"restored {stack.restored} items from {options.state_dir}")
-            if args.once:
-                invocation = stack.ingest()
-                if not invocation.ok:
-                    raise StackError(f"ingestion failed: {invocation.error}")
-                print(f"ingestion: {json.dumps(invocation.result)}")
+            invocation = stack.ingest()
+            if invocation.ok:
+                print(f"ingestion: {json.dumps(invocation.result)}", flush=True)
                 stack.wait_idle(timeout=120)
-                print(summary_table(stack))
+            else:
+                error = invocation.error or {}
+                print(
+                    f"ingestion failed: {error.get('errorType')}: {error.get('errorMessage')}",
+                    file=sys.stderr,
+                )
+                if args.once:
+                    return 1
+            print(summary_table(stack), flush=True)
+            if args.once:
                 return 0
             print(f"dashboard: {stack.url}/   API key: {stack.api_key}", flush=True)
             print(
@@ -246,10 +271,3 @@ def command(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
     return 0
-
-
-def run(argv: Sequence[str]) -> int:
-    """``python -m sentiment_pipeline.local.serve`` (the same as ``sentiment-pipeline serve``)."""
-    from ..cli import main
-
-    return main(["serve", *argv])

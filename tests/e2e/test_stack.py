@@ -167,7 +167,6 @@ def test_serve_once_with_the_sample_data_prints_a_summary(
             "0",
             "--sample-data",
             "--once",
-            "--quiet",
         ]
     )
     out = capsys.readouterr().out
