@@ -158,6 +158,10 @@ def add_parser(sub: Any) -> None:
         default=60.0,
         help="seconds between scheduled ingestions (0: only POST /_local/ingest)",
     )
+    serve.add_argument(
+        "--cors-origins",
+        help="the dashboard's CORS_ALLOWED_ORIGINS (comma-separated origins, or *)",
+    )
     serve.add_argument("--interpreter", help="the target Python (default: found on this machine)")
     serve.add_argument("--offline", action="store_true", help="build from lock and cache only")
     serve.add_argument(
@@ -227,6 +231,7 @@ def command(args: argparse.Namespace) -> int:
         newsapi_key=newsapi_key,
         ingest_every=0 if args.once else args.ingest_every,
         ingest_on_start=False,  # the first ingestion runs below, before the summary
+        cors_origins=args.cors_origins,
         interpreter=args.interpreter,
         offline=args.offline,
         log_sink=_print_log if args.verbose else _print_problems,

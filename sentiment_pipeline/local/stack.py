@@ -521,6 +521,10 @@ class Stack:
                     with self._lock:
                         self._in_flight -= 1
 
+    def _count(self, outcome: str) -> None:
+        with self._lock:
+            self.deliveries[outcome] += 1
+
     def _deliver(self, message: dict[str, Any]) -> None:
         """One SNS message -> the analysis Lambda, retried like an asynchronous invocation."""
         try:
@@ -534,14 +538,14 @@ class Stack:
                 invocation = self.functions["analysis"].invoke(event)
                 self._dirty.set()
                 if invocation.ok:
-                    self.deliveries["delivered"] += 1
+                    self._count("delivered")
                     break
                 if attempt + 1 < attempts:
-                    self.deliveries["retried"] += 1
+                    self._count("retried")
                     if self._stop.wait(self.options.retry_delay * 2**attempt):
                         return  # stopping: the message stays in the queue
             else:
-                self.deliveries["failed"] += 1
+                self._count("failed")
                 log.error(
                     "SNS event dropped after all attempts",
                     extra={"attempts": attempts, "message_id": envelope.get("MessageId")},
