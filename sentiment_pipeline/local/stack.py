@@ -31,7 +31,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import secrets
 import threading
 import time
@@ -48,6 +47,7 @@ from ..errors import PipelineError
 from ..logs import get_logger
 from .functionurl import HttpAnswer, HttpRequest, LocalFunctionUrl, answer_from_invocation
 from .runner import FunctionSpec, Invocation, LocalFunction, runnable
+from .state import StateDir, StateError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -164,6 +164,7 @@ class Stack:
         self.specs = dict(specs)
         self.options = options
         self.state_dir = options.state_dir
+        self.state = StateDir(options.state_dir)
         self.functions: dict[str, LocalFunction] = {}
         self.api_key = ""
         self.url = ""
@@ -239,8 +240,11 @@ class Stack:
             ) from exc
         from ..aws.provision import provision
 
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        self.api_key = self._load_api_key()
+        self.state.create()
+        try:
+            self.api_key = self.state.api_key(self.options.api_key)
+        except StateError as exc:
+            raise StackError(str(exc)) from exc
         # moto's server logs every request through werkzeug: keep its warnings only.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -257,7 +261,10 @@ class Stack:
         resources = provision(
             newsapi_key=newsapi_key, dashboard_api_key=self.api_key, clients=self.client
         )
-        self.restored = self._restore(resources.table)
+        try:
+            self.restored = self._restore(resources.table)
+        except StateError as exc:
+            raise StackError(str(exc)) from exc
         self._subscribe(resources.topic_arn)
 
         environment = {
@@ -353,26 +360,6 @@ class Stack:
 
     # --- pieces of start ---
 
-    def _load_api_key(self) -> str:
-        path = self.state_dir / "state.json"
-        state: dict[str, Any] = {}
-        if path.exists():
-            try:
-                state = json.loads(path.read_text())
-            except (OSError, ValueError) as exc:
-                raise StackError(
-                    f"{path} is unreadable ({exc}); remove it or use another --state-dir"
-                ) from exc
-        key = self.options.api_key or state.get("api_key") or secrets.token_urlsafe(24)
-        if state.get("api_key") != key:
-            state["api_key"] = key
-            tmp = path.with_name(f".{path.name}.{os.getpid()}")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                json.dump(state, fh)
-            tmp.rename(path)
-        return str(key)
-
     def _start_newsapi(self) -> tuple[str, dict[str, str]]:
         """The NewsAPI key to store and the functions' NEWSAPI_* variables."""
         if self.options.newsapi_url:
@@ -410,50 +397,27 @@ class Stack:
 
     # --- persistence ---
 
-    def _items_file(self) -> Path:
-        return self.state_dir / "items.jsonl"
-
     def _table(self) -> str:
         return self.functions["dashboard"].environment["DYNAMODB_TABLE"]
 
     def snapshot(self) -> int:
-        """Write the table to ``items.jsonl`` (temp file, then rename); the item count."""
+        """Write the table to the state directory; the item count."""
         with self._snapshot_lock:
             paginator = self.client("dynamodb").get_paginator("scan")
-            items = [
+            return self.state.write_items(
                 item
                 for page in paginator.paginate(TableName=self._table())
                 for item in page.get("Items", [])
-            ]
-            items.sort(key=lambda item: item["pk"]["S"])
-            path = self._items_file()
-            tmp = path.with_name(f".{path.name}.{os.getpid()}")
-            with open(tmp, "w", encoding="utf-8") as fh:
-                for item in items:
-                    fh.write(json.dumps(item, sort_keys=True) + "\n")
-            tmp.rename(path)
-            return len(items)
+            )
 
     def _restore(self, table: str) -> int:
         from ..aws.dynamodb import OUTBOX
 
-        path = self._items_file()
-        if not path.exists():
-            return 0
-        items = []
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-            except ValueError as exc:
-                raise StackError(
-                    f"{path}:{number}: not JSON ({exc}); fix or remove the file"
-                ) from exc
+        items = self.state.read_items()
+        for item in items:
             # Its SNS message was lost with the queue: back to the outbox, published again.
             if item.get("status", {}).get("S") == "PENDING":
                 item[OUTBOX] = {"S": "PENDING"}
-            items.append(item)
         ddb = self.client("dynamodb")
         for start in range(0, len(items), 25):
             requests: dict[str, Any] = {
@@ -462,7 +426,8 @@ class Stack:
             while requests:
                 answer = ddb.batch_write_item(RequestItems=requests)
                 requests = answer.get("UnprocessedItems") or {}
-        log.info("restored the table", extra={"items": len(items), "from": str(path)})
+        if items:
+            log.info("restored the table", extra={"items": len(items)})
         return len(items)
 
     def _snapshot_loop(self) -> None:
