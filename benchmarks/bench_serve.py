@@ -2,7 +2,8 @@
 
 Builds this repository's Lambdas (zip-in-docker, ``--engine none``) into a temp
 directory, starts the local stack with the bundled sample (one ingestion,
-analysed), then measures ``GET /api/items?limit=20`` with the API key:
+analysed), then measures ``GET /health`` (one DynamoDB call) and
+``GET /api/items?limit=20`` (a GSI query) with the API key:
 
 (a) in-process: the dashboard handler called in a loop by one python3.13 process
     importing the *same unpacked artifact* with the same sys.path and environment
@@ -34,7 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-TARGET = "/api/items?limit=20"
+TARGETS = ("/health", "/api/items?limit=20")
 
 # Runs in the target interpreter (-I -S) with the worker's sys.path and environment.
 _IN_PROCESS = r"""
@@ -98,12 +99,14 @@ def summary(name: str, times: list[float], wall: float | None = None) -> dict[st
     }
 
 
-def clients(url: str, key: str, count: int, requests: int) -> tuple[list[float], float]:
+def clients(
+    url: str, key: str, target: str, count: int, requests: int
+) -> tuple[list[float], float]:
     host, port = url.removeprefix("http://").split(":")
     started = time.perf_counter()
     procs = [
         subprocess.Popen(
-            [sys.executable, "-I", "-c", _CLIENT, host, port, TARGET, key, str(requests)],
+            [sys.executable, "-I", "-c", _CLIENT, host, port, target, key, str(requests)],
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -125,7 +128,6 @@ def main() -> int:
     parser.add_argument("--json", help="write the figures to this file")
     args = parser.parse_args()
 
-    from sentiment_pipeline.local.functionurl import HttpRequest, event_from_request
     from sentiment_pipeline.local.serve import build_specs
     from sentiment_pipeline.local.stack import Stack, StackOptions
     from sentiment_pipeline.manifest import Manifest
@@ -148,58 +150,67 @@ def main() -> int:
             ingested = stack.ingest()
             stack.wait_idle(timeout=120)
             dashboard = stack.functions["dashboard"]
-            # (a) in-process, same interpreter, artifact, sys.path and environment.
-            event = event_from_request(
-                HttpRequest("GET", TARGET, (("X-API-Key", stack.api_key),), b"")
-            )
-            task, opt = dashboard.root / "var/task", dashboard.root / "opt"
-            front = [
-                str(task),
-                str(opt / dashboard.spec.target.layer_site_packages),
-                str(opt / "python"),
-            ]
-            sdk = [str(dashboard.sdk)] if dashboard.sdk else []
-            payload = json.dumps([front, sdk, dashboard.spec.handler, event, args.requests])
-            done = subprocess.run(
-                [dashboard.python, "-I", "-S", "-B", "-c", _IN_PROCESS, payload],
-                env=dashboard.environment,
-                cwd=task,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if done.returncode != 0:
-                raise SystemExit(f"in-process run failed: {done.stderr[-2000:]}")
-            in_process = summary("(a) handler in-process", json.loads(done.stdout))
-            # (b) one client over HTTP; (c) bounded load.
-            one, wall_one = clients(stack.url, stack.api_key, 1, args.requests)
-            sequential = summary("(b) Function URL, 1 client", one, wall_one)
-            many, wall_many = clients(
-                stack.url, stack.api_key, args.clients, args.requests // args.clients
-            )
-            loaded = summary(f"(c) Function URL, {args.clients} clients", many, wall_many)
+            results = {target: measure(stack, dashboard, target, args) for target in TARGETS}
             items = ingested.result["new"] if ingested.ok and ingested.result else 0
 
-    rows = [in_process, sequential, loaded]
-    print(f"GET {TARGET} ({items} items in the table), dashboard on {dashboard.python}")
-    print(f"{'':32} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'req/s':>8}")
-    for row in rows:
+    print(f"{items} items in the table; dashboard on {dashboard.python}")
+    report: dict[str, Any] = {}
+    for target, rows in results.items():
+        print(f"\nGET {target}")
+        print(f"{'':32} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'req/s':>8}")
+        for row in rows:
+            print(
+                f"{row['name']:32} {row['p50_ms']:8.2f} {row['p99_ms']:8.2f} "
+                f"{row['mean_ms']:8.2f} {row['rps']:8.1f}"
+            )
+        in_process, sequential = rows[0], rows[1]
+        ratios = {
+            "overhead_p50": sequential["p50_ms"] / in_process["p50_ms"],
+            "overhead_p99": sequential["p99_ms"] / in_process["p99_ms"],
+            "overhead_ms_p50": sequential["p50_ms"] - in_process["p50_ms"],
+        }
         print(
-            f"{row['name']:32} {row['p50_ms']:8.2f} {row['p99_ms']:8.2f} "
-            f"{row['mean_ms']:8.2f} {row['rps']:8.1f}"
+            f"emulator overhead, 1 client: p50 {ratios['overhead_p50']:.2f}x "
+            f"(+{ratios['overhead_ms_p50']:.2f} ms), p99 {ratios['overhead_p99']:.2f}x"
         )
-    ratios = {
-        "overhead_p50": sequential["p50_ms"] / in_process["p50_ms"],
-        "overhead_p99": sequential["p99_ms"] / in_process["p99_ms"],
-        "overhead_ms_p50": sequential["p50_ms"] - in_process["p50_ms"],
-    }
-    print(
-        f"emulator overhead, 1 client: p50 {ratios['overhead_p50']:.2f}x "
-        f"(+{ratios['overhead_ms_p50']:.2f} ms), p99 {ratios['overhead_p99']:.2f}x"
-    )
+        report[target] = {"rows": rows, "ratios": ratios}
     if args.json:
-        Path(args.json).write_text(json.dumps({"rows": rows, "ratios": ratios}, indent=2))
+        Path(args.json).write_text(json.dumps(report, indent=2))
     return 0
+
+
+def measure(
+    stack: Any, dashboard: Any, target: str, args: argparse.Namespace
+) -> list[dict[str, Any]]:
+    """(a), (b) and (c) for one route."""
+    from sentiment_pipeline.local.functionurl import HttpRequest, event_from_request
+
+    # (a) in-process, same interpreter, artifact, sys.path and environment.
+    event = event_from_request(HttpRequest("GET", target, (("X-API-Key", stack.api_key),), b""))
+    task, opt = dashboard.root / "var/task", dashboard.root / "opt"
+    site = opt / dashboard.spec.target.layer_site_packages
+    front = [str(task), str(site), str(opt / "python")]
+    sdk = [str(dashboard.sdk)] if dashboard.sdk else []
+    payload = json.dumps([front, sdk, dashboard.spec.handler, event, args.requests])
+    done = subprocess.run(
+        [dashboard.python, "-I", "-S", "-B", "-c", _IN_PROCESS, payload],
+        env=dashboard.environment,
+        cwd=task,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"in-process run failed: {done.stderr[-2000:]}")
+    in_process = summary("(a) handler in-process", json.loads(done.stdout))
+    # (b) one client over HTTP; (c) bounded load.
+    one, wall_one = clients(stack.url, stack.api_key, target, 1, args.requests)
+    sequential = summary("(b) Function URL, 1 client", one, wall_one)
+    many, wall_many = clients(
+        stack.url, stack.api_key, target, args.clients, args.requests // args.clients
+    )
+    loaded = summary(f"(c) Function URL, {args.clients} clients", many, wall_many)
+    return [in_process, sequential, loaded]
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 =====================  ===================================  ==============================
 in AWS                 here                                 how
 =====================  ===================================  ==============================
-DynamoDB, SNS,         a moto server on 127.0.0.1           ``ThreadedMotoServer``; the
+DynamoDB, SNS,         a moto server on 127.0.0.1           its own process (:mod:`.moto`); the
 Secrets Manager                                             functions reach it through
                                                             ``AWS_ENDPOINT_URL``
 the Lambdas            the *built artifacts*, each in its   :mod:`.runner`
@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import secrets
 import threading
 import time
@@ -46,6 +45,7 @@ import attrs
 from ..errors import PipelineError
 from ..logs import get_logger
 from .functionurl import HttpAnswer, HttpRequest, LocalFunctionUrl, answer_from_invocation
+from .moto import MotoServer, MotoServerError
 from .runner import FunctionSpec, Invocation, LocalFunction, runnable
 from .state import StateDir, StateError
 
@@ -173,7 +173,7 @@ class Stack:
         self.feed: SampleFeed | None = None
         self.restored = 0
         self.deliveries = {"delivered": 0, "failed": 0, "retried": 0}
-        self._moto: Any = None
+        self._moto: MotoServer | None = None
         self._clients: dict[str, Any] = {}
         self._http: LocalFunctionUrl | None = None
         self._stop = threading.Event()
@@ -231,13 +231,6 @@ class Stack:
         return self
 
     def _start(self) -> None:
-        try:
-            from moto.server import ThreadedMotoServer
-        except ImportError as exc:
-            raise StackError(
-                "the local stack needs moto's server: pip install 'sentiment-pipeline[local]' "
-                "(or 'moto[server]>=5')"
-            ) from exc
         from ..aws.provision import provision
 
         self.state.create()
@@ -245,17 +238,11 @@ class Stack:
             self.api_key = self.state.api_key(self.options.api_key)
         except StateError as exc:
             raise StackError(str(exc)) from exc
-        # moto's server logs every request through werkzeug: keep its warnings only.
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._moto.start()
-        host, port = self._moto.get_host_and_port()
-        self.moto_url = f"http://{host}:{port}"
-        # moto's backends are global to this process: start from nothing but the state dir
-        # (one stack per process; a previous stack's tables would otherwise still be there).
-        reset = urllib.request.Request(f"{self.moto_url}/moto-api/reset", method="POST")
-        with urllib.request.urlopen(reset, timeout=30):
-            pass
+        try:
+            self._moto = MotoServer().start()
+        except MotoServerError as exc:
+            raise StackError(str(exc)) from exc
+        self.moto_url = self._moto.url
 
         newsapi_key, newsapi_env = self._start_newsapi()
         resources = provision(
@@ -342,7 +329,7 @@ class Stack:
             thread.join(timeout=15)
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
-        if self._moto is not None and self.moto_url:
+        if self._moto is not None and self._moto.running:
             with contextlib.suppress(Exception):
                 self.snapshot()
         for function in self.functions.values():
@@ -354,9 +341,7 @@ class Stack:
     def stop_aws(self) -> None:
         """Stop the moto server (also a fault to inject: the functions lose AWS)."""
         if self._moto is not None:
-            with contextlib.suppress(Exception):
-                self._moto.stop()
-            self._moto = None
+            self._moto.stop()
 
     # --- pieces of start ---
 
