@@ -65,7 +65,7 @@ def handle(event: Any, deps: Dependencies) -> dict[str, Any]:
         messages, deps.model, deps.store, max_attempts=deps.settings.analysis_max_attempts
     )
     summary.invalid = len(problems)
-    result = summary.model_dump(exclude={"retrying"})
+    result = summary.counts()
     log.info("analysis done", extra=result)
     if summary.retrying:
         raise AnalysisRetryError(tuple(summary.retrying))

@@ -8,18 +8,20 @@ concurrent ingestions can share one.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .cursors import decode_cursor, encode_cursor
 from .errors import SecretUnavailableError
-from .models import Item, Status
 from .ports import ItemQuery, MetricRow
+from .records import Item, Status
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
 
-    from .models import AnalysisResult, ItemMessage
+    from .models import ItemMessage
+    from .records import AnalysisResult
 
 __all__ = ["InMemoryPublisher", "InMemoryRepository", "InMemorySecrets"]
 
@@ -34,12 +36,19 @@ def matches(item: Item, query: ItemQuery) -> bool:
     )
 
 
+_FIELDS = tuple(f.name for f in dataclasses.fields(Item))
+
+
 class InMemoryRepository:
-    """A dict of items behind a lock; implements ItemWriter, AnalysisStore and ItemReader."""
+    """Items behind a lock; implements ItemWriter, AnalysisStore and ItemReader.
+
+    Like the table, it keeps each item's values (a row) and updates them in
+    place; reads return new :class:`~sentiment_pipeline.records.Item` values.
+    """
 
     def __init__(self, name: str = "memory") -> None:
         self._name = name
-        self._items: dict[str, Item] = {}
+        self._rows: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
 
     @property
@@ -49,57 +58,57 @@ class InMemoryRepository:
     @property
     def items(self) -> Mapping[str, Item]:
         with self._lock:
-            return dict(self._items)
+            return {pk: Item(**row) for pk, row in self._rows.items()}
+
+    def _all(self) -> list[Item]:
+        with self._lock:
+            return [Item(**row) for row in self._rows.values()]
 
     # ItemWriter
     def put_new(self, item: Item) -> bool:
         with self._lock:
-            if item.pk in self._items:
+            if item.pk in self._rows:
                 return False
-            self._items[item.pk] = item
+            self._rows[item.pk] = {name: getattr(item, name) for name in _FIELDS}
             return True
 
     def unpublished(self, limit: int) -> list[Item]:
-        with self._lock:
-            waiting = [i for i in self._items.values() if i.outbox]
+        waiting = [i for i in self._all() if i.outbox]
         return sorted(waiting, key=lambda i: i.stream_cursor)[:limit]
 
     def mark_published(self, pks: Sequence[str]) -> None:
         with self._lock:
             for pk in pks:
-                if pk in self._items:
-                    self._items[pk] = self._items[pk].model_copy(update={"outbox": False})
+                row = self._rows.get(pk)
+                if row is not None:
+                    row["outbox"] = False
 
     # AnalysisStore
     def complete_analysis(self, pk: str, result: AnalysisResult) -> bool:
         with self._lock:
-            item = self._items.get(pk)
-            if item is None or item.status is not Status.PENDING:
+            row = self._rows.get(pk)
+            if row is None or row["status"] is not Status.PENDING:
                 return False
-            self._items[pk] = item.model_copy(
-                update={
-                    "status": Status.ANALYZED,
-                    "sentiment": result.sentiment,
-                    "scores": result.scores,
-                    "model_name": result.model_name,
-                    "model_version": result.model_version,
-                    "analyzed_at": result.analyzed_at,
-                    "analyses": item.analyses + 1,
-                    "failure_reason": None,
-                }
-            )
+            row["status"] = Status.ANALYZED
+            row["sentiment"] = result.sentiment
+            row["scores"] = result.scores
+            row["model_name"] = result.model_name
+            row["model_version"] = result.model_version
+            row["analyzed_at"] = result.analyzed_at
+            row["analyses"] += 1
+            row["failure_reason"] = None
             return True
 
     def record_failure(self, pk: str, reason: str, *, max_attempts: int) -> Status | None:
         with self._lock:
-            item = self._items.get(pk)
-            if item is None or item.status is not Status.PENDING:
+            row = self._rows.get(pk)
+            if row is None or row["status"] is not Status.PENDING:
                 return None
-            attempts = item.attempts + 1
-            status = Status.FAILED if attempts >= max_attempts else Status.PENDING
-            self._items[pk] = item.model_copy(
-                update={"attempts": attempts, "failure_reason": reason, "status": status}
-            )
+            row["attempts"] += 1
+            row["failure_reason"] = reason
+            if row["attempts"] >= max_attempts:
+                row["status"] = Status.FAILED
+            status: Status = row["status"]
             return status
 
     # ItemReader
@@ -109,12 +118,11 @@ class InMemoryRepository:
     def query_items(
         self, query: ItemQuery, *, limit: int, cursor: str | None
     ) -> tuple[list[Item], str | None]:
-        with self._lock:
-            ordered = sorted(
-                (i for i in self._items.values() if matches(i, query)),
-                key=lambda i: (i.published_at, i.pk),
-                reverse=True,
-            )
+        ordered = sorted(
+            (i for i in self._all() if matches(i, query)),
+            key=lambda i: (i.published_at, i.pk),
+            reverse=True,
+        )
         if cursor is not None:
             key = decode_cursor(cursor, ("published_at", "pk"))
             after = (key["published_at"], key["pk"])
@@ -129,18 +137,14 @@ class InMemoryRepository:
         return page, next_cursor
 
     def items_after(self, stream_cursor: str, *, limit: int) -> list[Item]:
-        with self._lock:
-            newer = [i for i in self._items.values() if i.stream_cursor > stream_cursor]
+        newer = [i for i in self._all() if i.stream_cursor > stream_cursor]
         return sorted(newer, key=lambda i: i.stream_cursor)[:limit]
 
     def latest_stream_cursor(self) -> str | None:
-        with self._lock:
-            return max((i.stream_cursor for i in self._items.values()), default=None)
+        return max((i.stream_cursor for i in self._all()), default=None)
 
     def metric_rows(self, since: str) -> Iterator[MetricRow]:
-        with self._lock:
-            items = list(self._items.values())
-        for item in items:
+        for item in self._all():
             if item.published_at >= since:
                 sentiment = item.sentiment.value if item.sentiment else None
                 yield MetricRow(item.published_at, item.source_name, item.status.value, sentiment)

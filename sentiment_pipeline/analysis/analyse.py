@@ -10,10 +10,12 @@ reason, before that the caller should let Lambda retry the event.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import TYPE_CHECKING
 
 from ..logs import get_logger
-from ..models import AnalysisResult, AnalysisSummary, Status, iso
+from ..models import AnalysisSummary
+from ..records import AnalysisResult, Status, iso
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -27,6 +29,18 @@ __all__ = ["analyse"]
 log = get_logger(__name__)
 
 _MAX_REASON = 500
+_last_second: tuple[int, str] = (-1, "")
+
+
+def _now() -> str:
+    """``iso(now)``: the stored format has whole seconds, so the text is kept for a second."""
+    global _last_second
+    whole = int(time.time())
+    second, text = _last_second
+    if whole != second:
+        text = iso(dt.datetime.fromtimestamp(whole, dt.UTC))
+        _last_second = (whole, text)
+    return text
 
 
 def analyse(
@@ -44,7 +58,7 @@ def analyse(
     >>> analyse([], load_model(), InMemoryRepository()).analyzed
     0
     """
-    analyzed_at = iso(now or dt.datetime.now(dt.UTC))
+    analyzed_at = iso(now) if now is not None else _now()
     summary = AnalysisSummary(received=len(messages))
     for message in messages:
         try:

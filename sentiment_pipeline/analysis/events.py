@@ -3,38 +3,34 @@
 SNS invokes Lambda asynchronously with ``{"Records": [{"EventSource": "aws:sns",
 "Sns": {"MessageId", "TopicArn", "Message", ...}}]}``. A record whose message
 is not one of ours is reported, not retried: re-delivering it cannot fix it.
+
+Only the message is validated (pydantic-core parses and checks its JSON in one
+pass); the envelope is read with plain dict access, since nothing but
+``Records[i].Sns.Message`` is used.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from pydantic import ValidationError
 
-from pydantic import BaseModel, ConfigDict, Json, ValidationError
+from ..models import ItemMessage
 
-from ..models import ItemMessage  # noqa: TC001 - pydantic resolves annotations at run time
+__all__ = ["parse_sns_event"]
 
-__all__ = ["SnsEvent", "SnsRecord", "parse_sns_event"]
-
-
-class SnsBody(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="ignore")
-
-    MessageId: str = ""
-    TopicArn: str = ""
-    Message: Json[ItemMessage]  # parsed and validated in one pass (pydantic-core)
+_NOT_SNS = "not an SNS event (no Records array)"
 
 
-class SnsRecord(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="ignore")
-
-    EventSource: str = "aws:sns"
-    Sns: SnsBody
-
-
-class SnsEvent(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="ignore")
-
-    Records: list[Any]
+def _message(record: object) -> str | bytes | bytearray:
+    """The record's ``Sns.Message``; ValueError naming what is missing."""
+    if not isinstance(record, dict):
+        raise ValueError("not an SNS record (an object with Sns.Message)")
+    body = record.get("Sns")
+    if not isinstance(body, dict):
+        raise ValueError("Sns: missing, or not an object")
+    message = body.get("Message")
+    if not isinstance(message, str | bytes | bytearray):
+        raise ValueError("Sns.Message: missing, or not a string")
+    return message
 
 
 def parse_sns_event(event: object) -> tuple[list[ItemMessage], list[str]]:
@@ -42,20 +38,22 @@ def parse_sns_event(event: object) -> tuple[list[ItemMessage], list[str]]:
 
     >>> good = '{"pk": "ITEM#' + "0" * 64 + '", "text": "fine"}'
     >>> msgs, bad = parse_sns_event({"Records": [{"Sns": {"Message": good}}, {"Sns": {}}]})
-    >>> len(msgs), len(bad)
-    (1, 1)
+    >>> len(msgs), bad
+    (1, ['record 1: Sns.Message: missing, or not a string'])
     """
-    try:
-        records = SnsEvent.model_validate(event).Records
-    except ValidationError:
-        return [], ["not an SNS event (no Records array)"]
+    records = event.get("Records") if isinstance(event, dict) else None
+    if not isinstance(records, list | tuple):
+        return [], [_NOT_SNS]
     messages: list[ItemMessage] = []
     problems: list[str] = []
-    for index, raw in enumerate(records):
+    validate = ItemMessage.model_validate_json
+    for index, record in enumerate(records):
         try:
-            messages.append(SnsRecord.model_validate(raw).Sns.Message)
+            messages.append(validate(_message(record)))
         except ValidationError as error:
             first = error.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
+            where = ".".join(["Sns.Message", *(str(p) for p in first["loc"])])
             problems.append(f"record {index}: {where}: {first['msg']}")
+        except ValueError as error:
+            problems.append(f"record {index}: {error}")
     return messages, problems

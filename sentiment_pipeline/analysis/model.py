@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from ..errors import ConfigurationError, UnknownModelError
 
 if TYPE_CHECKING:
-    from ..models import SentimentScores
+    from ..records import SentimentScores
 
 __all__ = ["BUILTIN_MODEL", "MODEL_GROUP", "SentimentModel", "available_models", "load_model"]
 

@@ -16,7 +16,7 @@ from vaderSentiment.vaderSentiment import (  # type: ignore[import-untyped]
     SentimentIntensityAnalyzer,
 )
 
-from ..models import SentimentScores
+from ..records import SentimentScores
 
 __all__ = ["VaderModel"]
 
@@ -44,9 +44,4 @@ class VaderModel:
 
     def score(self, text: str) -> SentimentScores:
         raw = self._analyzer.polarity_scores(text)
-        return SentimentScores(
-            compound=float(raw["compound"]),
-            positive=float(raw["pos"]),
-            neutral=float(raw["neu"]),
-            negative=float(raw["neg"]),
-        )
+        return SentimentScores(raw["compound"], raw["pos"], raw["neu"], raw["neg"])

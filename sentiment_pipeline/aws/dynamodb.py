@@ -26,14 +26,14 @@ from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[impor
 
 from ..cursors import decode_cursor, encode_cursor
 from ..errors import StorageUnavailableError
-from ..models import Item, Status
 from ..ports import ItemQuery, MetricRow
+from ..records import Item, Status, plain
 from .clients import client
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
-    from ..models import AnalysisResult
+    from ..records import AnalysisResult
 
 __all__ = [
     "BY_INGESTED",
@@ -80,8 +80,11 @@ def _plain(value: dict[str, Any]) -> object:
 
 def to_attributes(item: Item) -> dict[str, Any]:
     """The item as a DynamoDB attribute map (None values omitted, index keys added)."""
-    data = item.model_dump(mode="json", exclude={"outbox"}, exclude_none=True)
-    attributes = {key: _value(value) for key, value in data.items()}
+    attributes = {
+        key: _value(value)
+        for key, value in item.to_dict().items()
+        if value is not None and key != OUTBOX
+    }
     attributes["kind"] = {"S": KIND}
     attributes["stream_key"] = {"S": item.stream_cursor}
     if item.outbox:
@@ -92,7 +95,7 @@ def to_attributes(item: Item) -> dict[str, Any]:
 def from_attributes(attributes: dict[str, Any]) -> Item:
     data = {key: _plain(value) for key, value in attributes.items()}
     data["outbox"] = OUTBOX in data
-    return Item.model_validate(data)
+    return Item.from_dict(data)
 
 
 def _error_code(error: ClientError) -> str:
@@ -169,7 +172,7 @@ class DynamoRepository:
 
     # AnalysisStore
     def complete_analysis(self, pk: str, result: AnalysisResult) -> bool:
-        scores = result.scores.model_dump()
+        scores = plain(result.scores)
         answer = self._conditional(
             "update_item",
             Key={"pk": {"S": pk}},

@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING
 
 from ..errors import ConfigurationError, InvalidCursorError, StorageUnavailableError
 from ..logs import get_logger
-from ..models import Sentiment, Status, iso, parse_time
 from ..ports import ItemQuery
+from ..records import Sentiment, Status, iso, parse_time
 from . import queries
 from .auth import authenticate
 from .http import MAX_BODY, HttpError, Request, Response, error_response, json_response
@@ -58,6 +58,8 @@ _PAGE_CSP = (
 def page() -> str:
     """The dashboard page (read once per container, on the first ``GET /``)."""
     return _PAGE.read_text(encoding="utf-8")
+
+
 _ALLOWED_HEADERS = "X-API-Key, Last-Event-ID, Content-Type"
 
 

@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import PipelineError, one_line
+from ..records import to_json
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-
-    from pydantic import BaseModel
 
 __all__ = ["MAX_BODY", "HttpError", "Request", "Response", "json_response"]
 
@@ -121,11 +120,12 @@ class Response:
 
 
 def json_response(
-    status: int, model: BaseModel, headers: Mapping[str, str] | None = None
+    status: int, record: object, headers: Mapping[str, str] | None = None
 ) -> Response:
+    """A JSON answer with one of the ``*Response`` records of :mod:`sentiment_pipeline.records`."""
     return Response(
         status,
-        model.model_dump_json(),
+        to_json(record),
         {"content-type": "application/json", "cache-control": "no-store", **(headers or {})},
     )
 

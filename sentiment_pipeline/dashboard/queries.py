@@ -17,7 +17,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from ..errors import InvalidCursorError
-from ..models import (
+from ..records import (
     HealthResponse,
     ItemsResponse,
     ItemView,
@@ -27,6 +27,7 @@ from ..models import (
     StreamEvent,
     iso,
     parse_time,
+    to_json,
 )
 
 if TYPE_CHECKING:
@@ -145,7 +146,7 @@ def sse_body(events: list[StreamEvent], *, resume: str, retry_ms: int, started: 
     if not started:
         parts.append(f"id: {resume}\nevent: ready\ndata: {json.dumps({'cursor': resume})}\n\n")
     for event in events:
-        data = event.item.model_dump_json()
+        data = to_json(event.item)
         parts.append(f"id: {event.id}\nevent: item\ndata: {data}\n\n")
     parts.append(f"retry: {retry_ms}\n\n")
     return "".join(parts)

@@ -53,3 +53,22 @@ def test_the_domains_do_not_import_boto3() -> None:
         [sys.executable, "-B", "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_the_dashboard_answers_without_pydantic() -> None:
+    """Its cold start stays free of pydantic's import and schema builds (bench_coldstart.py)."""
+    code = (
+        "import json, sys\n"
+        "import handlers.dashboard\n"
+        "from sentiment_pipeline.config import Settings\n"
+        "from sentiment_pipeline.dashboard import Dashboard, Request\n"
+        "from sentiment_pipeline.memory import InMemoryRepository\n"
+        "app = Dashboard(Settings.from_env({}), InMemoryRepository, lambda: 'key-123456')\n"
+        "codes = [app.handle(Request('GET', path, {'x-api-key': 'key-123456'})).status\n"
+        "         for path in ('/health', '/api/items', '/api/metrics', '/api/stream')]\n"
+        "print(json.dumps({'codes': codes, 'pydantic': 'pydantic' in sys.modules}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-B", "-c", code], capture_output=True, text=True, check=True
+    )
+    assert json.loads(out.stdout) == {"codes": [200, 200, 200, 200], "pydantic": False}

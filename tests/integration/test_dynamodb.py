@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import TYPE_CHECKING
 
@@ -76,7 +77,7 @@ def test_items_round_trip_through_attributes(table: DynamoRepository) -> None:
 def test_the_put_is_conditional(table: DynamoRepository) -> None:
     item = _item(1)
     assert table.put_new(item) is True
-    changed = item.model_copy(update={"title": "overwritten?"})
+    changed = dataclasses.replace(item, title="overwritten?")
     assert table.put_new(changed) is False
     assert table.get(item.pk) == item
 

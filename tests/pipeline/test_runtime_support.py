@@ -19,6 +19,7 @@ from sentiment_pipeline.secrets import CachedSecret, secret_value
 
 DOCTESTED = [
     "sentiment_pipeline.models",
+    "sentiment_pipeline.records",
     "sentiment_pipeline.logs",
     "sentiment_pipeline.secrets",
     "sentiment_pipeline.cursors",
