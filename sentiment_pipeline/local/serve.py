@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from ..build import BuildResult
     from ..manifest import Manifest
+    from ..targets import Target
     from .runner import FunctionSpec
     from .stack import Stack
 
@@ -94,6 +95,13 @@ def build_specs(
             concurrency=CONCURRENCY[artifact.name],
         )
     return specs, result
+
+
+def _targets(manifest: Manifest) -> list[Target]:
+    from ..plan import plan_functions
+    from .stack import ROLES
+
+    return [f.target for f in plan_functions(manifest) if f.name in ROLES]
 
 
 def summary_table(stack: Stack) -> str:
@@ -176,6 +184,47 @@ def add_parser(sub: Any) -> None:
     )
 
 
+def ensure_interpreter(target: Target, explicit: str | None, *, offline: bool) -> None:
+    """Make sure an interpreter of ``target``'s Python exists here, installing one with uv.
+
+    The workers run the artifacts with the runtime's Python version; when this
+    machine has none, ``uv python install`` fetches a standalone build (it needs
+    the network). Raises StackError naming the ways out when that fails.
+    """
+    import subprocess
+
+    from ..lock import _uv
+    from ..verify.interpreters import find_interpreter
+    from .stack import StackError
+
+    python = target.python
+    if explicit or find_interpreter(target) is not None:
+        return
+    ways_out = (
+        f"install python{python} (e.g. `uv python install {python}`, pyenv, or your package "
+        "manager) or pass --interpreter PATH"
+    )
+    if offline:
+        raise StackError(f"no python{python} interpreter on this machine (--offline): {ways_out}")
+    print(f"no python{python} here: `uv python install {python}` ...", file=sys.stderr, flush=True)
+    try:
+        done = subprocess.run(
+            [_uv(), "python", "install", python],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        problem = "" if done.returncode == 0 else (done.stderr.strip().splitlines() or [""])[-1]
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        problem = str(exc)
+    if problem or find_interpreter(target) is None:
+        raise StackError(
+            f"no python{python} interpreter on this machine and uv could not install one "
+            f"({problem or 'installed, but not found'}): {ways_out}"
+        )
+
+
 def _print_log(function: str, line: str) -> None:
     print(f"[{function}] {line}", file=sys.stderr, flush=True)
 
@@ -209,6 +258,8 @@ def command(args: argparse.Namespace) -> int:
     def progress(message: str) -> None:
         print(f"  ... {message}", file=sys.stderr, flush=True)
 
+    for target in {t.runtime + t.architecture: t for t in _targets(manifest)}.values():
+        ensure_interpreter(target, args.interpreter, offline=args.offline)
     print(f"building {args.manifest} ...", file=sys.stderr, flush=True)
     specs, result = build_specs(
         manifest,
