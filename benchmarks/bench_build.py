@@ -18,17 +18,26 @@ before every timed process, so that none pays for its predecessor's writes.
        verification as by default (static checks plus importing the handler
        with a local python3.13): *ours*;
    (b) the same with ``--no-import`` (static verification only);
+   (a0) (a) with the import check's bytecode cache emptied before each round (a
+       cache root of its own that shares the wheel cache): what the first build
+       after a cache wipe, or one with all-new dependencies, pays;
    (c) the common recipe ``pip install --platform manylinux2014_x86_64
        --python-version 3.13 --implementation cp --only-binary=:all: -t DIR
        PINS && (cd DIR && zip -qr OUT .)``, pip's cache warmed by one untimed
        run (pip's own configuration files are ignored: ``PIP_CONFIG_FILE`` is
        the null device, so it uses the registry only, as a default set-up does);
+   (c') the same pip recipe from a local directory of the wheels it installs
+       (``--no-index --find-links``, primed untimed by ``pip download``): not the
+       issue's recipe, only to show how much of (c) is the index;
    (d) ``uv pip install --target DIR --python-platform x86_64-manylinux_2_34
        --python-version 3.13 PINS && (cd DIR && zip -qr OUT .)``, uv's cache warm;
    (e) ``zip -qr OUT .`` alone, on the tree (d) installs;
    (f) the floor: a bare ``python -I -S`` process copying the compressed members
        of the cached wheels into one zip (no inflate, no deflate).
 
+   pip's HTTP cache is reported after priming: the registry this machine reaches
+   sends no caching headers, so it stays empty and every pip run fetches the index
+   pages and wheels again (at local-network speed).
    PINS is the whole closure the prime build locked (``name==version`` of every
    wheel in ``lambdas.lock``), so every contender installs the same versions.
    Ratios: (a) / (c) (target <= 0.05) and (a) / (d) (target <= 0.2); (b) too.
@@ -333,13 +342,55 @@ def pip_env() -> dict[str, str]:
     return env
 
 
-def pip_recipe(pins: list[str], target: Path, out: Path) -> list[str]:
+def pip_recipe(
+    pins: list[str], target: Path, out: Path, find_links: Path | None = None
+) -> list[str]:
+    """The issue's pip recipe; with ``find_links``, the same from a local directory of
+    wheels and no index (a variant, only to show what the index costs)."""
+    local = ["--no-index", "--find-links", str(find_links)] if find_links is not None else []
     install = [
         sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-        "--platform", PIP_PLATFORM, "--python-version", PYTHON_VERSION, "--implementation", "cp",
-        "--only-binary=:all:", "-t", str(target), *pins,
+        *local, "--platform", PIP_PLATFORM, "--python-version", PYTHON_VERSION,
+        "--implementation", "cp", "--only-binary=:all:", "-t", str(target), *pins,
     ]  # fmt: skip
     return ["sh", "-c", f"{shlex.join(install)} && {zip_script(target, out)}"]
+
+
+def pip_download(pins: list[str], dest: Path) -> list[str]:
+    """The wheels the pip recipe installs, into ``dest`` (for its find-links variant)."""
+    return [
+        sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+        "--platform", PIP_PLATFORM, "--python-version", PYTHON_VERSION, "--implementation", "cp",
+        "--only-binary=:all:", "--no-deps", "-d", str(dest), *pins,
+    ]  # fmt: skip
+
+
+def pip_http_cache_files() -> int | None:
+    """How many responses pip's HTTP cache holds (None if pip cannot say): zero after the
+    priming run means the registry's answers are not cacheable, so every pip run fetches
+    the index pages and wheels again, warm cache or not."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "cache", "dir"], capture_output=True, text=True, check=False,
+        env=pip_env(),
+    )  # fmt: skip
+    if done.returncode != 0 or not done.stdout.strip():
+        return None
+    root = Path(done.stdout.strip())
+    return sum(1 for p in root.glob("http*/**/*") if p.is_file())
+
+
+def cold_bytecode_root(work: Path) -> Path:
+    """A cache root sharing the wheel cache, the runtime SDK and the interpreter probes
+    with the real one, but with its own (emptied) bytecode cache of the import check."""
+    from sentiment_pipeline.cache import default_cache_root
+
+    real, root = default_cache_root(), work / "cold-bytecode-cache"
+    root.mkdir(parents=True, exist_ok=True)
+    for name in ("wheels", "built", "runtime-sdk", "interpreters.json"):
+        link = root / name
+        if (real / name).exists() and not link.is_symlink():
+            link.symlink_to(real / name)
+    return root
 
 
 def uv_recipe(uv: str, pins: list[str], target: Path, out: Path) -> list[str]:
@@ -687,6 +738,16 @@ def run(args: argparse.Namespace, work: Path, uv: str, python313: str | None) ->
         if primed.exit_code != 0:
             fail(f"the {name} recipe failed ({primed.exit_code}): {primed.stderr.strip()}")
     uv_zip_size, pip_zip_size = uv_zip.stat().st_size, pip_zip.stat().st_size
+    pip_wheels, pip_local_tree, pip_local_zip = (
+        work / "pip-wheels",
+        work / "pip-local-tree",
+        work / "pip-local.zip",
+    )
+    if run_process(pip_download(pins, pip_wheels), env=pip_env()).exit_code != 0:
+        fail("pip download of the pins failed")
+    pip_http = pip_http_cache_files()
+    print(f"pip's HTTP cache after the priming run: {pip_http} responses stored")
+    cold_root = cold_bytecode_root(work)
     floor_zip = work / "floor.zip"
     if run_process(copy_command(floor_zip, wheels)).exit_code != 0:
         fail("the floor copier failed")
@@ -772,6 +833,21 @@ def run(args: argparse.Namespace, work: Path, uv: str, python313: str | None) ->
 
         return go
 
+    def ours_cold_pyc() -> None:
+        # Untimed: empty the import check's bytecode cache (a separate cache root that
+        # shares the wheels), so this build compiles every module the handler imports.
+        shutil.rmtree(cold_root / "bytecode", ignore_errors=True)
+        run = ours("ours_cold_pyc", "big", no_import=False)
+        saved = os.environ.get("SENTIMENT_PIPELINE_CACHE")
+        os.environ["SENTIMENT_PIPELINE_CACHE"] = str(cold_root)
+        try:
+            run()
+        finally:
+            if saved is None:
+                os.environ.pop("SENTIMENT_PIPELINE_CACHE", None)
+            else:
+                os.environ["SENTIMENT_PIPELINE_CACHE"] = saved
+
     zip_alone_tree = work / "zip-tree"
 
     def zip_alone() -> None:
@@ -815,8 +891,12 @@ def run(args: argparse.Namespace, work: Path, uv: str, python313: str | None) ->
     contenders: list[tuple[str, Callable[[], None]]] = [
         ("ours", ours("ours", "big", no_import=False)),
         ("ours_no_import", ours("ours_no_import", "big", no_import=True)),
+        ("ours_cold_pyc", ours_cold_pyc),
         ("pip_recipe", recipe("pip_recipe", lambda: pip_recipe(pins, pip_tree, pip_zip),
                               pip_env(), pip_tree, pip_zip)),
+        ("pip_local", recipe("pip_local",
+                             lambda: pip_recipe(pins, pip_local_tree, pip_local_zip, pip_wheels),
+                             pip_env(), pip_local_tree, pip_local_zip)),
         ("uv_recipe", recipe("uv_recipe", lambda: uv_recipe(uv, pins, uv_tree, uv_zip), None,
                              uv_tree, uv_zip)),
         ("zip_alone", zip_alone),
@@ -911,6 +991,8 @@ def run(args: argparse.Namespace, work: Path, uv: str, python313: str | None) ->
         results[key]["artifact"] = data
     results["uv_recipe"]["artifact"] = {"zipped": uv_zip_size}
     results["pip_recipe"]["artifact"] = {"zipped": pip_zip_size}
+    if pip_local_zip.exists():
+        results["pip_local"]["artifact"] = {"zipped": pip_local_zip.stat().st_size}
     results["copy_floor"]["artifact"] = {"zipped": floor_zip.stat().st_size}
     med = {k: r["median_s"] for k, r in results.items() if "median_s" in r}
     peak = {k: max(v) for k, v in rss.items() if v}
@@ -919,6 +1001,10 @@ def run(args: argparse.Namespace, work: Path, uv: str, python313: str | None) ->
         "ours/uv_recipe": (med, "ours", "uv_recipe"),
         "ours_no_import/pip_recipe": (med, "ours_no_import", "pip_recipe"),
         "ours_no_import/uv_recipe": (med, "ours_no_import", "uv_recipe"),
+        "ours_cold_pyc/pip_recipe": (med, "ours_cold_pyc", "pip_recipe"),
+        "ours_cold_pyc/uv_recipe": (med, "ours_cold_pyc", "uv_recipe"),
+        "ours/pip_local": (med, "ours", "pip_local"),
+        "pip_recipe/pip_local": (med, "pip_recipe", "pip_local"),
         "ours/copy_floor": (med, "ours", "copy_floor"),
         "ours_no_import/copy_floor": (med, "ours_no_import", "copy_floor"),
         "ours_engine/ours": (med, "ours_engine", "ours_engine_pair"),
@@ -940,7 +1026,9 @@ def run(args: argparse.Namespace, work: Path, uv: str, python313: str | None) ->
     labels = {
         "ours": "(a) ours: build --engine none (static + import)",
         "ours_no_import": "(b) ours: build --engine none --no-import",
+        "ours_cold_pyc": "(a0) ours, (a) with the bytecode cache emptied",
         "pip_recipe": "(c) pip install --platform ... -t DIR && zip -qr",
+        "pip_local": "(c') the same from a local --find-links dir, --no-index",
         "uv_recipe": "(d) uv pip install --target DIR ... && zip -qr",
         "zip_alone": "(e) zip -qr alone (installed tree)",
         "copy_floor": "(f) floor: bare python copying wheel members",
@@ -992,6 +1080,11 @@ def run(args: argparse.Namespace, work: Path, uv: str, python313: str | None) ->
     show("ours_no_import/pip_recipe", "(b)/(c) ours --no-import / pip recipe", TARGET_PIP)
     show("ours/uv_recipe", "(a)/(d) ours / uv recipe", TARGET_UV)
     show("ours_no_import/uv_recipe", "(b)/(d) ours --no-import / uv recipe", TARGET_UV)
+    show("ours_cold_pyc/pip_recipe", "(a0)/(c) ours, bytecode cache empty / pip recipe")
+    show("ours_cold_pyc/uv_recipe", "(a0)/(d) ours, bytecode cache empty / uv recipe")
+    show("pip_recipe/pip_local", "(c)/(c') pip from the index / from local find-links")
+    show("ours/pip_local", "(a)/(c') ours / pip from local find-links")
+    print(f"  pip's HTTP cache held {pip_http} responses after priming (0: nothing is cacheable)")
     show("ours/copy_floor", "(a)/(f) ours / floor", fmt=".1f")
     show("ours_no_import/copy_floor", "(b)/(f) ours --no-import / floor", fmt=".1f")
     if "noop" in med:
@@ -1058,7 +1151,7 @@ def run(args: argparse.Namespace, work: Path, uv: str, python313: str | None) ->
                 "noop_max_s": TARGET_NOOP_S,
                 "cold_pyc/no_pyc_max": TARGET_COLD,
             },
-            "environment": environment(python313, uv),
+            "environment": {**environment(python313, uv), "pip_http_cache_files": pip_http},
             "project": {
                 "big": {"requirements": list(BIG_REQUIREMENTS), "pins": pins},
                 "small": {"requirements": list(SMALL_REQUIREMENTS)},

@@ -5,13 +5,9 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import ssl
 import subprocess
 import sys
 import tempfile
-import urllib.error
-import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -84,6 +80,8 @@ class WheelCache:
                 f"--offline, but these wheels are not cached: {names}; build once online"
             )
         if missing:
+            from concurrent.futures import ThreadPoolExecutor
+
             with ThreadPoolExecutor(max_workers=min(4, len(missing))) as pool:
                 for wheel, fetched in zip(missing, pool.map(self._download, missing), strict=True):
                     present[wheel.sha256] = fetched
@@ -147,6 +145,11 @@ class WheelCache:
         return final
 
     def _download(self, wheel: LockedWheel) -> Path:
+        # Imported here: a warm build never downloads, and ssl is slow to import.
+        import ssl
+        import urllib.error
+        import urllib.request
+
         final = self.path_for(wheel)
         final.parent.mkdir(parents=True, exist_ok=True)
         context = ssl.create_default_context(cafile=os.environ.get("SSL_CERT_FILE"))

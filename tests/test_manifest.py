@@ -106,6 +106,35 @@ def problems_of(tmp_path: Path, text: str) -> list[str]:
             "[defaults]\nruntime = 'python3.13'\n",
             "lambdas.toml:1: lambdas: required key is missing",
         ),
+        (
+            "[lambdas.a]\nhandler = 3\n",
+            "lambdas.toml:2: lambdas.a.handler: Input should be a valid string",
+        ),
+        (
+            '[lambdas.a]\nhandler = "h.f"\nrequirements = ["six", ""]\n',
+            "lambdas.toml:3: lambdas.a.requirements.1: String should have at least 1 character",
+        ),
+        (
+            '[lambdas.a]\nhandler = "h.f"\nexclude = ["*.md", 3]\n',
+            "lambdas.toml:3: lambdas.a.exclude.1: Input should be a valid string",
+        ),
+        (
+            'colour = "red"\n[lambdas.a]\nhandler = "h.f"\n',
+            "lambdas.toml:1: colour: unknown key; expected one of: defaults, lambdas, layers",
+        ),
+        (
+            "lambdas = 3\n",
+            "lambdas.toml:1: lambdas: Input should be a valid dictionary",
+        ),
+        (
+            "[lambdas]\na = 1\n",
+            "lambdas.toml:2: lambdas.a: Input should be a valid dictionary or instance of "
+            "LambdaSpec",
+        ),
+        (
+            '[defaults]\nbuild-image = 1\n[lambdas.a]\nhandler = "h.f"\n',
+            "lambdas.toml:2: defaults.build-image: Input should be a valid string",
+        ),
     ],
 )
 def test_bad_manifests_name_file_line_and_key(text: str, expected: str, tmp_path: Path) -> None:
@@ -131,3 +160,13 @@ def test_requirements_files_take_requirements_only(project: Path) -> None:
 def test_a_missing_manifest_says_how_to_fix_it(tmp_path: Path) -> None:
     with pytest.raises(ManifestError, match="no such manifest; create it or pass --manifest"):
         Manifest.load(tmp_path / "lambdas.toml")
+
+
+def test_field_names_are_accepted_as_well_as_keys(tmp_path: Path) -> None:
+    (tmp_path / "lambdas.toml").write_text(
+        '[lambdas.a]\nhandler = "h.f"\nbuild_image = "localhost/b:1"\n'
+    )
+    m = Manifest.load(tmp_path / "lambdas.toml")
+    assert m.setting(m.lambdas["a"], "build_image") == "localhost/b:1"
+    assert m.setting(m.lambdas["a"], "runtime") == "python3.13"  # the default [defaults]
+    assert m.setting(m.lambdas["a"], "exclude") == ()

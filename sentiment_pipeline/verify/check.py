@@ -1,10 +1,18 @@
-"""The verifier: every static check, then the dynamic import, into one report."""
+"""The verifier: every static check and the dynamic import, into one report.
+
+Every member is read once (by two threads when the artifact allows it): hashed against
+RECORD, sniffed, parsed if native, and written into the import check's sandbox, whose
+interpreter was started first and imports as soon as the sandbox is complete, while
+the ELF files are parsed beside it.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import posixpath
 import tempfile
+import threading
 from typing import IO, TYPE_CHECKING, Any
 
 from packaging.tags import parse_tag
@@ -19,11 +27,12 @@ from .report import Report
 from .sources import READ_ERRORS, Entry, Tree, open_tree
 
 if TYPE_CHECKING:
-    import os
     from collections.abc import Sequence
+    from pathlib import Path
 
     from ..install.engines import Engine
     from ..targets import Target
+    from .dynamic import LiveImport, Sandbox
 
 __all__ = ["verify"]
 
@@ -50,6 +59,158 @@ def _expand(compressed: tuple[str, ...]) -> set[str]:
     return out
 
 
+def _write_or_fail(out: IO[bytes], data: bytes, sandbox: Sandbox | None) -> IO[bytes] | None:
+    """Write to the sandbox; a write error (no room) ends the sandbox, not the checks."""
+    try:
+        out.write(data)
+    except OSError as exc:
+        _close_or_fail(out, sandbox)
+        if sandbox is not None:
+            sandbox.fail(exc)
+        return None
+    return out
+
+
+def _close_or_fail(out: IO[bytes], sandbox: Sandbox | None) -> None:
+    try:
+        out.close()
+    except OSError as exc:
+        if sandbox is not None:
+            sandbox.fail(exc)
+
+
+# Threads that read members: inflating, hashing and writing release the GIL.
+_THREADS = min(2, os.cpu_count() or 1)
+_KNOWN_HASHES = frozenset({"sha256", "sha384", "sha512", "sha1", "md5"})
+
+
+class _Read:
+    """What reading one member found (filled by a reader thread, accounted in order)."""
+
+    __slots__ = ("digest", "elf", "error", "kind", "size")
+
+    def __init__(self) -> None:
+        self.kind: str = ""
+        self.size = 0
+        self.digest: str | None = None
+        """The RECORD spelling of the member's hash, when RECORD lists one."""
+        self.elf: ElfInfo | str | None = None
+        """Parsed here, or None: left in the sandbox, to parse while the import runs."""
+        self.error: Exception | None = None
+
+
+def _read_member(
+    placed: Placed,
+    entry: Entry,
+    algorithm: str | None,
+    sandbox: Sandbox | None,
+    tree: Tree | None = None,
+) -> _Read:
+    """Read one member (through ``tree``, a reader of ``placed.tree``): hash it, sniff
+    it, parse it if ELF (unless it is left in the sandbox for later), and write it to
+    the sandbox. Touches no shared state but the sandbox's files, so two threads may
+    run it at once, each with its own reader."""
+    tree = tree or placed.tree
+    read = _Read()
+    hasher = hashlib.new(algorithm) if algorithm is not None else None
+    spool: IO[bytes] | None = None
+    out = sandbox.create(placed, entry) if sandbox is not None else None
+    try:
+        with tree.open(entry) as fh:
+            try:
+                head = fh.read(_CHUNK)
+                read.kind = kind = sniff(head, entry.name)
+                if hasher is None and not kind and out is None:
+                    return read
+                size = len(head)
+                if kind == "elf" and out is None:
+                    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL)  # noqa: SIM115
+                    spool.write(head)
+                chunk = head
+                while chunk:
+                    if hasher is not None:
+                        hasher.update(chunk)
+                    if out is not None:
+                        out = _write_or_fail(out, chunk, sandbox)
+                    chunk = fh.read(_CHUNK)
+                    size += len(chunk)
+                    if spool is not None:
+                        spool.write(chunk)
+                read.size = size
+            except READ_ERRORS as exc:
+                raise tree.corrupt(entry, exc) from exc
+            finally:
+                if out is not None:
+                    _close_or_fail(out, sandbox)
+        if hasher is not None:
+            read.digest = record_digest(hasher.name, hasher.digest())
+        if kind == "elf":
+            if spool is not None:
+                spool.seek(0)
+                read.elf = parse_elf(spool)
+            elif sandbox is None or sandbox.failed is not None:
+                # The sandbox failed while this file was written: read it again.
+                with tempfile.SpooledTemporaryFile(max_size=_SPOOL) as again:
+                    with tree.open(entry) as fh:
+                        try:
+                            while chunk := fh.read(_CHUNK):
+                                again.write(chunk)
+                        except READ_ERRORS as exc:
+                            raise tree.corrupt(entry, exc) from exc
+                    again.seek(0)
+                    read.elf = parse_elf(again)
+    except Exception as exc:  # accounted for (raised) in the artifact's order
+        read.error = exc
+    finally:
+        if spool is not None:
+            spool.close()
+    return read
+
+
+def _read_members(
+    placed: Placed, jobs: list[tuple[Entry, str | None]], sandbox: Sandbox | None
+) -> list[_Read]:
+    """:func:`_read_member` for every job, by ``_THREADS`` threads, largest first; the
+    results in the jobs' order. The first error stops both threads early."""
+    reads: list[_Read | None] = [None] * len(jobs)
+    order = iter(sorted(range(len(jobs)), key=lambda i: -jobs[i][0].size))
+    failed = threading.Event()
+
+    def work(tree: Tree) -> None:
+        for index in order:  # next() on a shared iterator: each index goes to one thread
+            if failed.is_set():
+                return
+            entry, algorithm = jobs[index]
+            read = reads[index] = _read_member(placed, entry, algorithm, sandbox, tree)
+            if read.error is not None:
+                failed.set()
+
+    second = placed.tree.reader() if _THREADS > 1 else None
+    helper = None
+    if second is not None:
+        helper = threading.Thread(target=work, args=(second,), name="verify-reader", daemon=True)
+        helper.start()
+    try:
+        work(placed.tree)
+    except BaseException:
+        failed.set()  # interrupted: the helper stops after its current member
+        raise
+    finally:
+        if helper is not None:
+            helper.join()
+        if second is not None and second is not placed.tree:
+            second.close()
+    if failed.is_set():
+        # Report the first error in the artifact's order, as one thread would have.
+        first = next(r for r in reads if r is not None and r.error is not None)
+        for index, read in enumerate(reads):
+            if read is None:
+                skipped = _Read()
+                skipped.error = first.error
+                reads[index] = skipped
+    return [r for r in reads if r is not None]
+
+
 class _Checker:
     def __init__(self, target: Target, layout: Layout, *, s3_upload: bool) -> None:
         self.target = target
@@ -67,6 +228,9 @@ class _Checker:
         }
         self.dists: dict[int, list[Distribution]] = {}
         self.owned: dict[int, dict[str, tuple[Distribution, RecordRow]]] = {}
+        # ELF files written to the sandbox, parsed from there after the import started.
+        self._pending: dict[Path, tuple[Placed, Entry]] = {}
+        self._opened: dict[Path, tuple[Placed, Entry, IO[bytes] | OSError]] = {}
 
     # -- helpers -----------------------------------------------------------------------
     def add(self, code: ProblemCode, path: str, message: str) -> None:
@@ -255,56 +419,96 @@ class _Checker:
                 "(exclude patterns, size trimming).",
             )
 
-    def stream_contents(self, placed: Placed, native_files: dict[str, ElfInfo]) -> None:
-        owned = self.owned[placed.order]
-        for entry in placed.tree.entries():
-            if entry.kind != "file" or entry.unsafe:
-                continue
-            claim = owned.get(entry.name)
-            row = claim[1] if claim else None
-            self.stream_one(placed, entry, row, claim[0] if claim else None, native_files)
+    def stream_contents(
+        self,
+        placed: Placed,
+        native_files: dict[str, ElfInfo],
+        sandbox: Sandbox | None = None,
+    ) -> None:
+        """Read every member once: RECORD hashes, file magic, ELF facts; with a
+        ``sandbox``, each member is also written there (for the import check).
 
-    def stream_one(
+        Members are read by two threads when the tree allows it (inflating, hashing and
+        writing release the GIL: two cores instead of one); what they find is accounted
+        for here in the artifact's order, so the report does not depend on timing.
+        """
+        owned = self.owned[placed.order]
+        entries = [e for e in placed.tree.entries() if not e.unsafe]
+        if not self.parallel(placed, entries, sandbox):
+            for entry in entries:
+                if entry.kind == "file":
+                    claim = owned.get(entry.name)
+                    row, dist = (claim[1], claim[0]) if claim else (None, None)
+                    if sandbox is not None and sandbox.path_of(placed, entry) in self._pending:
+                        self.parse_pending(native_files)  # a later layer overwrites it
+                    read = _read_member(placed, entry, self.algorithm(entry, row), sandbox)
+                    self.account(placed, entry, row, dist, read, native_files, sandbox)
+                elif sandbox is not None:
+                    if entry.kind == "symlink":
+                        self.parse_pending(native_files)  # paths may alias from now on
+                    sandbox.place(placed, entry)
+            return
+        jobs: list[tuple[Entry, RecordRow | None, Distribution | None, str | None]] = []
+        for entry in entries:
+            if entry.kind == "file":
+                claim = owned.get(entry.name)
+                row, dist = (claim[1], claim[0]) if claim else (None, None)
+                jobs.append((entry, row, dist, self.algorithm(entry, row)))
+        if sandbox is not None:
+            if any(sandbox.path_of(placed, job[0]) in self._pending for job in jobs):
+                self.parse_pending(native_files)  # a later layer overwrites some of them
+            for entry in entries:
+                if entry.kind == "dir":
+                    sandbox.place(placed, entry)
+        reads = _read_members(placed, [(job[0], job[3]) for job in jobs], sandbox)
+        for (entry, row, dist, _algorithm), read in zip(jobs, reads, strict=True):
+            self.account(placed, entry, row, dist, read, native_files, sandbox)
+
+    def algorithm(self, entry: Entry, row: RecordRow | None) -> str | None:
+        """The RECORD hash to check ``entry`` with, if any (noting unknown ones once)."""
+        if row is None or not row.algorithm or not row.digest:
+            return None
+        if row.algorithm not in _KNOWN_HASHES:
+            try:
+                hashlib.new(row.algorithm)
+            except ValueError:
+                self.notes.append(f"{entry.name}: unknown RECORD hash {row.algorithm!r}")
+                return None
+        return row.algorithm
+
+    @staticmethod
+    def parallel(placed: Placed, entries: list[Entry], sandbox: Sandbox | None) -> bool:
+        """Whether the members can be read in any order (by two threads, when the tree
+        gives a second reader): with a sandbox, only when no symlink could make two
+        different names one file."""
+        if _THREADS < 2:
+            return False
+        files = [e.name for e in entries if e.kind == "file"]
+        if len(files) < 2:
+            return False
+        if sandbox is None:
+            return True
+        symlinks = any(e.kind == "symlink" for e in entries)
+        return not symlinks and not sandbox.has_links() and len(set(files)) == len(files)
+
+    def account(
         self,
         placed: Placed,
         entry: Entry,
         row: RecordRow | None,
         dist: Distribution | None,
+        read: _Read,
         native_files: dict[str, ElfInfo],
+        sandbox: Sandbox | None,
     ) -> None:
-        hasher = None
-        if row is not None and row.algorithm and row.digest:
-            try:
-                hasher = hashlib.new(row.algorithm)
-            except ValueError:
-                self.notes.append(f"{entry.name}: unknown RECORD hash {row.algorithm!r}")
-        spool: IO[bytes] | None = None
-        with placed.tree.open(entry) as fh:
-            try:
-                head = fh.read(_CHUNK)
-                kind = sniff(head, entry.name)
-                if hasher is None and not kind:
-                    return
-                size = len(head)
-                if kind == "elf":
-                    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL)  # noqa: SIM115
-                    spool.write(head)
-                if hasher is not None:
-                    hasher.update(head)
-                while chunk := fh.read(_CHUNK):
-                    size += len(chunk)
-                    if hasher is not None:
-                        hasher.update(chunk)
-                    if spool is not None:
-                        spool.write(chunk)
-            except READ_ERRORS as exc:
-                if spool is not None:
-                    spool.close()
-                raise placed.tree.corrupt(entry, exc) from exc
+        """What one member's contents say, into the report."""
+        if read.error is not None:
+            raise read.error
         where = self.where(placed, entry.name)
-        if hasher is not None and row is not None and dist is not None:
+        size, kind = read.size, read.kind
+        if read.digest is not None and row is not None and dist is not None:
             self.stats["hashed_files"] += 1
-            digest = record_digest(hasher.name, hasher.digest())
+            digest = read.digest
             if digest != row.digest or (row.size is not None and row.size != size):
                 self.add(
                     ProblemCode.RECORD_MISMATCH,
@@ -329,17 +533,53 @@ class _Checker:
                 f"{entry.name} is a {system} binary; Lambda runs Linux and cannot load "
                 "it. " + _rebuild_hint(self.target),
             )
-        elif spool is not None:
+        elif kind == "elf":
             self.stats["native_files"] += 1
-            spool.seek(0)
-            info = parse_elf(spool)
-            spool.close()
             self.native.append(where)
-            if isinstance(info, str):
-                self.notes.append(f"{where}: unreadable ELF ({info})")
+            if read.elf is not None:
+                self.elf_parsed(placed, entry, read.elf, native_files)
+            else:  # in the sandbox: parsed from there later, while the import runs
+                assert sandbox is not None
+                self._pending[sandbox.path_of(placed, entry)] = (placed, entry)
+
+    def open_pending(self) -> None:
+        """Open the sandbox's ELF files still to be parsed, before the import may run:
+        what the imported code does to the sandbox afterwards cannot swap them."""
+        for path, (placed, entry) in list(self._pending.items()):
+            try:
+                self._opened[path] = (placed, entry, open(path, "rb"))  # noqa: SIM115
+            except OSError as exc:
+                self._opened[path] = (placed, entry, exc)
+        self._pending.clear()
+
+    def parse_pending(self, native_files: dict[str, ElfInfo]) -> None:
+        """Parse the ELF files left for later (opened or not)."""
+        self.open_pending()
+        for placed, entry, fh in self._opened.values():
+            if isinstance(fh, OSError):
+                info: ElfInfo | str = f"cannot be read back ({fh})"
             else:
-                native_files[where] = info
-                self.check_elf(placed, entry, info)
+                with fh:
+                    info = parse_elf(fh)
+            self.elf_parsed(placed, entry, info, native_files)
+        self._opened.clear()
+
+    def close_pending(self) -> None:
+        for _placed, _entry, fh in self._opened.values():
+            if not isinstance(fh, OSError):
+                fh.close()
+        self._opened.clear()
+        self._pending.clear()
+
+    def elf_parsed(
+        self, placed: Placed, entry: Entry, info: ElfInfo | str, native_files: dict[str, ElfInfo]
+    ) -> None:
+        where = self.where(placed, entry.name)
+        if isinstance(info, str):
+            self.notes.append(f"{where}: unreadable ELF ({info})")
+        else:
+            native_files[where] = info
+            self.check_elf(placed, entry, info)
 
     def check_elf(self, placed: Placed, entry: Entry, info: ElfInfo) -> None:
         t = self.target
@@ -419,7 +659,7 @@ def verify(
     >>> report.ok, report.codes()  # doctest: +SKIP
     (False, {'missing-file'})
     """
-    from .dynamic import DynamicResult, run_dynamic
+    from .dynamic import DynamicResult, run_dynamic, start_import
 
     trees: list[Tree] = []
     try:
@@ -440,10 +680,8 @@ def verify(
         for p in placed:
             checker.collect_distributions(p)
         checker.check_shadowing()
-        native: dict[str, ElfInfo] = {}
         for p in placed:
             checker.check_missing(p)
-            checker.stream_contents(p, native)
         if handler is None and role == "function" and layout.find_module("handler") is not None:
             handler = "handler.lambda_handler"
         handler_info: dict[str, Any] = {}
@@ -463,22 +701,43 @@ def verify(
             skip = "no importable handler"
         elif unsafe:
             skip = "unsafe paths"
-        if skip or handler is None:
-            dyn = DynamicResult(False, f"dynamic check skipped: {skip}").to_json()
-        else:
-            result = run_dynamic(
-                target,
-                placed,
-                handler,
-                interpreter=interpreter,
-                offline=offline,
-                engine=engine,
-                image=image,
-                prefer_image=prefer_image,
-            )
-            dyn = result.to_json()
-            if result.problem is not None:
-                checker.add(ProblemCode.IMPORT_FAILED, handler, result.problem)
+        # The import check starts now and waits while the static checks stream every
+        # member once, writing each into its sandbox; then it imports while the ELF
+        # files are parsed (two cores busy instead of one after the other).
+        live: LiveImport | None = None
+        if skip is None and handler is not None and not (prefer_image and engine and image):
+            live = start_import(target, placed, handler, interpreter=interpreter, offline=offline)
+        try:
+            native: dict[str, ElfInfo] = {}
+            for p in placed:
+                checker.stream_contents(p, native, live.sandbox if live is not None else None)
+            checker.open_pending()
+            if live is not None:
+                live.go()
+            checker.parse_pending(native)
+            if skip or handler is None:
+                dyn = DynamicResult(False, f"dynamic check skipped: {skip}").to_json()
+            else:
+                if live is not None:
+                    result = live.finish()
+                else:
+                    result = run_dynamic(
+                        target,
+                        placed,
+                        handler,
+                        interpreter=interpreter,
+                        offline=offline,
+                        engine=engine,
+                        image=image,
+                        prefer_image=prefer_image,
+                    )
+                dyn = result.to_json()
+                if result.problem is not None:
+                    checker.add(ProblemCode.IMPORT_FAILED, handler, result.problem)
+        finally:
+            checker.close_pending()
+            if live is not None:
+                live.close()
         checked: dict[str, Any] = {
             "artifact": str(artifact),
             "kind": role,

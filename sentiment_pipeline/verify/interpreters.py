@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..targets import Target
@@ -23,9 +23,39 @@ _PROBE = (
 )
 
 
+Info = tuple[str, tuple[int, int], str, bool]
+
+
 @functools.cache
-def probe(executable: str) -> tuple[str, tuple[int, int], str, bool] | None:
-    """(implementation, version, machine, free-threaded) of an interpreter; None if it won't run."""
+def probe(executable: str) -> Info | None:
+    """(implementation, version, machine, free-threaded) of an interpreter; None if it won't run.
+
+    The running interpreter answers for itself. Others are asked once, in a subprocess;
+    the answer is kept in the cache root, keyed by the executable's path and the
+    identity of the file it resolves to (device, inode, size, mtime), so a replaced
+    interpreter is asked again.
+    """
+    if executable == sys.executable:
+        import sysconfig
+
+        return (
+            sys.implementation.name,
+            (sys.version_info[0], sys.version_info[1]),
+            os.uname().machine,
+            bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
+        )
+    try:
+        st = Path(executable).stat()
+    except OSError:
+        return None
+    stamp = [str(Path(executable).resolve()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns]
+    known = _load_probes()
+    hit = known.get(executable)
+    if isinstance(hit, dict) and hit.get("stamp") == stamp:
+        try:
+            return _info(hit["info"])
+        except (KeyError, ValueError, TypeError):
+            pass
     try:
         out = subprocess.run(
             [executable, "-I", "-S", "-c", _PROBE],
@@ -34,10 +64,43 @@ def probe(executable: str) -> tuple[str, tuple[int, int], str, bool] | None:
             timeout=20,
             check=True,
         ).stdout
-        impl, version, machine, free_threaded = json.loads(out)
-        return str(impl), (int(version[0]), int(version[1])), str(machine), bool(free_threaded)
+        info = _info(json.loads(out))
     except (OSError, subprocess.SubprocessError, ValueError, TypeError):
         return None
+    known[executable] = {"stamp": stamp, "info": [info[0], list(info[1]), info[2], info[3]]}
+    _save_probes(known)
+    return info
+
+
+def _info(data: Any) -> Info:
+    impl, version, machine, free_threaded = data
+    return str(impl), (int(version[0]), int(version[1])), str(machine), bool(free_threaded)
+
+
+def _probes_file() -> Path:
+    from ..cache import default_cache_root
+
+    return default_cache_root() / "interpreters.json"
+
+
+def _load_probes() -> dict[str, Any]:
+    try:
+        data = json.loads(_probes_file().read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _save_probes(known: dict[str, Any]) -> None:
+    """Best effort, atomic: a cache that cannot be written is only slower."""
+    path = _probes_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(known, indent=1, sort_keys=True), "utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass
 
 
 def candidates(python: str) -> list[str]:

@@ -10,9 +10,6 @@ import re
 from typing import IO
 
 import attrs
-from elftools.elf.dynamic import DynamicSection
-from elftools.elf.elffile import ELFFile
-from elftools.elf.gnuversions import GNUVerNeedSection
 
 __all__ = [
     "ElfInfo",
@@ -104,6 +101,12 @@ _GLIBC = re.compile(r"^GLIBC_(\d+(?:\.\d+)+)$")
 
 def parse_elf(stream: IO[bytes]) -> ElfInfo | str:
     """Read an ELF file's header and dynamic data; a reason string if it is malformed."""
+    # Imported on first use: artifacts without native code never need pyelftools, and
+    # the verifier parses ELF files while the import check runs, off the critical path.
+    from elftools.elf.dynamic import DynamicSection
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.gnuversions import GNUVerNeedSection
+
     try:
         elf = ELFFile(stream)
         needed: list[str] = []

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 import attrs
 
 from ..cache import default_cache_root
-from ..install import FetchError, download, install_wheels
 
 if TYPE_CHECKING:
     from ..targets import Target
@@ -41,6 +40,9 @@ def runtime_sdk(target: Target, *, offline: bool = False) -> SdkResult:
         return SdkResult(final, f"cached: {', '.join(f'{n}=={v}' for n, v in pins.items())}")
     if offline:
         return SdkResult(None, "not cached and --offline was given")
+    # Imported only to provision the SDK: a cached one (every later build) needs none of it.
+    from ..install import FetchError, download, install_wheels
+
     final.parent.mkdir(parents=True, exist_ok=True)
     requirements = [f"{n}=={v}" for n, v in sorted(pins.items())]
     with tempfile.TemporaryDirectory(dir=final.parent) as tmp:

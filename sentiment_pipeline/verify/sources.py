@@ -135,6 +135,11 @@ class Tree(abc.ABC):
     def close(self) -> None:  # noqa: B027 - directories hold nothing to release
         """Release the archive."""
 
+    def reader(self) -> Tree | None:
+        """A second reader of the same members (same :meth:`entries`) for another thread,
+        to be closed by the caller; None when this tree reads from one thread only."""
+        return None
+
     def __enter__(self) -> Tree:
         return self
 
@@ -230,6 +235,31 @@ class ZipTree(Tree):
     def close(self) -> None:
         self._zip.close()
 
+    def reader(self) -> ZipTree | None:
+        # A ZipFile of its own: two threads reading through one handle take turns on
+        # its lock and seek position, and gain nothing. Refused if the path now names
+        # another file than the one this tree read.
+        try:
+            other = zipfile.ZipFile(self.path)
+        except (OSError, *READ_ERRORS):
+            return None
+        try:
+            mine, theirs = os.fstat(self._zip.fp.fileno()), os.fstat(other.fp.fileno())  # type: ignore[union-attr]
+        except (OSError, AttributeError, ValueError):
+            other.close()
+            return None
+        if (mine.st_dev, mine.st_ino, mine.st_size) != (
+            theirs.st_dev,
+            theirs.st_ino,
+            theirs.st_size,
+        ):
+            other.close()
+            return None
+        clone = object.__new__(ZipTree)
+        clone.path, clone.label, clone.archive_size = self.path, self.label, self.archive_size
+        clone._zip, clone._entries = other, self._entries
+        return clone
+
 
 class DirTree(Tree):
     """A directory, walked without following symlinks."""
@@ -280,6 +310,9 @@ class DirTree(Tree):
 
     def entries(self) -> list[Entry]:
         return self._entries
+
+    def reader(self) -> DirTree:
+        return self  # every member is a file of its own: any thread may open it
 
     def open(self, entry: Entry) -> IO[bytes]:
         assert isinstance(entry.key, str)
