@@ -21,7 +21,6 @@ import binascii
 import datetime as dt
 import json
 import sys
-import threading
 import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ..logs import get_logger
+from .background import BackgroundServer
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -189,7 +189,7 @@ def answer_from_invocation(invocation: Invocation) -> HttpAnswer:
     return HttpAnswer(status, (*headers, *request_id), raw)
 
 
-class LocalFunctionUrl:
+class LocalFunctionUrl(BackgroundServer):
     """An HTTP server on ``host:port`` in front of ``invoke`` (a function's pool).
 
     ``local_routes`` maps ``(method, path)`` under ``/_local/`` to the emulator's
@@ -261,23 +261,7 @@ class LocalFunctionUrl:
                 if not isinstance(sys.exc_info()[1], ConnectionError):
                     super().handle_error(request, client_address)
 
-        self._server = Server((host, port), Handler)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name="function-url",
-            daemon=True,
-        )
-
-    @property
-    def address(self) -> tuple[str, int]:
-        host, port = self._server.server_address[:2]
-        return str(host), int(port)
-
-    @property
-    def url(self) -> str:
-        host, port = self.address
-        return f"http://{host}:{port}"
+        self._serve_in_background(Server((host, port), Handler), "function-url")
 
     def answer(self, request: HttpRequest) -> HttpAnswer:
         self.requests += 1
@@ -293,12 +277,3 @@ class LocalFunctionUrl:
         request_id = str(uuid.uuid4())
         event = event_from_request(request, request_id=request_id)
         return answer_from_invocation(self.invoke(event, request_id))
-
-    def start(self) -> LocalFunctionUrl:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread.is_alive():
-            self._server.shutdown()
-        self._server.server_close()

@@ -18,7 +18,9 @@ import threading
 import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
+
+from .background import BackgroundServer
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -36,7 +38,7 @@ class RecordedRequest:
 
 
 @dataclass
-class LocalNewsAPI:
+class LocalNewsAPI(BackgroundServer):
     api_key: str
     articles: list[Any] = field(default_factory=list)
     feed: Callable[[], list[Any]] | None = None
@@ -72,24 +74,7 @@ class LocalNewsAPI:
                 self.wfile.write(raw)
 
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> Self:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread.is_alive():
-            self._server.shutdown()
-        self._server.server_close()
+        self._serve_in_background(ThreadingHTTPServer(("127.0.0.1", 0), Handler), "newsapi")
 
     def answer(
         self, path: str, query: dict[str, str], headers: dict[str, str]
