@@ -103,6 +103,8 @@ def test_any_event_gets_a_well_formed_answer_without_configuration(event: object
     # and a CORS preflight succeed.
     if response["statusCode"] == 200:
         assert response["headers"]["content-type"] == "text/html; charset=utf-8"
-        assert isinstance(event, dict) and event["requestContext"]["http"]["method"] == "GET"
+        assert (
+            isinstance(event, dict) and event["requestContext"]["http"]["method"].upper() == "GET"
+        )
     if response["statusCode"] == 204:
         assert isinstance(event, dict) and response["body"] == ""
