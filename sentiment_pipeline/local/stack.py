@@ -186,6 +186,7 @@ class Stack:
         self._queue_url = ""
         self._subscription = ""
         self._snapshot_lock = threading.Lock()
+        self._persisting = False
 
     # --- AWS (the parent's own clients, bound to the moto server) ---
 
@@ -252,6 +253,7 @@ class Stack:
             self.restored = self._restore(resources.table)
         except StateError as exc:
             raise StackError(str(exc)) from exc
+        self._persisting = True  # from now on the table holds the state: snapshots may replace it
         self._subscribe(resources.topic_arn)
 
         environment = {
@@ -329,7 +331,7 @@ class Stack:
             thread.join(timeout=15)
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
-        if self._moto is not None and self._moto.running:
+        if self._persisting and self._moto is not None and self._moto.running:
             with contextlib.suppress(Exception):
                 self.snapshot()
         for function in self.functions.values():
@@ -386,7 +388,13 @@ class Stack:
         return self.functions["dashboard"].environment["DYNAMODB_TABLE"]
 
     def snapshot(self) -> int:
-        """Write the table to the state directory; the item count."""
+        """Write the table to the state directory; the item count.
+
+        Never before the saved table was restored: a start that failed before that
+        must not replace the saved items with an empty table.
+        """
+        if not self._persisting:
+            raise StackError("the saved table was not restored yet: nothing is written")
         with self._snapshot_lock:
             paginator = self.client("dynamodb").get_paginator("scan")
             return self.state.write_items(

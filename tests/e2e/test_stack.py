@@ -6,7 +6,10 @@ import json
 import zipfile
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from sentiment_pipeline.cli import main
+from sentiment_pipeline.local.stack import StackError
 
 from ..newsapi_fake import FakeNewsAPI
 from .conftest import Served, first_articles, start_stack
@@ -14,8 +17,6 @@ from .conftest import Served, first_articles, start_stack
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
-
-    import pytest
 
     from sentiment_pipeline.local.runner import FunctionSpec
 
@@ -98,6 +99,23 @@ def test_a_restart_with_the_same_state_dir_keeps_the_data_and_the_key(
             second.stop()
     finally:
         newsapi.stop()
+
+
+def test_a_damaged_snapshot_stops_the_start_and_is_left_as_it_was(
+    build_backend: Callable[[str], dict[str, FunctionSpec]], tmp_path: Path
+) -> None:
+    specs = build_backend("zip-in-docker")
+    state = tmp_path / "state"
+    state.mkdir()
+    damaged = '{"pk": {"S": "ITEM#1"}}\n{"pk": {"S": "ITEM#2"}, oops\n'
+    (state / "items.jsonl").write_text(damaged)
+    newsapi = FakeNewsAPI(articles=first_articles()).start()
+    try:
+        with pytest.raises(StackError, match=r"items\.jsonl:2: not JSON.*fix or remove"):
+            start_stack(specs, newsapi, state)
+    finally:
+        newsapi.stop()
+    assert (state / "items.jsonl").read_text() == damaged  # nothing lost
 
 
 def _without_shared_objects(path: Path) -> None:
