@@ -42,6 +42,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
 import os
 import platform
 import statistics
@@ -204,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", dest="json_out")
     args = parser.parse_args(argv)
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log per request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
     server.start()
     newsapi = FakeNewsAPI(api_key=NEWSAPI_KEY).start()
