@@ -193,3 +193,35 @@ def test_serve_once_with_the_sample_data_prints_a_summary(
     assert ingestion["removed"] >= 1 and ingestion["new"] >= 20
     assert "by sentiment: positive" in out
     assert "Harbor Daily" in out  # a source of the bundled sample
+
+
+def test_a_port_in_use_is_a_clear_error_and_nothing_keeps_running(
+    repo_copy: Path, python313: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+    import threading
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        before = threading.active_count()
+        code = main(
+            [
+                "serve",
+                "--manifest",
+                str(repo_copy / "lambdas.toml"),
+                "--out",
+                str(repo_copy / "dist"),
+                "--state-dir",
+                str(tmp_path / "state"),
+                "--port",
+                str(port),
+                "--sample-data",
+            ]
+        )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "pick another --port" in err
+    assert "Traceback" not in err
+    assert threading.active_count() <= before + 1  # the stack's threads were stopped
