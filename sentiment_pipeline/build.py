@@ -240,7 +240,12 @@ def build(
                         push=push,
                         docker_archive=docker_archive,
                     )
-                    paths = cache.fetch(wheels, offline=offline)
+                    native = None
+                    if ctx.engine is not None and image is not None:
+                        from .install.sdist import NativeBuilder
+
+                        native = NativeBuilder(ctx.engine, image, artifact.target, offline)
+                    paths = cache.fetch(wheels, offline=offline, native=native)
                     result = _build_one(
                         impl, artifact, paths, final, ctx, key, layer_paths, verify_dynamic, started
                     )

@@ -16,6 +16,7 @@ from .errors import PipelineError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from .install.sdist import NativeBuilder
     from .lock import LockedWheel
 
 __all__ = ["CacheError", "WheelCache", "default_cache_root", "sha256_file"]
@@ -67,10 +68,17 @@ class WheelCache:
             )
         return path
 
-    def fetch(self, wheels: Sequence[LockedWheel], *, offline: bool = False) -> list[Path]:
+    def fetch(
+        self,
+        wheels: Sequence[LockedWheel],
+        *,
+        offline: bool = False,
+        native: NativeBuilder | None = None,
+    ) -> list[Path]:
         """Every wheel's cached path, downloading missing ones (in parallel) unless offline.
 
-        Source archives (``sdist`` entries) are built into wheels once and cached.
+        Source archives (``sdist`` entries) are built into wheels once and cached;
+        ``native`` builds those that compile code (inside the target's build image).
         """
         present = {w.sha256: self.get(w) for w in wheels}
         missing = [w for w in wheels if present[w.sha256] is None]
@@ -89,15 +97,28 @@ class WheelCache:
         for wheel in wheels:
             path = present[wheel.sha256]
             assert path is not None
-            out.append(self.built_from(wheel, path, offline=offline) if wheel.sdist else path)
+            out.append(
+                self.built_from(wheel, path, offline=offline, native=native)
+                if wheel.sdist
+                else path
+            )
         return out
 
-    def built_from(self, sdist: LockedWheel, archive: Path, *, offline: bool) -> Path:
-        """The wheel built (PEP 517, with uv) from a pure-Python source archive.
+    def built_from(
+        self,
+        sdist: LockedWheel,
+        archive: Path,
+        *,
+        offline: bool,
+        native: NativeBuilder | None = None,
+    ) -> Path:
+        """The wheel built (PEP 517) from a source archive.
 
-        Cached by the archive's sha256 with the built wheel's own hash, checked on use. A
-        source archive that builds native code is refused: that must be compiled by the
-        target interpreter.
+        Pure-Python archives are built here with uv. One that compiles code must be
+        compiled by the target's interpreter: by ``native`` (a container of the build
+        image) when given, else it is refused with the options. Cached by the
+        archive's sha256 (and, for native builds, the target and image) with the
+        built wheel's own hash, checked on use.
         """
         from packaging.utils import parse_wheel_filename
 
@@ -127,20 +148,48 @@ class WheelCache:
                 command.append("--offline")
             proc = subprocess.run(command, capture_output=True, text=True, check=False)
             built = sorted(Path(tmp).glob("*.whl"))
+            if (proc.returncode != 0 or len(built) != 1) and native is not None:
+                # No compiler (or headers) here: the build image may have them.
+                return self._built_natively(sdist, archive, native)
             if proc.returncode != 0 or len(built) != 1:
                 tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
                 raise CacheError(f"cannot build {sdist.filename} into a wheel: {' '.join(tail)}")
             tags = parse_wheel_filename(built[0].name)[3]
             if any(t.abi != "none" or t.platform != "any" for t in tags):
+                if native is not None:
+                    return self._built_natively(sdist, archive, native)
                 raise CacheError(
                     f"{sdist.name} {sdist.version} has no wheel for the target and its source "
                     "archive builds native code, which only the target interpreter may compile. "
-                    f"Options: pin a {sdist.name} version that publishes manylinux wheels, or use "
-                    "a pure-Python alternative (building native source archives inside a "
-                    "container engine is not supported yet)"
+                    f"Options: pin a {sdist.name} version that publishes manylinux wheels, use "
+                    "a pure-Python alternative, or build with a container engine (--engine "
+                    "buildah|docker|podman) and a build image with a compiler (build-image, "
+                    "e.g. public.ecr.aws/sam/build-python<ver>)"
                 )
             final = folder / built[0].name
             os.replace(built[0], final)
+        record.write_text(f"{sha256_file(final)} {final.name}\n")
+        return final
+
+    def _built_natively(self, sdist: LockedWheel, archive: Path, native: NativeBuilder) -> Path:
+        folder = self.root.parent.parent / "built" / sdist.sha256 / f"native-{native.key}"
+        record = folder / "wheel.sha256"
+        if record.exists():
+            digest, name = record.read_text().split()
+            wheel_path = folder / name
+            if wheel_path.exists() and sha256_file(wheel_path) == digest:
+                return wheel_path
+        folder.mkdir(parents=True, exist_ok=True)
+        from .install.engines import EngineError
+        from .install.sdist import SdistError
+
+        with tempfile.TemporaryDirectory(dir=folder) as tmp:
+            try:
+                built = native(archive, Path(tmp))
+            except (EngineError, SdistError) as exc:
+                raise CacheError(f"cannot build {sdist.filename} in {native.image}: {exc}") from exc
+            final = folder / built.name
+            os.replace(built, final)
         record.write_text(f"{sha256_file(final)} {final.name}\n")
         return final
 

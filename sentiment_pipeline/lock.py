@@ -40,7 +40,8 @@ class ResolutionError(PipelineError, RuntimeError):
 @attrs.frozen(order=True)
 class LockedWheel:
     """One distribution of a lock: a wheel for the target, or (``sdist``) a source archive
-    that has no wheel for it and is built into one (pure Python only) by the cache."""
+    that has no wheel for it and is built into one by the cache (native code only inside
+    the target's build image, through a container engine)."""
 
     name: str
     version: str

@@ -85,8 +85,12 @@ class BuildImageError(RuntimeError):
     """The test build image cannot be made here; the message says what to install."""
 
 
-def recipe(python: str) -> dict[str, object]:
-    """Everything that decides the image's content; its hash names the image."""
+def recipe(python: str, extra: tuple[str, ...] = ()) -> dict[str, object]:
+    """Everything that decides the image's content; its hash names the image.
+
+    ``extra``: more Debian packages (a compiler and Python's headers make an image
+    that can build native source archives, like the SAM build images).
+    """
     if python not in SUITES:
         raise BuildImageError(
             f"no Debian release with python{python} in this recipe; known: "
@@ -95,7 +99,7 @@ def recipe(python: str) -> dict[str, object]:
     return {
         "suite": SUITES[python],
         "variant": "minbase",
-        "include": list(PACKAGES),
+        "include": [*PACKAGES, *extra],
         "trim": list(TRIM),
         "env": ENV,
         "workdir": WORKDIR,
@@ -104,9 +108,10 @@ def recipe(python: str) -> dict[str, object]:
     }
 
 
-def image_name(python: str) -> str:
+def image_name(python: str, extra: tuple[str, ...] = ()) -> str:
     """``localhost/sentiment-pipeline/lambda-python:<python>-<recipe hash>``."""
-    key = hashlib.sha256(json.dumps(recipe(python), sort_keys=True).encode()).hexdigest()[:12]
+    spec = recipe(python, extra)
+    key = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
     return f"{REPOSITORY}:{python}-{key}"
 
 
@@ -195,14 +200,14 @@ def image_size(buildah: Buildah, image: str) -> int:
     return sum(int(layer["size"]) for layer in manifest["layers"])
 
 
-def lambda_like_image(python: str = "3.13") -> str:
+def lambda_like_image(python: str = "3.13", extra: tuple[str, ...] = ()) -> str:
     """The name of a Lambda-like build image with ``python3`` = Python ``python``.
 
     Fast when it exists in buildah's storage; otherwise built under a file lock
     so concurrent sessions build it once. Raises :class:`BuildImageError` with
     what to install when buildah, debootstrap or root are missing.
     """
-    name = image_name(python)
+    name = image_name(python, extra)
     buildah = Buildah()
     if shutil.which("buildah") is not None and buildah.has_image(name):
         return name
@@ -210,12 +215,12 @@ def lambda_like_image(python: str = "3.13") -> str:
     with _locked(_lock_path(name)):
         if buildah.has_image(name):  # another process built it while we waited
             return name
-        _build(buildah, name, python)
+        _build(buildah, name, python, extra)
     return name
 
 
-def _build(buildah: Buildah, name: str, python: str) -> None:
-    spec = recipe(python)
+def _build(buildah: Buildah, name: str, python: str, extra: tuple[str, ...] = ()) -> None:
+    spec = recipe(python, extra)
     container = "sentiment-pipeline-image-" + name.rsplit(":", 1)[1]
     # Under the lock, a container of this name is a leftover of an interrupted build.
     subprocess.run(buildah.command("rm", container), capture_output=True, check=False)
@@ -233,7 +238,7 @@ def _build(buildah: Buildah, name: str, python: str) -> None:
                         [
                             "debootstrap",
                             f"--variant={spec['variant']}",
-                            f"--include={','.join(PACKAGES)}",
+                            f"--include={','.join((*PACKAGES, *extra))}",
                             str(spec["suite"]),
                             str(root),
                             debian_mirror(),

@@ -89,6 +89,15 @@ def lambda_image() -> str:
 
 
 @pytest.fixture(scope="session")
+def native_build_image() -> str:
+    """The Lambda-like python3.13 image plus gcc and Python's headers (a SAM-like build
+    image: native source archives compile in it). Built once per machine."""
+    from .build_image import lambda_like_image
+
+    return lambda_like_image("3.13", extra=("gcc", "libc6-dev", "python3-dev"))
+
+
+@pytest.fixture(scope="session")
 def base_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real docker-registry on 127.0.0.1 holding a Lambda-like base image.
 

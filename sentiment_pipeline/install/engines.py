@@ -51,6 +51,22 @@ _OUT = "/sp-out"
 _PATH = "/var/lang/bin:/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
 _WRONG_PYTHON = 90  # exit status of _INSTALL when the image's python3 is not the target's
 
+# Builds one source archive into a wheel, offline, with pip's isolated build
+# environment made from the mounted wheels of its build requirements.
+_BUILD = r"""
+import os, subprocess, sys
+want, sdist, out = sys.argv[1], sys.argv[2], sys.argv[3]
+have = "%d.%d" % sys.version_info[:2]
+if have != want:
+    sys.stderr.write("python3 in this image is Python %s, not %s\n" % (have, want))
+    sys.exit(90)
+os.umask(0o022)
+sys.exit(subprocess.call([sys.executable, "-m", "pip", "--isolated", "wheel", "--no-deps",
+                          "--no-index", "--find-links", os.path.dirname(sdist),
+                          "--no-cache-dir", "--disable-pip-version-check",
+                          "--wheel-dir", out, sdist]))
+"""
+
 # Runs as ``python3 -I -c`` inside the build image; it must work on every Python
 # the catalog knows (3.9+). One container does both steps: with vfs storage every
 # container start copies the image, so two containers would cost twice.
@@ -313,6 +329,66 @@ class Engine(abc.ABC):
                 fix="a source directory has the name of a package a wheel installs; "
                 "rename it or remove the requirement",
             )
+
+    def build_wheel(
+        self,
+        image: str,
+        sdist: Path,
+        build_wheels: Sequence[Path],
+        out: Path,
+        *,
+        python: str,
+        timeout: float = 900,
+    ) -> Path:
+        """Build ``sdist`` into a wheel inside ``image`` with its ``python3``, offline.
+
+        ``pip wheel --no-deps --no-index`` with the source archive and the wheels of
+        its build requirements (``build_wheels``) mounted read-only; pip makes its
+        isolated build environment from those. The image needs the target's Python,
+        a compiler and Python's headers (a SAM build image, or the Lambda image
+        with ``gcc`` and ``python3-devel`` added). Returns the wheel, in ``out``.
+        """
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="sp-sdist-") as staging:
+            for source in (sdist, *build_wheels):
+                try:
+                    os.link(source, Path(staging, source.name))
+                except OSError:
+                    shutil.copyfile(source, Path(staging, source.name))
+            argv = ["python3", "-I", "-c", _BUILD, python, f"{_WHEELS}/{sdist.name}", _OUT]
+            try:
+                proc = self.run(
+                    image,
+                    argv,
+                    mounts=[(Path(staging), _WHEELS, True), (out, _OUT, False)],
+                    env={"HOME": "/tmp", "PIP_NO_INPUT": "1", "SOURCE_DATE_EPOCH": "315532800"},
+                    cwd="/tmp",
+                    timeout=timeout,
+                )
+            except subprocess.TimeoutExpired as exc:
+                raise EngineError(
+                    self.name,
+                    f"building {sdist.name} in {image} took over {timeout:.0f} s",
+                    output=str(exc.stderr or ""),
+                ) from exc
+        if proc.returncode == _WRONG_PYTHON:
+            raise EngineError(
+                self.name,
+                f"{image} is not a Python {python} image",
+                output=proc.stderr,
+                fix="use a build image of the target's Python with build-image / --build-image",
+            )
+        built = sorted(out.glob("*.whl"))
+        if proc.returncode != 0 or len(built) != 1:
+            raise EngineError(
+                self.name,
+                f"pip wheel of {sdist.name} in {image} exited {proc.returncode}",
+                output=proc.stderr or proc.stdout,
+                fix="the build image needs a compiler and Python's headers (e.g. "
+                "public.ecr.aws/sam/build-python<ver>, or gcc and python3-devel added to the "
+                "Lambda image) and the archive's build requirements must have wheels",
+            )
+        return built[0]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
