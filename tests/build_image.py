@@ -109,9 +109,11 @@ def recipe(python: str, extra: tuple[str, ...] = ()) -> dict[str, object]:
 
 
 def image_name(python: str, extra: tuple[str, ...] = ()) -> str:
-    """``localhost/sentiment-pipeline/lambda-python:<python>-<recipe hash>``."""
+    """``localhost/sentiment-pipeline/lambda-python:<python>[-build]-<recipe hash>``."""
     spec = recipe(python, extra)
     key = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
+    if extra:  # its own family: replacing one variant's image never removes the other's
+        return f"{REPOSITORY}:{python}-build-{key}"
     return f"{REPOSITORY}:{python}-{key}"
 
 
@@ -178,7 +180,8 @@ def _run(argv: list[str], what: str, *, timeout: float = 300) -> str:
 
 def _remove_stale(buildah: Buildah, current: str) -> None:
     """Remove this Python's images of older recipes: each is about 130 MB."""
-    prefix = current.rsplit("-", 1)[0] + "-"
+    # Same Python and same variant (with or without extra packages), another recipe hash.
+    family = current.rsplit("-", 1)[0]
     listed = subprocess.run(
         buildah.command("images", "--format", "{{.Name}}:{{.Tag}}"),
         capture_output=True,
@@ -186,7 +189,7 @@ def _remove_stale(buildah: Buildah, current: str) -> None:
         check=False,
     ).stdout.split()
     for image in listed:
-        if image.startswith(prefix) and image != current:
+        if image.rsplit("-", 1)[0] == family and image != current:
             subprocess.run(buildah.command("rmi", image), capture_output=True, check=False)
 
 

@@ -145,3 +145,12 @@ def test_retag_rewrites_tags_and_the_record_line(tmp_path: Path) -> None:
         assert zf.read("demo.py") == b"x = 1\n"
     expected = base64.urlsafe_b64encode(hashlib.sha256(wheel).digest()).rstrip(b"=").decode()
     assert f"demo-1.0.dist-info/WHEEL,sha256={expected},{len(wheel)}" in record
+
+
+def test_the_test_build_image_is_a_family_of_its_own() -> None:
+    # Replacing a stale image of one variant must never remove the other variant's image.
+    from ..build_image import image_name
+
+    base, build = image_name("3.13"), image_name("3.13", ("gcc", "python3-dev"))
+    assert base.rsplit("-", 1)[0] != build.rsplit("-", 1)[0]
+    assert base.rsplit("-", 1)[0].endswith(":3.13")
