@@ -45,6 +45,21 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+_BUILT_RECORD = "wheel.sha256"
+
+
+def _built_wheel(folder: Path) -> Path | None:
+    """The wheel built earlier into ``folder``, if it is there and still has its hash."""
+    record = folder / _BUILT_RECORD
+    if not record.exists():
+        return None
+    digest, name = record.read_text().split()
+    wheel_path = folder / name
+    if wheel_path.exists() and sha256_file(wheel_path) == digest:
+        return wheel_path
+    return None
+
+
 class WheelCache:
     """``<root>/wheels/sha256/<ab>/<digest>/<filename>``; writes are atomic renames."""
 
@@ -125,12 +140,9 @@ class WheelCache:
         from .lock import _uv
 
         folder = self.root.parent.parent / "built" / sdist.sha256
-        record = folder / "wheel.sha256"
-        if record.exists():
-            digest, name = record.read_text().split()
-            wheel_path = folder / name
-            if wheel_path.exists() and sha256_file(wheel_path) == digest:
-                return wheel_path
+        cached = _built_wheel(folder)
+        if cached is not None:
+            return cached
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=folder) as tmp:
             command = [
@@ -168,17 +180,14 @@ class WheelCache:
                 )
             final = folder / built[0].name
             os.replace(built[0], final)
-        record.write_text(f"{sha256_file(final)} {final.name}\n")
+        (folder / _BUILT_RECORD).write_text(f"{sha256_file(final)} {final.name}\n")
         return final
 
     def _built_natively(self, sdist: LockedWheel, archive: Path, native: NativeBuilder) -> Path:
         folder = self.root.parent.parent / "built" / sdist.sha256 / f"native-{native.key}"
-        record = folder / "wheel.sha256"
-        if record.exists():
-            digest, name = record.read_text().split()
-            wheel_path = folder / name
-            if wheel_path.exists() and sha256_file(wheel_path) == digest:
-                return wheel_path
+        cached = _built_wheel(folder)
+        if cached is not None:
+            return cached
         folder.mkdir(parents=True, exist_ok=True)
         from .install.engines import EngineError
         from .install.sdist import SdistError
@@ -190,7 +199,7 @@ class WheelCache:
                 raise CacheError(f"cannot build {sdist.filename} in {native.image}: {exc}") from exc
             final = folder / built.name
             os.replace(built, final)
-        record.write_text(f"{sha256_file(final)} {final.name}\n")
+        (folder / _BUILT_RECORD).write_text(f"{sha256_file(final)} {final.name}\n")
         return final
 
     def _download(self, wheel: LockedWheel) -> Path:

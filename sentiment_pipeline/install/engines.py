@@ -265,47 +265,27 @@ class Engine(abc.ABC):
                     f"two wheels named {wheel.name}: {seen} and {wheel}",
                     fix="pass each distribution once",
                 )
-        with tempfile.TemporaryDirectory(prefix="sp-wheels-") as staging:
-            # One read-only directory of hard links (copies across filesystems), so
-            # the content-addressed cache is never mounted, let alone writable.
-            for name, wheel in names.items():
-                try:
-                    os.link(wheel, Path(staging, name))
-                except OSError:
-                    shutil.copyfile(wheel, Path(staging, name))
-            argv = [
-                "python3",
-                "-I",
-                "-c",
-                _INSTALL,
-                python,
-                compile_prefix,
-                _OUT,
-                *(f"{_WHEELS}/{name}" for name in sorted(names)),
-            ]
-            try:
-                proc = self.run(
-                    image,
-                    argv,
-                    mounts=[(Path(staging), _WHEELS, True), (out, _OUT, False)],
-                    env={"PYTHONHASHSEED": "0", "HOME": "/tmp"},
-                    cwd="/",
-                    timeout=timeout,
-                )
-            except subprocess.TimeoutExpired as exc:
-                raise EngineError(
-                    self.name,
-                    f"installing {len(names)} wheels in {image} took over {timeout:.0f} s",
-                    output=str(exc.stderr or ""),
-                ) from exc
-        if proc.returncode == _WRONG_PYTHON:
-            raise EngineError(
-                self.name,
-                f"{image} is not a Python {python} image",
-                output=proc.stderr,
-                fix=f"use a build image of the target's Python (public.ecr.aws/lambda/"
-                f"python:{python}-<arch>) with build-image / --build-image",
-            )
+        argv = [
+            "python3",
+            "-I",
+            "-c",
+            _INSTALL,
+            python,
+            compile_prefix,
+            _OUT,
+            *(f"{_WHEELS}/{name}" for name in sorted(names)),
+        ]
+        proc = self._run_staged(
+            image,
+            names,
+            argv,
+            out,
+            env={"PYTHONHASHSEED": "0", "HOME": "/tmp"},
+            cwd="/",
+            timeout=timeout,
+            python=python,
+            doing=f"installing {len(names)} wheels",
+        )
         if proc.returncode != 0:
             raise EngineError(
                 self.name,
@@ -349,35 +329,17 @@ class Engine(abc.ABC):
         with ``gcc`` and ``python3-devel`` added). Returns the wheel, in ``out``.
         """
         out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix="sp-sdist-") as staging:
-            for source in (sdist, *build_wheels):
-                try:
-                    os.link(source, Path(staging, source.name))
-                except OSError:
-                    shutil.copyfile(source, Path(staging, source.name))
-            argv = ["python3", "-I", "-c", _BUILD, python, f"{_WHEELS}/{sdist.name}", _OUT]
-            try:
-                proc = self.run(
-                    image,
-                    argv,
-                    mounts=[(Path(staging), _WHEELS, True), (out, _OUT, False)],
-                    env={"HOME": "/tmp", "PIP_NO_INPUT": "1", "SOURCE_DATE_EPOCH": "315532800"},
-                    cwd="/tmp",
-                    timeout=timeout,
-                )
-            except subprocess.TimeoutExpired as exc:
-                raise EngineError(
-                    self.name,
-                    f"building {sdist.name} in {image} took over {timeout:.0f} s",
-                    output=str(exc.stderr or ""),
-                ) from exc
-        if proc.returncode == _WRONG_PYTHON:
-            raise EngineError(
-                self.name,
-                f"{image} is not a Python {python} image",
-                output=proc.stderr,
-                fix="use a build image of the target's Python with build-image / --build-image",
-            )
+        proc = self._run_staged(
+            image,
+            {path.name: path for path in (sdist, *build_wheels)},
+            ["python3", "-I", "-c", _BUILD, python, f"{_WHEELS}/{sdist.name}", _OUT],
+            out,
+            env={"HOME": "/tmp", "PIP_NO_INPUT": "1", "SOURCE_DATE_EPOCH": "315532800"},
+            cwd="/tmp",
+            timeout=timeout,
+            python=python,
+            doing=f"building {sdist.name}",
+        )
         built = sorted(out.glob("*.whl"))
         if proc.returncode != 0 or len(built) != 1:
             raise EngineError(
@@ -389,6 +351,54 @@ class Engine(abc.ABC):
                 "Lambda image) and the archive's build requirements must have wheels",
             )
         return built[0]
+
+    def _run_staged(
+        self,
+        image: str,
+        files: dict[str, Path],
+        argv: list[str],
+        out: Path,
+        *,
+        env: dict[str, str],
+        cwd: str,
+        timeout: float,
+        python: str,
+        doing: str,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``argv`` in ``image`` with ``files`` mounted read-only at the wheels path and
+        ``out`` writable; a timeout or an image of another Python is an :class:`EngineError`."""
+        with tempfile.TemporaryDirectory(prefix="sp-wheels-") as staging:
+            # One read-only directory of hard links (copies across filesystems), so
+            # the content-addressed cache is never mounted, let alone writable.
+            for name, path in files.items():
+                try:
+                    os.link(path, Path(staging, name))
+                except OSError:
+                    shutil.copyfile(path, Path(staging, name))
+            try:
+                proc = self.run(
+                    image,
+                    argv,
+                    mounts=[(Path(staging), _WHEELS, True), (out, _OUT, False)],
+                    env=env,
+                    cwd=cwd,
+                    timeout=timeout,
+                )
+            except subprocess.TimeoutExpired as exc:
+                raise EngineError(
+                    self.name,
+                    f"{doing} in {image} took over {timeout:.0f} s",
+                    output=str(exc.stderr or ""),
+                ) from exc
+        if proc.returncode == _WRONG_PYTHON:
+            raise EngineError(
+                self.name,
+                f"{image} is not a Python {python} image",
+                output=proc.stderr,
+                fix=f"use a build image of the target's Python (public.ecr.aws/lambda/"
+                f"python:{python}-<arch>) with build-image / --build-image",
+            )
+        return proc
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
