@@ -42,6 +42,7 @@ __all__ = [
     "LocalFunctionUrl",
     "answer_from_invocation",
     "event_from_request",
+    "json_answer",
 ]
 
 log = get_logger(__name__)
@@ -144,7 +145,7 @@ def event_from_request(
     return event
 
 
-def _json_answer(status: int, body: object, extra: Iterable[tuple[str, str]] = ()) -> HttpAnswer:
+def json_answer(status: int, body: object, extra: Iterable[tuple[str, str]] = ()) -> HttpAnswer:
     raw = json.dumps(body).encode()
     return HttpAnswer(status, (("content-type", "application/json"), *extra), raw)
 
@@ -155,10 +156,10 @@ def answer_from_invocation(invocation: Invocation) -> HttpAnswer:
     if not invocation.ok:
         error = dict(invocation.error or {})
         extra = (*request_id, ("x-amzn-errortype", str(error.get("errorType", "Unhandled"))))
-        return _json_answer(504 if invocation.timed_out else 502, error, extra)
+        return json_answer(504 if invocation.timed_out else 502, error, extra)
     result = invocation.result
     if not isinstance(result, dict) or "statusCode" not in result:
-        return _json_answer(200, result, request_id)
+        return json_answer(200, result, request_id)
     try:
         status = int(result["statusCode"])
         if not 100 <= status <= 599:
@@ -183,7 +184,7 @@ def answer_from_invocation(invocation: Invocation) -> HttpAnswer:
     except (TypeError, ValueError, binascii.Error) as exc:
         log.error("malformed Function URL response", extra={"error": str(exc)})
         error = {"message": "Internal Server Error", "reason": f"malformed response: {exc}"}
-        return _json_answer(502, error, request_id)
+        return json_answer(502, error, request_id)
     if not any(name == "content-type" for name, _ in headers):
         headers.append(("content-type", "application/json"))
     return HttpAnswer(status, (*headers, *request_id), raw)
@@ -227,7 +228,7 @@ class LocalFunctionUrl(BackgroundServer):
                     size = -1
                 if size < 0 or size > MAX_REQUEST:
                     self.close_connection = True
-                    self._send(_json_answer(413, {"message": "Request must be smaller than 6 MB"}))
+                    self._send(json_answer(413, {"message": "Request must be smaller than 6 MB"}))
                     return
                 body = self.rfile.read(size) if size else b""
                 request = HttpRequest(
@@ -270,9 +271,7 @@ class LocalFunctionUrl(BackgroundServer):
             route = self.local_routes.get((request.method.upper(), path))
             if route is None:
                 known = ", ".join(f"{m} {p}" for m, p in sorted(self.local_routes))
-                return _json_answer(
-                    404, {"error": "not_found", "message": f"local routes: {known}"}
-                )
+                return json_answer(404, {"error": "not_found", "message": f"local routes: {known}"})
             return route(request)
         request_id = str(uuid.uuid4())
         event = event_from_request(request, request_id=request_id)

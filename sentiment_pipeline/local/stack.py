@@ -44,7 +44,13 @@ import attrs
 
 from ..errors import PipelineError
 from ..logs import get_logger
-from .functionurl import HttpAnswer, HttpRequest, LocalFunctionUrl, answer_from_invocation
+from .functionurl import (
+    HttpAnswer,
+    HttpRequest,
+    LocalFunctionUrl,
+    answer_from_invocation,
+    json_answer,
+)
 from .moto import MotoServer, MotoServerError
 from .runner import FunctionSpec, Invocation, LocalFunction, runnable
 from .state import StateDir, StateError
@@ -163,8 +169,9 @@ class Stack:
             )
         self.specs = dict(specs)
         self.options = options
-        self.state_dir = options.state_dir
         self.state = StateDir(options.state_dir)
+        # Points the AWS SDK at no config or credentials file: the stack's own values only.
+        self._no_aws_config = str(options.state_dir / "no-aws-config")
         self.functions: dict[str, LocalFunction] = {}
         self.api_key = ""
         self.url = ""
@@ -197,9 +204,8 @@ class Stack:
             from botocore.config import Config  # type: ignore[import-untyped]
 
             session = botocore.session.Session()
-            nowhere = str(self.state_dir / "no-aws-config")
-            session.set_config_variable("config_file", nowhere)
-            session.set_config_variable("credentials_file", nowhere)
+            session.set_config_variable("config_file", self._no_aws_config)
+            session.set_config_variable("credentials_file", self._no_aws_config)
             found = session.create_client(
                 service,
                 region_name=REGION,
@@ -261,8 +267,8 @@ class Stack:
             "AWS_REGION": REGION,
             "AWS_DEFAULT_REGION": REGION,
             "AWS_ENDPOINT_URL": self.moto_url,
-            "AWS_CONFIG_FILE": str(self.state_dir / "no-aws-config"),
-            "AWS_SHARED_CREDENTIALS_FILE": str(self.state_dir / "no-aws-config"),
+            "AWS_CONFIG_FILE": self._no_aws_config,
+            "AWS_SHARED_CREDENTIALS_FILE": self._no_aws_config,
             **resources.environment(),
             **newsapi_env,
             "ENVIRONMENT": "local",
@@ -274,7 +280,7 @@ class Stack:
             ),
             **self.options.environment,
         }
-        functions_dir = self.state_dir / "functions"
+        functions_dir = self.state.path / "functions"
         for role in ROLES:
             spec = attrs.evolve(
                 self.specs[role], environment={**environment, **self.specs[role].environment}
@@ -549,15 +555,9 @@ class Stack:
         given = given or query.get("api_key") or ""
         return secrets.compare_digest(given.encode(), self.api_key.encode())
 
-    @staticmethod
-    def _json(status: int, body: object) -> HttpAnswer:
-        return HttpAnswer(
-            status, (("content-type", "application/json"),), json.dumps(body).encode()
-        )
-
     def _route_ingest(self, request: HttpRequest) -> HttpAnswer:
         if not self._authorised(request):
-            return self._json(401, {"error": "unauthorized", "message": "X-API-Key is required"})
+            return json_answer(401, {"error": "unauthorized", "message": "X-API-Key is required"})
         query = dict(urllib.parse.parse_qsl(request.target.partition("?")[2]))
         released = 0
         if self.feed is not None and query.get("release", "").isdigit():
@@ -565,13 +565,13 @@ class Stack:
         invocation = self.ingest()
         if not invocation.ok:
             return answer_from_invocation(invocation)
-        return self._json(200, {"ingestion": invocation.result, "released": released})
+        return json_answer(200, {"ingestion": invocation.result, "released": released})
 
     def status(self) -> dict[str, Any]:
         return {
             "url": self.url,
             "moto": self.moto_url,
-            "state_dir": str(self.state_dir),
+            "state_dir": str(self.state.path),
             "restored": self.restored,
             "deliveries": dict(self.deliveries),
             "sample_remaining": self.feed.remaining if self.feed is not None else None,
@@ -592,8 +592,8 @@ class Stack:
 
     def _route_status(self, request: HttpRequest) -> HttpAnswer:
         if not self._authorised(request):
-            return self._json(401, {"error": "unauthorized", "message": "X-API-Key is required"})
-        return self._json(200, self.status())
+            return json_answer(401, {"error": "unauthorized", "message": "X-API-Key is required"})
+        return json_answer(200, self.status())
 
     def wait_healthy(self, timeout: float = 60.0) -> int:
         """Poll ``GET /health`` through the Function URL; its last status."""

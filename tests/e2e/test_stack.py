@@ -145,22 +145,7 @@ def test_a_build_with_its_so_removed_fails_before_anything_is_served(
 
     monkeypatch.setattr(ZipInDocker, "assemble", sabotaged)
     out, state = tmp_path / "dist", tmp_path / "state"
-    code = main(
-        [
-            "serve",
-            "--manifest",
-            str(repo_copy / "lambdas.toml"),
-            "--backend",
-            "zip-in-docker",
-            "--out",
-            str(out),
-            "--state-dir",
-            str(state),
-            "--port",
-            "0",
-            "--once",
-        ]
-    )
+    code = serve(repo_copy, out, state, "--backend", "zip-in-docker", "--port", "0", "--once")
     err = capsys.readouterr().err
     assert code == 1
     assert "nothing is served" in err
@@ -169,23 +154,27 @@ def test_a_build_with_its_so_removed_fails_before_anything_is_served(
     assert not state.exists()  # no stack was started
 
 
-def test_serve_once_with_the_sample_data_prints_a_summary(
-    repo_copy: Path, python313: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code = main(
+def serve(repo_copy: Path, out: Path, state: Path, *extra: str) -> int:
+    """``sentiment-pipeline serve`` of the repository copy's manifest, on any free port."""
+    return main(
         [
             "serve",
             "--manifest",
             str(repo_copy / "lambdas.toml"),
             "--out",
-            str(repo_copy / "dist"),
+            str(out),
             "--state-dir",
-            str(tmp_path / "state"),
-            "--port",
-            "0",
-            "--sample-data",
-            "--once",
+            str(state),
+            *extra,
         ]
+    )
+
+
+def test_serve_once_with_the_sample_data_prints_a_summary(
+    repo_copy: Path, python313: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = serve(
+        repo_copy, repo_copy / "dist", tmp_path / "state", "--port", "0", "--sample-data", "--once"
     )
     out = capsys.readouterr().out
     assert code == 0, out
@@ -206,19 +195,8 @@ def test_a_port_in_use_is_a_clear_error_and_nothing_keeps_running(
         taken.listen()
         port = taken.getsockname()[1]
         before = threading.active_count()
-        code = main(
-            [
-                "serve",
-                "--manifest",
-                str(repo_copy / "lambdas.toml"),
-                "--out",
-                str(repo_copy / "dist"),
-                "--state-dir",
-                str(tmp_path / "state"),
-                "--port",
-                str(port),
-                "--sample-data",
-            ]
+        code = serve(
+            repo_copy, repo_copy / "dist", tmp_path / "state", "--port", str(port), "--sample-data"
         )
     err = capsys.readouterr().err
     assert code == 2
