@@ -2,8 +2,9 @@
 
 Resolution uses ``uv pip compile --format pylock.toml`` with the target's platform
 and Python version, so only wheels the runtime accepts are chosen. Locks live in
-``lambdas.lock`` next to the manifest, one ``[[lock]]`` per Lambda or layer, keyed
-by a hash of its inputs: unchanged inputs never call the resolver again.
+the lock file next to the manifest (``lambdas.lock`` for ``lambdas.toml``, else the
+manifest's path with the suffix ``.lock``), one ``[[lock]]`` per Lambda or layer,
+keyed by a hash of its inputs: unchanged inputs never call the resolver again.
 """
 
 from __future__ import annotations
@@ -198,7 +199,8 @@ def _explain(stderr: str, requirements: Sequence[str], target: Target, key: str)
 
 
 class LockFile:
-    """``lambdas.lock``: every artifact's lock, read and written as one TOML file."""
+    """The lock file (``lambdas.lock``, or ``<manifest>.lock`` next to another manifest):
+    every artifact's lock, read and written as one TOML file."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -234,16 +236,29 @@ class LockFile:
         if lock is not None and lock.inputs == inputs:
             return lock
         if offline:
-            state = (
-                "missing" if lock is None else "out of date (its requirements or target changed)"
-            )
-            raise ResolutionError(
-                f"{key}: the lock in {self.path} is {state}; run once without --offline"
-            )
+            raise ResolutionError(self._offline_miss(key, stale=lock is not None))
         lock = resolve(requirements, target, key=key)
         self.locks[key] = lock
         self.dirty = True
         return lock
+
+    def _offline_miss(self, key: str, *, stale: bool) -> str:
+        """Why ``--offline`` cannot build ``key``, and how to get the lock it needs."""
+        if stale:
+            return (
+                f"{key}: its lock in {self.path} is out of date (its requirements or target "
+                "changed); run the build once without --offline to resolve it again"
+            )
+        if not self.path.exists():
+            return (
+                f"{key}: --offline builds from the lock file, and {self.path} does not exist; "
+                "run the build once without --offline to resolve every artifact and write it "
+                "(then commit it)"
+            )
+        return (
+            f"{key}: {self.path} has no entry for {key!r} (e.g. a Lambda or layer added "
+            "since it was written); run the build once without --offline to add it"
+        )
 
     def base(self, key: str, image: str) -> str | None:
         """The digest ``image`` was pinned to for ``key``, if it is still the same image."""

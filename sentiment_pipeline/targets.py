@@ -161,6 +161,12 @@ class Target:
         return (f".cpython-{self.cp[2:]}-{self.machine}-linux-gnu.so", ".abi3.so", ".so")
 
     @property
+    def cache_tag(self) -> str:
+        """The runtime's ``sys.implementation.cache_tag``: the only ``__pycache__`` files
+        its interpreter reads are ``NAME.<cache_tag>[.opt-N].pyc`` (``cpython-313``)."""
+        return f"cpython-{self.cp[2:]}"
+
+    @property
     def layer_site_packages(self) -> str:
         return f"python/lib/python{self.python}/site-packages"
 

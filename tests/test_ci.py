@@ -110,6 +110,15 @@ def test_the_package_matrix_is_one_nox_session_per_registered_backend() -> None:
     assert "fromJSON(needs.backends.outputs.sessions)" in text
 
 
+def test_nox_lists_its_sessions_under_a_plain_text_header() -> None:
+    listed = subprocess.run(
+        [sys.executable, "-m", "nox", "-l"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    header = listed.stdout.split("Sessions defined in", 1)[0]
+    assert "nox -s lint typecheck tests" in header
+    assert "``" not in listed.stdout  # nox prints docstrings as they are: no reST markup
+
+
 def test_ci_runs_the_readmes_test_command_verbatim() -> None:
     readme = (ROOT / "README.md").read_text()
     quickstart = readme.split("## Quickstart", 1)[1].split("\n## ", 1)[0]

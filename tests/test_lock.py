@@ -41,8 +41,29 @@ def test_the_lock_file_round_trips_and_is_reused(
 
     monkeypatch.setattr("sentiment_pipeline.lock.resolve", no_resolver)
     assert again.get("lambdas.x", ["six==1.17.0"], PY313) == lock
-    with pytest.raises(ResolutionError, match="missing; run once without --offline"):
+    with pytest.raises(ResolutionError, match=r"has no entry for 'lambdas\.y'.*without --offline"):
         again.get("lambdas.y", ["six"], PY313, offline=True)
+
+
+def test_offline_without_the_lock_file_says_it_does_not_exist_and_how_to_create_it(
+    tmp_path: Path,
+) -> None:
+    lockfile = LockFile(tmp_path / "t20.lock")  # the lock of --manifest t20.toml
+    with pytest.raises(ResolutionError) as caught:
+        lockfile.get("lambdas.x", ["six"], PY313, offline=True)
+    message = str(caught.value)
+    assert f"{tmp_path / 't20.lock'} does not exist" in message
+    assert "run the build once without --offline to resolve every artifact and write it" in message
+    assert "missing" not in message
+
+
+def test_offline_with_the_lock_file_but_not_the_entry_names_the_entry(tmp_path: Path) -> None:
+    (tmp_path / "lambdas.lock").write_text("version = 1\n")
+    with pytest.raises(ResolutionError) as caught:
+        LockFile(tmp_path / "lambdas.lock").get("lambdas.x", ["six"], PY313, offline=True)
+    message = str(caught.value)
+    assert f"{tmp_path / 'lambdas.lock'} has no entry for 'lambdas.x'" in message
+    assert "does not exist" not in message and "without --offline to add it" in message
 
 
 def test_a_damaged_lock_file_says_how_to_recover(tmp_path: Path) -> None:

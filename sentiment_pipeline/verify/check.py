@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
+import re
 import tempfile
 import threading
 from typing import IO, TYPE_CHECKING, Any
@@ -46,6 +47,10 @@ def _rebuild_hint(target: Target) -> str:
         f"{target.machine}-manylinux_{target.glibc[0]}_{target.glibc[1]} --python-version "
         f"{target.python} --only-binary :all: --target DIR -r requirements.txt`"
     )
+
+
+# A bytecode cache file: __pycache__/NAME.TAG[.opt-N].pyc (PEP 3147, PEP 488).
+_CACHED_BYTECODE = re.compile(r"(?:^|/)__pycache__/[^/.]+\.([^/.]+)(?:\.opt-\d+)?\.pyc$")
 
 
 def _expand(compressed: tuple[str, ...]) -> set[str]:
@@ -227,15 +232,19 @@ class _Checker:
             "distributions": 0,
         }
         self.dists: dict[int, list[Distribution]] = {}
+        self.foreign_bytecode: dict[str, list[int]] = {}
+        """Per cache tag other than the target's: [files, bytes]."""
         self.owned: dict[int, dict[str, tuple[Distribution, RecordRow]]] = {}
         # ELF files written to the sandbox, parsed from there after the import started.
         self._pending: dict[Path, tuple[Placed, Entry]] = {}
         self._opened: dict[Path, tuple[Placed, Entry, IO[bytes] | OSError]] = {}
 
     # -- helpers -----------------------------------------------------------------------
-    def add(self, code: ProblemCode, path: str, message: str) -> None:
-        path = one_line(path)
-        self.problems.setdefault((code, path), Problem(code, path, one_line(message)))
+    def add(self, code: ProblemCode, path: str, message: str, fix: str = "") -> None:
+        """Record a problem; ``fix``, advice other problems share, ends its message."""
+        path, fix = one_line(path), one_line(fix)
+        text = one_line(f"{message} {fix}" if fix else message)
+        self.problems.setdefault((code, path), Problem(code, path, text, fix))
 
     @staticmethod
     def where(placed: Placed, name: str) -> str:
@@ -251,14 +260,20 @@ class _Checker:
                 self.add(
                     ProblemCode.UNSAFE_PATH,
                     self.where(placed, entry.name),
-                    f"{entry.name} {entry.unsafe}. Rebuild the artifact from a clean "
-                    "directory; never deploy an archive with such entries.",
+                    f"{entry.name} {entry.unsafe}.",
+                    fix="Rebuild the artifact from a clean directory; never deploy an "
+                    "archive with such entries.",
                 )
                 continue
             if entry.kind != "file":
                 continue
             self.stats["files"] += 1
             self.stats["bytes_unzipped"] += entry.size
+            cached = _CACHED_BYTECODE.search(entry.name)
+            if cached is not None and cached.group(1) != t.cache_tag:
+                counts = self.foreign_bytecode.setdefault(cached.group(1), [0, 0])
+                counts[0] += 1
+                counts[1] += entry.size
             ext = parse_extension_name(entry.name)
             if ext is None:
                 continue
@@ -267,22 +282,23 @@ class _Checker:
                 self.add(
                     ProblemCode.NOT_LINUX,
                     where,
-                    f"{entry.name} is a Windows extension module; Lambda runs Linux. "
-                    + _rebuild_hint(t),
+                    f"{entry.name} is a Windows extension module; Lambda runs Linux.",
+                    fix=_rebuild_hint(t),
                 )
             elif ext.os == "darwin":
                 self.add(
                     ProblemCode.NOT_LINUX,
                     where,
-                    f"{entry.name} is a macOS extension module; Lambda runs Linux. "
-                    + _rebuild_hint(t),
+                    f"{entry.name} is a macOS extension module; Lambda runs Linux.",
+                    fix=_rebuild_hint(t),
                 )
             elif ext.machine is not None and ext.machine != t.machine:
                 self.add(
                     ProblemCode.ARCH_MISMATCH,
                     where,
                     f"{entry.name} is built for {ext.machine}; {t.runtime} on "
-                    f"{t.architecture} needs {t.machine} extensions. " + _rebuild_hint(t),
+                    f"{t.architecture} needs {t.machine} extensions.",
+                    fix=_rebuild_hint(t),
                 )
             elif ext.python != t.python_version or ext.flags or ext.os != "linux-gnu":
                 built = f"CPython {ext.python[0]}.{ext.python[1]}"
@@ -297,8 +313,26 @@ class _Checker:
                     where,
                     f"{entry.name} is built for {built}; {t.runtime} needs "
                     f"{t.extension_suffixes[0].strip('.')} or abi3 extensions, and the "
-                    "import fails with 'No module named ...'. " + _rebuild_hint(t),
+                    "import fails with 'No module named ...'.",
+                    fix=_rebuild_hint(t),
                 )
+
+    def note_foreign_bytecode(self) -> None:
+        """Bytecode compiled by another Python (the build host's, often) is never read on
+        the target: dead weight, not a failure. Say how much there is."""
+        if not self.foreign_bytecode:
+            return
+        t = self.target
+        files = sum(n for n, _ in self.foreign_bytecode.values())
+        size = sum(b for _, b in self.foreign_bytecode.values())
+        tags = ", ".join(f"{tag}: {n}" for tag, (n, _) in sorted(self.foreign_bytecode.items()))
+        amount = f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.1f} kB"
+        self.notes.append(
+            f"{files} .pyc file(s) ({amount} unzipped) hold bytecode for another Python "
+            f"({tags}); {t.runtime} reads only {t.cache_tag} bytecode, so they are dead "
+            "weight: drop them (delete the __pycache__ directories, or exclude "
+            "**/__pycache__/** when packaging)."
+        )
 
     def check_size(self) -> None:
         t = self.target
@@ -320,11 +354,11 @@ class _Checker:
                     "(10 GB) image limit. Drop unused dependencies, data and models.",
                 )
         elif total > t.limits.unzipped:
-            what = "function and layers" if layers else "artifact"
+            what = "function and layers unpack" if layers else "artifact unpacks"
             self.add(
                 ProblemCode.SIZE_LIMIT,
                 "unzipped",
-                f"the {what} unpack to {total} bytes ({total / 2**20:.1f} MiB); Lambda's "
+                f"the {what} to {total} bytes ({total / 2**20:.1f} MiB); Lambda's "
                 f"limit is {t.limits.unzipped} bytes (250 MiB) including all layers. Drop "
                 "unused dependencies, strip tests and data, or use a container image "
                 "(10 GB).",
@@ -370,7 +404,8 @@ class _Checker:
                     f"{dist.display_name} {dist.version} was installed from a wheel tagged "
                     f"{', '.join(dist.tags)}, which {t.runtime} on {t.architecture} does "
                     f"not accept (it takes {t.cp}, abi3 or py3 wheels for "
-                    f"{t.platform_tags[0]} or older). " + _rebuild_hint(t),
+                    f"{t.platform_tags[0]} or older).",
+                    fix=_rebuild_hint(t),
                 )
         self.dists[placed.order] = visible
         self.owned[placed.order] = owned
@@ -414,9 +449,9 @@ class _Checker:
                 self.where(placed, path),
                 f"{path} is listed in {dist.record_path} of {dist.display_name} "
                 f"{dist.version} but is not in the artifact; importing it fails at run "
-                "time (the preprod 502: 'No module named ...'). Reinstall "
-                f"{dist.display_name} for the target and check that nothing strips files "
-                "(exclude patterns, size trimming).",
+                "time (the preprod 502: 'No module named ...').",
+                fix=f"Reinstall {dist.display_name} for the target and check that nothing "
+                "strips files (exclude patterns, size trimming).",
             )
 
     def stream_contents(
@@ -520,8 +555,8 @@ class _Checker:
                         else ""
                     )
                     + f"{row.algorithm} {digest}, RECORD says {row.digest}): the file was "
-                    "modified or corrupted after install. Reinstall "
-                    f"{dist.display_name} {dist.version} for the target.",
+                    "modified or corrupted after install.",
+                    fix=f"Reinstall {dist.display_name} {dist.version} for the target.",
                 )
         if kind in ("mach-o", "pe"):
             self.stats["native_files"] += 1
@@ -530,8 +565,8 @@ class _Checker:
             self.add(
                 ProblemCode.NOT_LINUX,
                 where,
-                f"{entry.name} is a {system} binary; Lambda runs Linux and cannot load "
-                "it. " + _rebuild_hint(self.target),
+                f"{entry.name} is a {system} binary; Lambda runs Linux and cannot load it.",
+                fix=_rebuild_hint(self.target),
             )
         elif kind == "elf":
             self.stats["native_files"] += 1
@@ -595,7 +630,8 @@ class _Checker:
                 ProblemCode.ARCH_MISMATCH,
                 where,
                 f"{entry.name} is a {info.elfclass}-bit ELF for {arch}; {t.runtime} on "
-                f"{t.architecture} needs 64-bit {t.machine}. " + _rebuild_hint(t),
+                f"{t.architecture} needs 64-bit {t.machine}.",
+                fix=_rebuild_hint(t),
             )
             return  # symbol versions and libraries of a foreign binary are moot
         too_new = [v for v in info.glibc_versions if v[:2] > t.glibc]
@@ -606,7 +642,8 @@ class _Checker:
                 where,
                 f"{entry.name} needs GLIBC_{needed}; {t.runtime} ({t.os_name}) has glibc "
                 f"{t.glibc_str}, so loading it fails with 'version `GLIBC_{needed}' not "
-                f"found'. Use a wheel for {t.platform_tags[0]} or older. " + _rebuild_hint(t),
+                f"found'. Use a wheel for {t.platform_tags[0]} or older.",
+                fix=_rebuild_hint(t),
             )
         for lib in info.needed:
             if lib in t.runtime_libraries or self.bundled(lib):
@@ -616,8 +653,9 @@ class _Checker:
                 where,
                 f"{entry.name} needs {lib}, which is neither in the artifact nor part of "
                 f"the {t.runtime} runtime (its libraries: the manylinux policy's, "
-                f"{t.libraries_source}). Bundle it (auditwheel repair, or a layer's lib/), "
-                "or use a manylinux wheel.",
+                f"{t.libraries_source}).",
+                fix="Bundle the missing libraries (auditwheel repair, or a layer's lib/), or "
+                "use manylinux wheels.",
             )
 
     def bundled(self, lib: str) -> bool:
@@ -629,6 +667,18 @@ class _Checker:
                         names.add(posixpath.basename(e.name))
             self._basenames = names
         return lib in self._basenames
+
+
+def _not_checked(role: str, handler: str | None, dynamic: dict[str, Any]) -> list[str]:
+    """What an "OK" does not cover, for the verdict: the handler, or its import."""
+    if role == "layer":
+        return ["handler not checked: a layer has none (verify its function with --layer)"]
+    if handler is None:
+        return ["handler not checked: no handler.py at the root and no --handler"]
+    if not dynamic.get("ran"):
+        reason = str(dynamic.get("summary", "")).removeprefix("dynamic check skipped: ")
+        return [f"import not checked: {reason}"]
+    return []
 
 
 def verify(
@@ -677,6 +727,7 @@ def verify(
         for p in placed:
             checker.check_listing(p)
         checker.check_size()
+        checker.note_foreign_bytecode()
         for p in placed:
             checker.collect_distributions(p)
         checker.check_shadowing()
@@ -689,10 +740,6 @@ def verify(
             handler_info = HandlerChecks(
                 target, layout, checker.owned, checker.add, checker.notes
             ).check_handler(handler)
-        elif role == "function":
-            checker.notes.append(
-                "no --handler given and no handler.py at the root: the handler was not checked"
-            )
         unsafe = any(p.code == ProblemCode.UNSAFE_PATH for p in checker.problems.values())
         skip = None
         if not dynamic:
@@ -745,6 +792,7 @@ def verify(
             **checker.stats,
             "handler": handler,
             "dynamic": dyn,
+            "not_checked": _not_checked(role, handler, dyn),
             "native": checker.native,
             "notes": checker.notes,
         }

@@ -48,11 +48,29 @@ class ProblemCode(enum.StrEnum):
 
 @attrs.frozen(order=True)
 class Problem:
-    """One finding: what, where, and (in the message) why and how to fix it."""
+    """One finding: what, where, and (in the message) why and how to fix it.
+
+    ``fix`` repeats the end of ``message`` when that advice is shared by other
+    problems (one rebuild command for every foreign extension): the rendered report
+    prints it once per code, under the problems it fixes. The JSON keeps the whole
+    message.
+
+    >>> p = Problem(ProblemCode.SIZE_LIMIT, "layers", "6 layers given. Merge.", "Merge.")
+    >>> p.finding
+    '6 layers given.'
+    """
 
     code: ProblemCode
     path: str
     message: str
+    fix: str = ""
+
+    @property
+    def finding(self) -> str:
+        """The message without its shared ``fix``."""
+        if self.fix and self.message.endswith(self.fix):
+            return self.message.removesuffix(self.fix).rstrip()
+        return self.message
 
     def to_json(self) -> dict[str, str]:
         return {"code": self.code.value, "path": self.path, "message": self.message}

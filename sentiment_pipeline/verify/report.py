@@ -21,7 +21,8 @@ _SHOWN_PER_CODE = 10
 class Report:
     """The outcome of :func:`~sentiment_pipeline.verify.verify`.
 
-    ``ok`` is true when no problem was found: the artifact is deployable.
+    ``ok`` is true when no problem was found. It proves the artifact deployable only
+    when :attr:`not_checked` is empty: the handler was found and imported.
     """
 
     target: Target
@@ -31,6 +32,11 @@ class Report:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def not_checked(self) -> tuple[str, ...]:
+        """What the checks did not cover, with the reason (``import not checked: --no-import``)."""
+        return tuple(self.checked.get("not_checked", ()))
 
     def codes(self) -> set[str]:
         """The distinct problem codes found (handy in tests and scripts)."""
@@ -70,16 +76,28 @@ class Report:
         for note in c.get("notes", []):
             lines.append(f"  note: {note}")
         if self.ok:
-            lines.append("OK: no problems found; deployable.")
+            lines.append(self._verdict())
             return "\n".join(lines)
         counts = Counter(p.code for p in self.problems)
         lines.append(f"FAILED: {len(self.problems)} problem(s)")
         for code, count in sorted(counts.items(), key=lambda kv: kv[0].value):
             lines.append(f"\n[{code.value}] x{count}")
-            shown = [p for p in self.problems if p.code == code][:_SHOWN_PER_CODE]
+            of_code = [p for p in self.problems if p.code == code]
+            shown = of_code[:_SHOWN_PER_CODE]
             for p in shown:
-                text = p.message if p.message.startswith(p.path) else f"{p.path}: {p.message}"
+                text = p.finding if p.finding.startswith(p.path) else f"{p.path}: {p.finding}"
                 lines.append(f"  {text}")
             if count > len(shown):
                 lines.append(f"  ... and {count - len(shown)} more (use --json for all)")
+            # Advice shared by several problems, once, after them (dict: first-seen order).
+            for fix in dict.fromkeys(p.fix for p in of_code if p.fix):
+                lines.append(f"  fix: {fix}")
         return "\n".join(lines)
+
+    def _verdict(self) -> str:
+        """The last line of a passing report: deployable only when nothing was left out."""
+        if not self.not_checked:
+            return (
+                "OK: no problems found; static checks passed and the handler imported: deployable."
+            )
+        return "OK: no problems found; static checks passed; " + "; ".join(self.not_checked) + "."

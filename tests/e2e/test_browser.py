@@ -7,6 +7,7 @@ goes to the test's temp directory, or to ``$SENTIMENT_PIPELINE_SCREENSHOTS``.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 from pathlib import Path
@@ -20,7 +21,18 @@ from .conftest import TEXTS, Served, article, first_articles, start_stack
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from playwright.sync_api import FloatRect
+
     from sentiment_pipeline.local.runner import FunctionSpec
+
+
+def assert_next_to(box: FloatRect | None, field: FloatRect | None) -> None:
+    """``box`` is shown right under the field: same column, no more than a line below."""
+    assert box is not None and field is not None
+    assert box["width"] > 0 and box["height"] > 0
+    below = box["y"] - (field["y"] + field["height"])
+    assert 0 <= below <= 40, (box, field)
+    assert box["x"] < field["x"] + field["width"] and field["x"] < box["x"] + box["width"]
 
 
 def test_the_page_shows_the_chart_and_items_and_a_live_update(
@@ -56,7 +68,11 @@ def test_the_page_shows_the_chart_and_items_and_a_live_update(
                 page.fill("#api-key", "not the key")
                 page.press("#api-key", "Enter")
                 # Selectors only: the page's CSP (no 'unsafe-eval') stays in force.
-                page.wait_for_selector("#status:has-text('wrong API key')")
+                error = page.locator("#login [role=alert]")
+                error.wait_for(state="visible")
+                assert "wrong api key" in error.inner_text().lower()
+                assert page.locator("#api-key:focus[aria-invalid=true]").count() == 1
+                assert_next_to(error.bounding_box(), page.locator("#api-key").bounding_box())
                 problems.clear()  # the browser logs the 401 it was given: expected
                 page.fill("#api-key", stack.api_key)
                 page.press("#api-key", "Enter")
@@ -81,6 +97,51 @@ def test_the_page_shows_the_chart_and_items_and_a_live_update(
                 page.screenshot(path=str(shot), full_page=True)
                 assert shot.stat().st_size > 10_000
                 assert not problems, problems
+            finally:
+                browser.close()
+    finally:
+        stack.stop()
+        newsapi.stop()
+
+
+def test_on_a_phone_the_chart_labels_are_readable_and_do_not_overlap(
+    build_backend: Callable[[str], dict[str, FunctionSpec]], tmp_path: Path
+) -> None:
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    specs = build_backend("zip-in-docker")
+    newsapi = FakeNewsAPI(articles=first_articles()).start()
+    stack = start_stack(specs, newsapi, tmp_path / "state")
+    shots = Path(os.environ.get("SENTIMENT_PIPELINE_SCREENSHOTS") or tmp_path)
+    try:
+        Served("zip-in-docker", stack, newsapi, specs).ingest()
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=chromium, headless=True, args=["--no-sandbox"]
+            )
+            try:
+                page = browser.new_page(viewport={"width": 390, "height": 844})
+                page.goto(f"{stack.url}/")
+                page.fill("#api-key", stack.api_key)
+                page.press("#api-key", "Enter")
+                page.wait_for_selector("#chart svg rect[data-hour][data-label=positive]")
+                labels = page.locator("#chart svg text[data-axis=x]")
+                boxes = [labels.nth(i).bounding_box() for i in range(labels.count())]
+                chart = page.locator("#chart svg").bounding_box()
+                assert chart is not None and len(boxes) >= 3  # 24 hours: a few labels still
+                spans = []
+                for box in boxes:
+                    assert box is not None
+                    assert box["height"] >= 10, box  # CSS pixels: readable, not scaled down
+                    spans.append((box["x"], box["x"] + box["width"]))
+                spans.sort()
+                assert chart["x"] <= spans[0][0] and spans[-1][1] <= chart["x"] + chart["width"]
+                for (_, right), (left, _) in itertools.pairwise(spans):
+                    assert right < left, spans  # no two labels overlap
+                page.screenshot(path=str(shots / "dashboard-390.png"), full_page=True)
             finally:
                 browser.close()
     finally:

@@ -202,3 +202,48 @@ def test_a_damaged_record_line_is_skipped_not_fatal(fn: Path, py313: Target) -> 
     report = verify(fn, target=py313, dynamic=False)
     assert report.ok, report.render()
     assert report.checked["hashed_files"] == 3
+
+
+def test_the_unzipped_size_problem_reads_as_a_sentence(
+    fn: Path, tmp_path: Path, py313: Target
+) -> None:
+    tiny = attrs.evolve(py313, limits=Limits(zipped_upload=10**9, unzipped=50, layers=5, image=1))
+    alone = verify(fn, target=tiny, dynamic=False)
+    (message,) = [p.message for p in alone.problems if p.path == "unzipped"]
+    assert message.startswith("the artifact unpacks to ")
+    layer = zip_tree(fn, tmp_path / "l.zip", prefix="python/")
+    with_layer = verify(fn, target=tiny, layers=[layer], dynamic=False)
+    (message,) = [p.message for p in with_layer.problems if p.path == "unzipped"]
+    assert message.startswith("the function and layers unpack to ")
+
+
+def test_bytecode_of_another_python_is_a_note_with_its_count_and_size(
+    fn: Path, tmp_path: Path, py313: Target
+) -> None:
+    # What `pip install -t` on a python3.11 build host leaves in a python3.13 zip.
+    (fn / "__pycache__").mkdir()
+    for name, size in (
+        ("six.cpython-311.pyc", 40_000),
+        ("handler.cpython-311.pyc", 60_000),
+        ("handler.cpython-311.opt-1.pyc", 100_000),
+    ):
+        (fn / "__pycache__" / name).write_bytes(b"\0" * size)
+    (fn / "__pycache__" / "six.cpython-313.pyc").write_bytes(b"\0" * 1000)  # the target's own
+    artifact = zip_tree(fn, tmp_path / "fn.zip")
+    report = verify(artifact, target=py313, dynamic=False)
+    assert report.ok, report.render()  # a note, not a problem: the exit code is unchanged
+    (note,) = [n for n in report.checked["notes"] if ".pyc" in n]
+    assert note.startswith("3 .pyc file(s) (0.2 MB unzipped) hold bytecode for another Python")
+    assert "(cpython-311: 3)" in note and "python3.13 reads only cpython-313" in note
+    assert f"note: {note}" in report.render()
+
+
+def test_bytecode_of_the_targets_own_python_is_not_flagged(
+    fn: Path, tmp_path: Path, py313: Target
+) -> None:
+    (fn / "__pycache__").mkdir()
+    (fn / "__pycache__" / "six.cpython-313.pyc").write_bytes(b"\0" * 1000)
+    (fn / "__pycache__" / "six.cpython-313.opt-1.pyc").write_bytes(b"\0" * 1000)
+    report = verify(zip_tree(fn, tmp_path / "fn.zip"), target=py313, dynamic=False)
+    assert report.ok
+    assert not [n for n in report.checked["notes"] if ".pyc" in n]
