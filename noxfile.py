@@ -1,7 +1,7 @@
-"""Every task of sentiment-pipeline: ``nox -l`` lists them.
+"""Every task of sentiment-pipeline: nox -l lists them.
 
-The README's Quickstart runs ``nox -s demo`` (the main job) and
-``nox -s lint typecheck tests`` (the whole suite); CI runs the latter.
+The README's Quickstart runs "nox -s demo" (the main job) and
+"nox -s lint typecheck tests" (the whole suite); CI runs the latter.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def tests(session: nox.Session) -> None:
     """Run the test suite (installs what it needs: Debian packages when root, wheels once)."""
     _ensure_system_packages(session)
     # pip: the tests and the verifier's runtime-SDK cache fetch wheels with it.
-    session.install("-e", ".[test]", "pip", "installer")
+    session.install("-e", ".[test]")
     session.run("pytest", *session.posargs)
 
 
@@ -70,7 +70,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(tags=["check"])
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the library, tests, benchmarks and this file."""
-    session.install("-e", ".[test,dev]", "installer", "nox")
+    session.install("-e", ".[test,dev]")
     session.run("mypy")
 
 
@@ -82,15 +82,17 @@ def demo(session: nox.Session) -> None:
     set), ingestion, analysis, and the dashboard on http://127.0.0.1:8000/ until
     interrupted. Arguments go to `sentiment-pipeline serve` (e.g. `-- --port 8080`).
     """
-    session.install("-e", ".[local]", "pip", "installer")
+    session.install("-e", ".[local]")
     args = session.posargs or (["--sample-data"] if not os.environ.get("NEWSAPI_KEY") else [])
-    session.run("sentiment-pipeline", "serve", *args)
+    # serve stops within 5 s of SIGINT/SIGTERM (table saved, moto and workers gone);
+    # nox's own defaults would kill it after half a second.
+    session.run("sentiment-pipeline", "serve", *args, interrupt_timeout=6, terminate_timeout=6)
 
 
 @nox.session
 def incident(session: nox.Session) -> None:
     """Reproduce the preprod 502 with real wheels and show verify catch it."""
-    session.install("-e", ".", "pip", "installer")
+    session.install("-e", ".")
     session.run("python", "scripts/incident_demo.py", *session.posargs)
 
 
@@ -98,7 +100,7 @@ def incident(session: nox.Session) -> None:
 def e2e(session: nox.Session) -> None:
     """The end-to-end tests only: built artifacts served locally, over real HTTP, in a browser."""
     _ensure_system_packages(session)
-    session.install("-e", ".[test]", "pip", "installer")
+    session.install("-e", ".[test]")
     session.run("pytest", "tests/e2e", "tests/local", *session.posargs)
 
 
@@ -106,7 +108,7 @@ def e2e(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks with their baselines side by side (see benchmarks/README.md)."""
     _ensure_system_packages(session)
-    session.install("-e", ".", "pip", "installer")
+    session.install("-e", ".")
     session.run("python", "benchmarks/bench_verify.py", *session.posargs)
     session.install("-e", ".[local]")
     session.run("python", "benchmarks/bench_serve.py", *session.posargs)
@@ -122,7 +124,7 @@ def _package_session(backend: str) -> None:
     @nox.session(name=f"package-{backend}", tags=["package"])
     def package(session: nox.Session) -> None:
         # The docstring is set below: nox -l shows it.
-        session.install("-e", ".", "pip")
+        session.install("-e", ".")
         engine = os.environ.get("SENTIMENT_PIPELINE_ENGINE", "none")
         extra = []
         for variable, option in (

@@ -152,6 +152,7 @@ def build(
     progress: Callable[[str], None] = lambda message: None,
 ) -> BuildResult:
     """Build the selected Lambdas (all by default) with their backends; see the module doc."""
+    out = Path(out).resolve()  # the report records where artifacts are: not cwd-bound
     functions = plan_functions(manifest, only=only, backend=backend)
     groups: dict[str, list[Any]] = {}
     for function in functions:

@@ -1,6 +1,6 @@
 """The ``sentiment-pipeline`` command.
 
-Exit codes: 0 success (deployable), 1 problems found, 2 unusable input (bad
+Exit codes: 0 success (no problems found), 1 problems found, 2 unusable input (bad
 arguments, unknown runtime, unreadable artifact). Errors are one line on stderr,
 never a traceback.
 """
@@ -8,14 +8,20 @@ never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import shutil
+import signal
 import sys
-from typing import TYPE_CHECKING
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .errors import PipelineError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
 __all__ = ["main"]
 
@@ -27,9 +33,10 @@ def _failures() -> tuple[type[Exception], ...]:
     from .backend import StepError
     from .cache import CacheError
     from .local.serve import BuildFailedError
+    from .local.stack import InitError
     from .lock import ResolutionError
 
-    return (ResolutionError, StepError, CacheError, BuildFailedError)
+    return (ResolutionError, StepError, CacheError, BuildFailedError, InitError)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,8 +53,20 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    targets = sub.add_parser("targets", help="print the target catalog (Lambda Python runtimes)")
-    targets.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    targets = sub.add_parser(
+        "targets",
+        help="print the target catalog (Lambda Python runtimes)",
+        description="Print the target catalog: every Lambda Python runtime (python3.9 ... "
+        "python3.14) on x86_64 and arm64, with the facts the verifier and the builds check "
+        "against: OS, glibc, the top wheel tag and how many tags the runtime accepts, the "
+        "extension-module suffix, the deprecation date, Lambda's size limits and import path. "
+        "--json prints more of each row: every extension suffix, the platform tags in order "
+        "of preference, the full sys.path, the runtime's SDK (boto3, botocore), the limits "
+        "and the build image.",
+    )
+    targets.add_argument(
+        "--json", action="store_true", help="print JSON (more fields) instead of a table"
+    )
     targets.add_argument("--runtime", help="only this runtime (e.g. python3.13)")
     targets.add_argument(
         "--architecture", choices=("x86_64", "arm64"), help="only this architecture"
@@ -55,14 +74,24 @@ def _build_parser() -> argparse.ArgumentParser:
 
     verify = sub.add_parser(
         "verify",
-        help="prove a function zip, layer zip or directory will import on its target runtime",
-        description="Check an artifact (and its layers) against a Lambda runtime. Exit 0: "
-        "deployable; 1: problems found; 2: unusable input.",
+        help="prove a function zip, layer zip, directory or container image will import on "
+        "its target runtime",
+        description="Check an artifact (and its layers) against a Lambda runtime. ARTIFACT is "
+        "a function zip, a layer zip, a directory, an OCI image layout (oci:LAYOUT[:TAG]) or "
+        "an image in a registry (docker://HOST/REPO:TAG, pulled blob by blob); for an image, "
+        "its /var/task is checked. Exit 0: no problems found (the last line says what was "
+        "and was not checked); 1: problems found; 2: unusable input.",
     )
-    verify.add_argument("artifact", help="function zip, layer zip, or directory")
+    verify.add_argument(
+        "artifact",
+        type=_artifact,
+        help="function zip, layer zip, directory, oci:LAYOUT[:TAG] (an OCI image layout), "
+        "or docker://HOST/REPO:TAG (an image pulled from a registry)",
+    )
     verify.add_argument(
         "--layer",
         action="append",
+        type=_artifact,
         default=[],
         metavar="LAYER",
         help="a layer zip or directory, in the function's layer order (repeatable)",
@@ -70,7 +99,12 @@ def _build_parser() -> argparse.ArgumentParser:
     verify.add_argument(
         "--runtime", default="python3.13", help="Lambda runtime (default: python3.13)"
     )
-    verify.add_argument("--architecture", default="x86_64", help="x86_64 (default) or arm64")
+    verify.add_argument(
+        "--architecture",
+        default="x86_64",
+        choices=("x86_64", "arm64"),
+        help="Lambda architecture (default: x86_64)",
+    )
     verify.add_argument(
         "--handler", help="module.function (default: handler.lambda_handler when handler.py exists)"
     )
@@ -80,6 +114,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument(
         "--interpreter",
+        type=_interpreter,
         metavar="PYTHON",
         help="the interpreter for the dynamic check (default: found on this machine)",
     )
@@ -95,7 +130,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "artifact is verified for its target; a failed verification leaves no artifact at the "
         "final path. Exit 0: all built; 1: a build or verification failed; 2: bad input.",
     )
-    build.add_argument("--manifest", default="lambdas.toml", help="default: lambdas.toml")
+    build.add_argument(
+        "--manifest", type=_path, default="lambdas.toml", help="default: lambdas.toml"
+    )
     build.add_argument("--backend", help="build every selected Lambda with this backend")
     build.add_argument(
         "--lambda",
@@ -105,7 +142,7 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="only this Lambda (repeatable)",
     )
-    build.add_argument("--out", default="dist", help="output directory (default: dist)")
+    build.add_argument("--out", type=_path, default="dist", help="output directory (default: dist)")
     build.add_argument(
         "--engine",
         default="auto",
@@ -126,7 +163,8 @@ def _build_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--offline",
         action="store_true",
-        help="use lambdas.lock and the wheel cache only; never the network",
+        help="use the lock file (lambdas.lock, or <manifest>.lock next to another manifest) "
+        "and the wheel cache only; never the network",
     )
     build.add_argument(
         "--no-import",
@@ -135,10 +173,114 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--json", action="store_true", help="print the report as JSON")
 
-    from .local.serve import add_parser as add_serve_parser
-
-    add_serve_parser(sub)
+    _add_serve_parser(sub)
     return parser
+
+
+def _add_serve_parser(sub: Any) -> None:
+    serve = sub.add_parser(
+        "serve",
+        help="run the built pipeline Lambdas locally: moto, a Function URL, the dashboard",
+        description=(
+            "Build (or reuse) the ingestion, analysis and dashboard Lambdas, verify them, "
+            "and run each artifact in its own isolated interpreter against a local moto "
+            "server; the dashboard answers on a local Function URL. Ctrl-C or SIGTERM "
+            "stops it (in a few seconds; the table is saved). Exit 0: served, then stopped; "
+            "1: a build, verification or function init failed (nothing is served); 2: "
+            "unusable input or environment (bad option, port in use, missing [local] extra "
+            "or interpreter); 130/143: interrupted by SIGINT/SIGTERM before serving began."
+        ),
+    )
+    serve.add_argument(
+        "--manifest", type=_path, default="lambdas.toml", help="default: lambdas.toml"
+    )
+    serve.add_argument("--backend", help="build with this backend (default: the manifest's)")
+    serve.add_argument(
+        "--out", type=_path, default="dist", help="build output directory (default: dist)"
+    )
+    serve.add_argument(
+        "--engine",
+        default="none",
+        choices=["auto", "docker", "podman", "buildah", "none"],
+        help="container engine of the build (default: none)",
+    )
+    serve.add_argument("--base-image", help="base image (container-image backend)")
+    serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000, help="default: 8000 (0: any free)")
+    serve.add_argument("--api-key", help="the dashboard's key (default: kept in --state-dir)")
+    serve.add_argument(
+        "--sample-data",
+        action="store_true",
+        help="serve the bundled sample articles as NewsAPI (default when NEWSAPI_KEY is unset)",
+    )
+    serve.add_argument(
+        "--state-dir",
+        type=_path,
+        default=".sentiment-pipeline",
+        help="where the table and the key persist (default: .sentiment-pipeline)",
+    )
+    serve.add_argument(
+        "--ingest-every",
+        type=float,
+        default=60.0,
+        help="seconds between scheduled ingestions (0: only POST /_local/ingest)",
+    )
+    serve.add_argument(
+        "--cors-origins",
+        help="the dashboard's CORS_ALLOWED_ORIGINS (comma-separated origins, or *)",
+    )
+    serve.add_argument(
+        "--interpreter",
+        type=_interpreter,
+        help="the target Python (default: found on this machine)",
+    )
+    serve.add_argument("--offline", action="store_true", help="build from lock and cache only")
+    serve.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print every log line of the functions (default: warnings and errors)",
+    )
+    serve.add_argument(
+        "--once",
+        action="store_true",
+        help="ingest, wait for the analysis, print the summary and stop (no serving)",
+    )
+
+
+# Paths are made absolute where they enter, against the working directory: what a
+# command starts later (workers, engines, interpreters) runs in other directories.
+
+
+def _path(text: str) -> Path:
+    """A path option, absolute (``~`` expanded)."""
+    return Path(text).expanduser().resolve()
+
+
+def _artifact(text: str) -> str:
+    """An artifact: a path made absolute, ``oci:LAYOUT[:TAG]`` with its layout made
+    absolute, or ``docker://...`` as it is."""
+    if text.startswith("docker://"):
+        return text
+    if text.startswith("oci:"):
+        layout, sep, tag = text.removeprefix("oci:").rpartition(":")
+        if sep and tag and "/" not in tag and Path(layout).is_dir():
+            return f"oci:{_path(layout)}:{tag}"
+        return f"oci:{_path(text.removeprefix('oci:'))}"
+    return str(_path(text))
+
+
+def _interpreter(text: str) -> str:
+    """``--interpreter``: a path or a command name looked up on PATH, made absolute.
+
+    Never with its links resolved: a virtual environment's ``python`` is a link
+    whose target would run without the environment.
+    """
+    found = text if os.sep in text or text.startswith("~") else shutil.which(text)
+    if found is None:
+        raise argparse.ArgumentTypeError(
+            f"no interpreter named {text!r} on PATH; give its path (e.g. /usr/bin/python3.13)"
+        )
+    return str(Path(found).expanduser().absolute())
 
 
 def _version() -> str:
@@ -221,8 +363,6 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from .build import build
     from .manifest import Manifest
 
@@ -237,7 +377,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         manifest,
         backend=args.backend,
         only=args.lambdas,
-        out=Path(args.out),
+        out=args.out,
         engine=args.engine,
         offline=args.offline,
         build_image=args.build_image,
@@ -275,6 +415,7 @@ def _build_table(result: object) -> str:
     assert isinstance(result, BuildResult)
     header = (
         "artifact",
+        "kind",
         "backend",
         "zipped",
         "unzipped",
@@ -290,7 +431,8 @@ def _build_table(result: object) -> str:
         verdict = "ok" if a.ok else f"FAILED ({len(a.problems)})"
         rows.append(
             (
-                f"{a.kind[:1]}:{a.name}",
+                a.name,
+                a.kind,
                 a.backend,
                 f"{a.zipped / 1e6:.1f} MB",
                 f"{a.unzipped / 1e6:.1f} MB",
@@ -318,6 +460,42 @@ def _build_table(result: object) -> str:
     return "\n".join(lines)
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived: the command unwinds, cleaning up as it goes."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """SIGINT and SIGTERM raise :class:`Interrupted` in the main thread, once.
+
+    Both end a command the same way (temp files removed, servers and workers
+    stopped, the table saved). A second signal during that clean-up exits at
+    once: the children started here leave on their own when this process ends.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+
+    def handler(signum: int, frame: object) -> None:
+        if caught:
+            print("sentiment-pipeline: stopping now", file=sys.stderr, flush=True)
+            os._exit(128 + signum)
+        caught.append(signum)
+        raise Interrupted(signum)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
     parser = _build_parser()
@@ -329,13 +507,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         "serve": _cmd_serve,
     }
     try:
-        return commands[args.command](args)
+        with _signals_interrupt():
+            return commands[args.command](args)
     except PipelineError as exc:
         if isinstance(exc, _failures()):
             print(f"sentiment-pipeline: {exc}", file=sys.stderr)
             return EXIT_PROBLEMS
         print(f"sentiment-pipeline: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("sentiment-pipeline: interrupted", file=sys.stderr)
-        return 130
+    except BrokenPipeError:
+        # The reader left (`| head`): no traceback, and no second error when Python
+        # flushes stdout at exit (the documented way: point it at devnull).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_PROBLEMS
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
+        print(f"sentiment-pipeline: interrupted ({signal.Signals(signum).name})", file=sys.stderr)
+        return 128 + signum

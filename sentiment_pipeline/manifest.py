@@ -119,8 +119,10 @@ class Manifest:
     """A validated manifest, with the directory its paths are relative to."""
 
     def __init__(self, path: Path, document: _Document) -> None:
-        self.path = path
-        self.root = path.parent
+        # Absolute once, here: every path key is relative to the manifest's folder,
+        # whatever the working directory of what runs later.
+        self.path = Path(path).resolve()
+        self.root = self.path.parent
         self.defaults = document.defaults
         self.layers = dict(document.layers)
         self.lambdas = dict(document.lambdas)
@@ -141,6 +143,7 @@ class Manifest:
 
     @classmethod
     def parse(cls, text: str, *, path: Path, check_paths: bool = True) -> Manifest:
+        path = Path(path).resolve()
         try:
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:

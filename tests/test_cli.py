@@ -11,6 +11,7 @@ import pytest
 
 from sentiment_pipeline.cli import main
 
+from .projects import make_project
 from .verify.synth import add_dist
 
 
@@ -57,7 +58,7 @@ def test_verify_problems_exit_1_with_json(good: Path, capsys: pytest.CaptureFixt
     [
         (["verify", "missing.zip"], "missing.zip: no such file or directory"),
         (["verify", "{good}", "--runtime", "python2.7"], "unknown Lambda runtime 'python2.7'"),
-        (["verify", "{good}", "--architecture", "mips"], "unknown Lambda runtime"),
+        (["verify", "{good}", "--architecture", "mips"], "invalid choice: 'mips' (choose from"),
         (["verify", "{notzip}"], "not a readable zip archive"),
         (["verify"], "the following arguments are required: artifact"),
         (["bogus"], "invalid choice"),
@@ -88,3 +89,36 @@ def test_console_script_is_installed() -> None:
     script = Path(sys.executable).parent / "sentiment-pipeline"
     result = subprocess.run([str(script), "--version"], capture_output=True, text=True, check=False)
     assert result.returncode == 0 and "target catalog" in result.stdout
+
+
+def test_targets_help_describes_the_catalog_and_what_json_adds() -> None:
+    result = run("targets", "--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert "Print the target catalog: every Lambda Python runtime" in text
+    assert "--json prints more of each row: every extension suffix, the platform tags" in text
+
+
+def test_verify_help_names_image_artifacts_and_the_architectures() -> None:
+    result = run("verify", "--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    description, arguments = text.split("positional arguments:")
+    for needle in ("oci:LAYOUT[:TAG]", "docker://HOST/REPO:TAG"):
+        assert needle in description and needle in arguments
+    assert "--architecture {x86_64,arm64}" in text
+
+
+def test_the_build_table_has_a_kind_column_instead_of_prefixes(
+    project_lock: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest = make_project(tmp_path / "p", lock=project_lock)
+    out = tmp_path / "dist"
+    args = ["--manifest", str(manifest), "--out", str(out), "--engine", "none"]
+    assert main(["build", *args, "--backend", "layer"]) == 0
+    header, *rows = capsys.readouterr().out.splitlines()
+    assert header.split()[:3] == ["artifact", "kind", "backend"]
+    assert [row.split()[:3] for row in rows[:2]] == [
+        ["common", "layer", "layer"],
+        ["api", "function", "layer"],
+    ]

@@ -3,6 +3,8 @@
 Out of the stack's process, moto neither competes for its GIL with the Function
 URL emulator nor shares state with another stack (moto's backends are global to
 a process), and stopping AWS (a fault the tests inject) is stopping a process.
+The child (:mod:`.moto_process`) binds its own free port and reports it, and it
+leaves when this process does, however this one ends.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import importlib.util
-import socket
+import json
 import subprocess
 import sys
 import threading
@@ -20,21 +22,34 @@ import urllib.request
 
 from ..errors import PipelineError
 
-__all__ = ["MotoServer", "MotoServerError"]
+__all__ = ["MotoServer", "MotoServerError", "missing_local_extra"]
 
 
 class MotoServerError(PipelineError):
     """moto is not installed, or its server did not start."""
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def missing_local_extra() -> str | None:
+    """None when moto's server can run here, else the one command that installs it.
+
+    The requirement is read from this package's own ``local`` extra, so the command
+    stays right when the extra changes; the interpreter is the one running now.
+    """
+    if all(importlib.util.find_spec(name) is not None for name in ("moto", "flask", "werkzeug")):
+        return None
+    from importlib import metadata
+
+    try:
+        requires = metadata.requires("sentiment-pipeline") or []
+    except metadata.PackageNotFoundError:
+        requires = []
+    local = [r.split(";")[0].strip() for r in requires if 'extra == "local"' in r]
+    wanted = " ".join(f"'{r}'" for r in local) or "'moto[server]>=5'"
+    return f"{sys.executable} -m pip install {wanted}"
 
 
 class MotoServer:
-    """``python -m moto.server`` on a free loopback port; ``url`` once started."""
+    """moto's server in a child process on a free loopback port; ``url`` once started."""
 
     def __init__(self, *, startup_timeout: float = 60.0) -> None:
         self.startup_timeout = startup_timeout
@@ -43,33 +58,45 @@ class MotoServer:
         self._process: subprocess.Popen[str] | None = None
 
     def start(self) -> MotoServer:
-        if importlib.util.find_spec("moto") is None or importlib.util.find_spec("flask") is None:
-            raise MotoServerError(
-                "the local stack needs moto's server: pip install 'sentiment-pipeline[local]' "
-                "(or 'moto[server]>=5')"
-            )
-        for _attempt in range(3):  # another process may take the free port first
-            port = _free_port()
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                start_new_session=True,
-            )
-            threading.Thread(target=self._pump, args=(self._process,), daemon=True).start()
-            self.url = f"http://127.0.0.1:{port}"
-            if self._wait_ready():
-                return self
+        fix = missing_local_extra()
+        if fix is not None:
+            raise MotoServerError(f"the local stack needs moto's server; install it: {fix}")
+        process = self._process = subprocess.Popen(
+            [sys.executable, "-m", "sentiment_pipeline.local.moto_process"],
+            stdin=subprocess.PIPE,  # never written: its end-of-file tells the child to leave
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,  # a Ctrl-C in the terminal is ours to handle, not moto's
+        )
+        port = self._read_port(process)
+        if port is None or not self._wait_ready():
             self.stop()
-        tail = "\n".join(list(self.output)[-10:])
-        raise MotoServerError(f"the moto server did not start: {tail}")
+            tail = "\n".join(list(self.output)[-10:])
+            raise MotoServerError(f"the moto server did not start: {tail or 'no output'}")
+        return self
 
-    def _pump(self, process: subprocess.Popen[str]) -> None:
-        assert process.stdout is not None
-        for line in process.stdout:  # werkzeug's request log: keep the last lines only
-            self.output.append(line.rstrip("\n"))
+    def _read_port(self, process: subprocess.Popen[str]) -> int | None:
+        """The port the child reports on its first line; then its output is kept in the tail."""
+        found: list[int] = []
+        reported = threading.Event()
+
+        def pump() -> None:
+            assert process.stdout is not None
+            for line in process.stdout:  # werkzeug's request log: keep the last lines only
+                text = line.rstrip("\n")
+                if not found and text.startswith('{"port"'):
+                    with contextlib.suppress(ValueError, KeyError, TypeError):
+                        found.append(int(json.loads(text)["port"]))
+                        self.url = f"http://127.0.0.1:{found[0]}"
+                        reported.set()
+                        continue
+                self.output.append(text)
+            reported.set()  # the child ended without reporting
+
+        threading.Thread(target=pump, name="moto-output", daemon=True).start()
+        reported.wait(self.startup_timeout)
+        return found[0] if found else None
 
     def _wait_ready(self) -> bool:
         deadline = time.monotonic() + self.startup_timeout
@@ -80,7 +107,7 @@ class MotoServer:
                 with urllib.request.urlopen(f"{self.url}/moto-api/", timeout=2):
                     return True
             except (urllib.error.URLError, OSError):
-                time.sleep(0.1)
+                time.sleep(0.05)
         return False
 
     @property
@@ -93,8 +120,11 @@ class MotoServer:
             return
         process.terminate()
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=3)
         except subprocess.TimeoutExpired:
             process.kill()
             with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=5)
+                process.wait(timeout=2)
+        if process.stdin is not None:
+            with contextlib.suppress(OSError):
+                process.stdin.close()

@@ -24,6 +24,7 @@ import json
 import os
 import queue
 import selectors
+import signal
 import subprocess
 import threading
 import time
@@ -232,9 +233,17 @@ class _Worker:
             return "still running"
         return f"signal: {-code}" if code < 0 else f"exit status {code}"
 
+    def signal_kill(self) -> None:
+        """Kill the process (and what it started) without touching the pipes.
+
+        Safe while another thread waits for this worker's answer: it reads the
+        end of the answers pipe and retires the worker itself.
+        """
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+
     def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, 9)
+        self.signal_kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=5)
         with contextlib.suppress(OSError):
@@ -298,6 +307,9 @@ class LocalFunction:
             }
             self._retire(worker)
             return worker, error
+        if self._closed:  # stopped while it started
+            self._retire(worker)
+            return worker, {"errorMessage": f"{self.spec.name} is stopped", "errorType": "Stopped"}
         return worker, None
 
     def _retire(self, worker: _Worker) -> None:
@@ -320,6 +332,8 @@ class LocalFunction:
                 worker, init_error = self._start_worker()
                 if init_error is not None:
                     return self._failed(request_id, init_error, started, cold)
+            # The function's timeout counts from the end of init, as in Lambda.
+            began = time.monotonic()
             deadline_wall = (time.time() + self.spec.timeout) * 1000
             request = {
                 "request_id": request_id,
@@ -327,9 +341,7 @@ class LocalFunction:
                 "deadline_ms": deadline_wall,
                 "arn": self.arn,
             }
-            answer = (
-                worker.read_answer(started + self.spec.timeout) if worker.send(request) else None
-            )
+            answer = worker.read_answer(began + self.spec.timeout) if worker.send(request) else None
             seconds = time.monotonic() - started
             if answer is None:
                 timed_out = not worker.died and worker.process.poll() is None
@@ -349,7 +361,10 @@ class LocalFunction:
                 }
                 return self._failed(request_id, error, started, cold)
             worker.used += 1
-            self._idle.put(worker)
+            if self._closed:  # stopped meanwhile: this worker is not kept
+                self._retire(worker)
+            else:
+                self._idle.put(worker)
             with self._lock:
                 self.invocations += 1
             if answer.get("ok"):
@@ -404,12 +419,25 @@ class LocalFunction:
             return len(self._workers)
 
     def close(self) -> None:
+        """Stop every worker now; invocations in flight end as ``Runtime.ExitError``.
+
+        Idle workers are killed and released here; a busy one is only killed: the
+        thread waiting for its answer sees it end and releases it.
+        """
         self._closed = True
+        idle = []
+        while True:
+            try:
+                idle.append(self._idle.get_nowait())
+            except queue.Empty:
+                break
         with self._lock:
-            workers = list(self._workers)
-            self._workers.clear()
-        for worker in workers:
+            busy = [w for w in self._workers if w not in idle]
+            self._workers.difference_update(idle)
+        for worker in idle:
             worker.kill()
+        for worker in busy:
+            worker.signal_kill()
 
 
 def runnable(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from .runner import FunctionSpec
     from .stack import Stack
 
-__all__ = ["BuildFailedError", "add_parser", "build_specs", "command", "summary_table"]
+__all__ = ["BuildFailedError", "build_specs", "command", "summary_table"]
 
 TIMEOUTS = {"ingestion": 120.0, "analysis": 30.0, "dashboard": 10.0}
 """Seconds per role (the values a deployment of this pipeline would configure)."""
@@ -127,63 +128,6 @@ def summary_table(stack: Stack) -> str:
     return "\n".join(lines)
 
 
-def add_parser(sub: Any) -> None:
-    serve = sub.add_parser(
-        "serve",
-        help="run the built pipeline Lambdas locally: moto, a Function URL, the dashboard",
-        description=(
-            "Build (or reuse) the ingestion, analysis and dashboard Lambdas, verify them, "
-            "and run each artifact in its own isolated interpreter against a local moto "
-            "server; the dashboard answers on a local Function URL."
-        ),
-    )
-    serve.add_argument("--manifest", default="lambdas.toml", help="default: lambdas.toml")
-    serve.add_argument("--backend", help="build with this backend (default: the manifest's)")
-    serve.add_argument("--out", default="dist", help="build output directory (default: dist)")
-    serve.add_argument(
-        "--engine",
-        default="none",
-        choices=["auto", "docker", "podman", "buildah", "none"],
-        help="container engine of the build (default: none)",
-    )
-    serve.add_argument("--base-image", help="base image (container-image backend)")
-    serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000, help="default: 8000 (0: any free)")
-    serve.add_argument("--api-key", help="the dashboard's key (default: kept in --state-dir)")
-    serve.add_argument(
-        "--sample-data",
-        action="store_true",
-        help="serve the bundled sample articles as NewsAPI (default when NEWSAPI_KEY is unset)",
-    )
-    serve.add_argument(
-        "--state-dir",
-        default=".sentiment-pipeline",
-        help="where the table and the key persist (default: .sentiment-pipeline)",
-    )
-    serve.add_argument(
-        "--ingest-every",
-        type=float,
-        default=60.0,
-        help="seconds between scheduled ingestions (0: only POST /_local/ingest)",
-    )
-    serve.add_argument(
-        "--cors-origins",
-        help="the dashboard's CORS_ALLOWED_ORIGINS (comma-separated origins, or *)",
-    )
-    serve.add_argument("--interpreter", help="the target Python (default: found on this machine)")
-    serve.add_argument("--offline", action="store_true", help="build from lock and cache only")
-    serve.add_argument(
-        "--verbose",
-        action="store_true",
-        help="print every log line of the functions (default: warnings and errors)",
-    )
-    serve.add_argument(
-        "--once",
-        action="store_true",
-        help="ingest, wait for the analysis, print the summary and stop (no serving)",
-    )
-
-
 def ensure_interpreter(target: Target, explicit: str | None, *, offline: bool) -> None:
     """Make sure an interpreter of ``target``'s Python exists here, installing one with uv.
 
@@ -244,27 +188,37 @@ def _print_problems(function: str, line: str) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
+    """``serve``: check what it needs, build, start, serve until SIGINT or SIGTERM.
+
+    Returns 0 when serving ended by a signal (or after ``--once``); raises for
+    everything else (the CLI maps errors to 1 or 2, an interruption before the
+    URL was printed to 128 + the signal's number). Paths in ``args`` are absolute.
+    """
     import json
-    import signal
-    import threading
 
     from ..manifest import Manifest
+    from .moto import missing_local_extra
     from .stack import Stack, StackError, StackOptions
 
+    # What serve needs beyond the library, before any work: each with its fix.
+    fix = missing_local_extra()
+    if fix is not None:
+        raise StackError(f"serve needs the [local] extra (moto's server); install it: {fix}")
     manifest = Manifest.load(args.manifest)
+    for target in {t.runtime + t.architecture: t for t in _targets(manifest)}.values():
+        ensure_interpreter(target, args.interpreter, offline=args.offline)
+
     newsapi_key = os.environ.get("NEWSAPI_KEY") or None
     sample = args.sample_data or not newsapi_key
 
     def progress(message: str) -> None:
         print(f"  ... {message}", file=sys.stderr, flush=True)
 
-    for target in {t.runtime + t.architecture: t for t in _targets(manifest)}.values():
-        ensure_interpreter(target, args.interpreter, offline=args.offline)
-    print(f"building {args.manifest} ...", file=sys.stderr, flush=True)
+    print(f"building {manifest.path} ...", file=sys.stderr, flush=True)
     specs, result = build_specs(
         manifest,
         backend=args.backend,
-        out=Path(args.out),
+        out=args.out,
         engine=args.engine,
         offline=args.offline,
         base_image=args.base_image,
@@ -274,7 +228,7 @@ def command(args: argparse.Namespace) -> int:
         reused = "reused" if artifact.cache_hit else "built"
         print(f"  {artifact.name}: {artifact.path} ({reused}, verified)", file=sys.stderr)
     options = StackOptions(
-        state_dir=Path(args.state_dir),
+        state_dir=args.state_dir,
         host=args.host,
         port=args.port,
         api_key=args.api_key,
@@ -287,43 +241,41 @@ def command(args: argparse.Namespace) -> int:
         offline=args.offline,
         log_sink=_print_log if args.verbose else _print_problems,
     )
-    stopping = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    try:
-        with Stack(specs, options) as stack:
-            status = stack.wait_healthy()
-            if status != 200:
-                raise StackError(
-                    f"the dashboard's /health answered {status or 'nothing'}; see its log above"
-                )
-            if stack.restored:
-                print(f"restored {stack.restored} items from {options.state_dir}")
-            invocation = stack.ingest()
-            if invocation.ok:
-                print(f"ingestion: {json.dumps(invocation.result)}", flush=True)
-                stack.wait_idle(timeout=120)
-            else:
-                error = invocation.error or {}
-                print(
-                    f"ingestion failed: {error.get('errorType')}: {error.get('errorMessage')}",
-                    file=sys.stderr,
-                )
-                if args.once:
-                    return 1
-            print(summary_table(stack), flush=True)
-            if args.once:
-                return 0
-            print(f"dashboard: {stack.url}/   API key: {stack.api_key}", flush=True)
-            print(
-                f"ingest now: curl -X POST -H 'X-API-Key: {stack.api_key}' "
-                f"{stack.url}/_local/ingest",
-                flush=True,
+    print("starting the local stack ...", file=sys.stderr, flush=True)
+    with Stack(specs, options) as stack:
+        status = stack.wait_healthy()
+        if status != 200:
+            raise StackError(
+                f"the dashboard's /health answered {status or 'nothing'}; see its log above"
             )
-            print("serving; Ctrl-C stops (the table is kept in the state directory)", flush=True)
-            while not stopping.wait(0.5):
-                pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+        if stack.restored:
+            print(f"restored {stack.restored} items from {options.state_dir}")
+        invocation = stack.ingest()
+        if invocation.ok:
+            print(f"ingestion: {json.dumps(invocation.result)}", flush=True)
+            stack.wait_idle(timeout=120)
+        else:
+            error = invocation.error or {}
+            print(
+                f"ingestion failed: {error.get('errorType')}: {error.get('errorMessage')}",
+                file=sys.stderr,
+            )
+            if args.once:
+                return 1
+        print(summary_table(stack), flush=True)
+        if args.once:
+            return 0
+        print(f"dashboard: {stack.url}/   API key: {stack.api_key}", flush=True)
+        print(
+            f"ingest now: curl -X POST -H 'X-API-Key: {stack.api_key}' {stack.url}/_local/ingest",
+            flush=True,
+        )
+        print(
+            "serving; Ctrl-C (or SIGTERM) stops, the table is kept in the state directory",
+            flush=True,
+        )
+        try:
+            threading.Event().wait()  # until a signal interrupts it
+        except KeyboardInterrupt:  # SIGINT, or SIGTERM as the CLI turns it: a normal stop
+            print("stopping ...", file=sys.stderr, flush=True)
     return 0

@@ -38,6 +38,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -52,17 +53,16 @@ from .functionurl import (
     json_answer,
 )
 from .moto import MotoServer, MotoServerError
-from .runner import FunctionSpec, Invocation, LocalFunction, runnable
+from .runner import FunctionSpec, Invocation, LocalFunction, RunnerError, runnable
 from .state import StateDir, StateError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
-    from pathlib import Path
 
     from .newsapi import LocalNewsAPI
     from .sample import SampleFeed
 
-__all__ = ["ROLES", "Stack", "StackError", "StackOptions"]
+__all__ = ["ROLES", "InitError", "Stack", "StackError", "StackOptions"]
 
 log = get_logger(__name__)
 
@@ -80,9 +80,29 @@ class StackError(PipelineError):
     """The stack cannot start (missing function, no interpreter, port in use...)."""
 
 
+class InitError(StackError):
+    """A function's init failed while the stack started: nothing is served.
+
+    ``errors`` maps each such function to Lambda's error body of its init.
+    """
+
+    def __init__(self, errors: Mapping[str, Mapping[str, Any]]) -> None:
+        self.errors = dict(errors)
+        parts = [
+            f"{name}: {error.get('errorType')}: {error.get('errorMessage')}"
+            for name, error in self.errors.items()
+        ]
+        super().__init__(f"init failed, nothing is served ({'; '.join(parts)})")
+
+
+def _absolute(path: str | Path) -> Path:
+    return Path(path).resolve()
+
+
 @attrs.define
 class StackOptions:
-    state_dir: Path
+    state_dir: Path = attrs.field(converter=_absolute)
+    """Made absolute when given: the functions' workers run in other directories."""
     host: str = "127.0.0.1"
     port: int = 8000
     api_key: str | None = None
@@ -189,7 +209,7 @@ class Stack:
         self._in_flight = 0
         self._dirty = threading.Event()
         self._lock = threading.Lock()
-        self._ingest_lock = threading.Lock()
+        self._ingest_lock = threading.RLock()  # re-entered: release-and-ingest is one step
         self._queue_url = ""
         self._subscription = ""
         self._snapshot_lock = threading.Lock()
@@ -295,8 +315,7 @@ class Stack:
                 )
             except PipelineError as exc:
                 raise StackError(str(exc)) from exc
-        for error in self.functions["dashboard"].warm():
-            log.error("dashboard init failed", extra={"error": error.get("errorMessage")})
+        self._warm_all()
 
         self._pool = ThreadPoolExecutor(
             max_workers=self.specs["analysis"].concurrency, thread_name_prefix="analysis"
@@ -324,24 +343,44 @@ class Stack:
         if self.options.ingest_on_start:
             self._spawn(self._ingest_quietly, "first-ingestion")
 
+    def _warm_all(self) -> None:
+        """Start one worker of each function, together; any init error stops the start.
+
+        Once the stack runs, a failed init is Lambda's: it is tried again on the
+        next invocation. At start it is a broken build that would only answer
+        errors, so it is reported once and nothing is served.
+        """
+        with ThreadPoolExecutor(max_workers=len(self.functions)) as pool:
+            outcomes = {name: pool.submit(f.warm) for name, f in self.functions.items()}
+        errors = {name: found[0] for name, o in outcomes.items() if (found := o.result())}
+        if errors:
+            raise InitError(errors)
+
     def _spawn(self, target: Callable[[], None], name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
         thread.start()
         self._threads.append(thread)
 
     def stop(self) -> None:
+        """Stop everything, in a few seconds: no request is waited for.
+
+        The Function URL stops listening, the workers are killed (an invocation in
+        flight ends; its SNS message stays unacknowledged and is lost with the
+        queue, and its item, still PENDING, is published again by the next start),
+        the threads end, the table is saved while moto still runs, then moto stops.
+        """
         self._stop.set()
         if self._http is not None:
             self._http.stop()
+        for function in self.functions.values():
+            function.close()
         for thread in self._threads:
-            thread.join(timeout=15)
+            thread.join(timeout=3)
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
         if self._persisting and self._moto is not None and self._moto.running:
             with contextlib.suppress(Exception):
                 self.snapshot()
-        for function in self.functions.values():
-            function.close()
         if self.newsapi is not None:
             self.newsapi.stop()
         self.stop_aws()
@@ -452,7 +491,10 @@ class Stack:
         return invocation
 
     def _ingest_quietly(self) -> None:
-        invocation = self.ingest()
+        try:
+            invocation = self.ingest()
+        except RunnerError:  # stopped meanwhile
+            return
         if invocation.ok:
             log.info("ingestion", extra={"result": invocation.result})
 
@@ -499,6 +541,8 @@ class Stack:
             event = sns_event(envelope, self._subscription)
             attempts = 1 + self.options.analysis_retries
             for attempt in range(attempts):
+                if self._stop.is_set():
+                    return  # stopping: the message stays in the queue
                 invocation = self.functions["analysis"].invoke(event)
                 self._dirty.set()
                 if invocation.ok:
@@ -559,13 +603,27 @@ class Stack:
         if not self._authorised(request):
             return json_answer(401, {"error": "unauthorized", "message": "X-API-Key is required"})
         query = dict(urllib.parse.parse_qsl(request.target.partition("?")[2]))
-        released = 0
-        if self.feed is not None and query.get("release", "").isdigit():
-            released = self.feed.release_next(int(query["release"]))
-        invocation = self.ingest()
+        feed, released, over_time = self.feed, 0, None
+        # No scheduled ingestion between the release and this one: it sees what was released.
+        with self._ingest_lock:
+            if feed is not None and query.get("release", "").isdigit():
+                released = feed.release_next(int(query["release"]))
+            served = feed.served if feed is not None else 0
+            invocation = self.ingest()
+            if feed is not None:
+                # The sample also publishes on its clock: what this ingestion saw first
+                # beyond this request's releases was released since the previous one.
+                over_time = max(0, feed.served - served - released)
         if not invocation.ok:
             return answer_from_invocation(invocation)
-        return json_answer(200, {"ingestion": invocation.result, "released": released})
+        return json_answer(
+            200,
+            {
+                "ingestion": invocation.result,
+                "released": released,
+                "released_over_time": over_time,
+            },
+        )
 
     def status(self) -> dict[str, Any]:
         return {
@@ -604,7 +662,7 @@ class Stack:
                 with urllib.request.urlopen(f"{self.url}/health", timeout=15) as answer:
                     return int(answer.status)
             except urllib.error.HTTPError as error:
-                status = error.code
+                return int(error.code)  # an answer: waiting longer would not change it
             except OSError:
                 status = 0
             time.sleep(0.2)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import urllib.request
 import zipfile
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from sentiment_pipeline.cli import main
-from sentiment_pipeline.local.stack import StackError
+from sentiment_pipeline.local.stack import Stack, StackError, StackOptions
 
 from ..newsapi_fake import FakeNewsAPI
 from .conftest import Served, first_articles, start_stack
@@ -203,3 +204,47 @@ def test_a_port_in_use_is_a_clear_error_and_nothing_keeps_running(
     assert f"cannot listen on 127.0.0.1:{port}" in err and "pick another --port" in err
     assert "Traceback" not in err
     assert threading.active_count() <= before + 1  # the stack's threads were stopped
+
+
+def test_ingest_with_release_reports_what_the_ingestion_saw_first(
+    build_backend: Callable[[str], dict[str, FunctionSpec]], tmp_path: Path
+) -> None:
+    """`?release=N` answers `released: N` and `released_over_time`: the sample articles its
+    clock published since the previous ingestion. `new` counts both, less `[Removed]` ones."""
+    specs = build_backend("zip-in-docker")
+    options = StackOptions(
+        state_dir=tmp_path / "state",
+        port=0,
+        sample_data=True,
+        ingest_every=0,
+        ingest_on_start=False,
+        release_every=3600,  # the clock releases nothing during the test: the test does
+        retry_delay=0.2,
+    )
+    stack = Stack(specs, options).start()
+    try:
+
+        def ingest(query: str = "") -> dict[str, Any]:
+            request = urllib.request.Request(
+                f"{stack.url}/_local/ingest{query}",
+                method="POST",
+                headers={"X-API-Key": stack.api_key},
+            )
+            with urllib.request.urlopen(request, timeout=60) as answer:
+                assert answer.status == 200
+                result: dict[str, Any] = json.load(answer)
+            return result
+
+        first = ingest()  # the sample's 30 articles of history, one of them [Removed]
+        assert (first["released"], first["released_over_time"]) == (0, 30)
+        assert (first["ingestion"]["new"], first["ingestion"]["removed"]) == (29, 1)
+        assert stack.feed is not None
+        assert stack.feed.release_next(1) == 1  # stands in for the sample's clock
+        second = ingest("?release=2")
+        assert (second["released"], second["released_over_time"]) == (2, 1)
+        assert second["ingestion"]["new"] == 3
+        third = ingest("?release=1")  # the next sample article is a [Removed] one
+        assert (third["released"], third["released_over_time"]) == (1, 0)
+        assert (third["ingestion"]["new"], third["ingestion"]["removed"]) == (0, 2)
+    finally:
+        stack.stop()
