@@ -22,17 +22,17 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from sentiment_pipeline.assemble import assemble_zip
-from sentiment_pipeline.backend import AssembleResult, Backend, BuildContext, StepError
-from sentiment_pipeline.cache import default_cache_root
 from sentiment_pipeline.errors import PipelineError
-from sentiment_pipeline.plan import ArtifactPlan, FunctionPlan
+from sentiment_pipeline.packaging.assemble import assemble_zip
+from sentiment_pipeline.packaging.backend import AssembleResult, Backend, BuildContext, StepError
+from sentiment_pipeline.packaging.cache import default_cache_root
+from sentiment_pipeline.packaging.plan import ArtifactPlan, FunctionPlan
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from sentiment_pipeline.oci.image import Descriptor, Manifest
-    from sentiment_pipeline.oci.registry import RegistryClient
+    from sentiment_pipeline.packaging.oci.image import Descriptor, Manifest
+    from sentiment_pipeline.packaging.oci.registry import RegistryClient
 
 __all__ = ["ContainerImage"]
 
@@ -81,13 +81,17 @@ class ContainerImage(Backend):
     def assemble(
         self, artifact: ArtifactPlan, wheels: Sequence[Path], dest: Path, ctx: BuildContext
     ) -> AssembleResult:
-        from sentiment_pipeline.oci.image import (
+        from sentiment_pipeline.packaging.oci.image import (
             build_manifest,
             canonical_json,
             derive_config,
         )
-        from sentiment_pipeline.oci.layer import LayerCache, files_from_tree, source_date_epoch
-        from sentiment_pipeline.oci.layout import blob_source, write_layout
+        from sentiment_pipeline.packaging.oci.layer import (
+            LayerCache,
+            files_from_tree,
+            source_date_epoch,
+        )
+        from sentiment_pipeline.packaging.oci.layout import blob_source, write_layout
 
         function = artifact.function
         assert function is not None
@@ -150,13 +154,13 @@ class ContainerImage(Backend):
 
     def _base(self, reference: str, artifact: ArtifactPlan, ctx: BuildContext) -> _Base:
         """Pull the base manifest (pinned digest first) and config; check its architecture."""
-        from sentiment_pipeline.oci.image import (
+        from sentiment_pipeline.packaging.oci.image import (
             check_architecture,
             parse_manifest,
             require_manifest,
             select_platform,
         )
-        from sentiment_pipeline.oci.registry import ImageRef, RegistryClient
+        from sentiment_pipeline.packaging.oci.registry import ImageRef, RegistryClient
 
         ref = ImageRef.parse(reference)
         client = RegistryClient(ref.host, cache_dir=default_cache_root() / "blobs")
@@ -186,8 +190,8 @@ class ContainerImage(Backend):
         built = self._built.pop(artifact.key, None)
         if built is None:
             return None
-        from sentiment_pipeline.oci.archive import write_docker_archive
-        from sentiment_pipeline.oci.registry import ImageRef, RegistryClient
+        from sentiment_pipeline.packaging.oci.dockerarchive import write_docker_archive
+        from sentiment_pipeline.packaging.oci.registry import ImageRef, RegistryClient
 
         blobs = built.blobs
         if ctx.docker_archive:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sentiment_pipeline.assemble import assemble_zip
-from sentiment_pipeline.backend import AssembleResult, Backend, BuildContext
-from sentiment_pipeline.plan import ArtifactPlan, FunctionPlan
+from sentiment_pipeline.packaging.assemble import assemble_zip
+from sentiment_pipeline.packaging.backend import AssembleResult, Backend, BuildContext
+from sentiment_pipeline.packaging.plan import ArtifactPlan, FunctionPlan
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -61,8 +61,8 @@ before every timed process, so that none pays for its predecessor's writes.
    third point, ``large`` (``big`` plus numpy, about 79 MB unzipped), with
    ``--no-import``: it should not grow with the artifact (members are streamed).
 
-4. **Engine path and cold start**, when ``sentiment_pipeline/install/engines.py``
-   exists, ``buildah`` runs as root, and ``tests/build_image.py`` provides
+4. **Engine path and cold start**, when ``sentiment_pipeline/packaging/install/engines.py``
+   exists, ``buildah`` runs as root, and ``tests/support/build_image.py`` provides
    ``lambda_like_image("3.13")``: ``--engine buildah --build-image IMAGE``
    beside ``--engine none`` for ``big``, in rounds of their own after the others
    (a container build writes hundreds of MB, which would weigh on whatever runs
@@ -114,14 +114,14 @@ from _procs import run_process as _run_process
 
 import sentiment_pipeline
 from sentiment_pipeline import get_target
-from sentiment_pipeline.cache import WheelCache
-from sentiment_pipeline.lock import LockFile
-from sentiment_pipeline.verify.interpreters import find_interpreter
+from sentiment_pipeline.packaging.cache import WheelCache
+from sentiment_pipeline.packaging.lock import LockFile
+from sentiment_pipeline.packaging.verify.interpreters import find_interpreter
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from sentiment_pipeline.lock import Lock
+    from sentiment_pipeline.packaging.lock import Lock
 
 # -- the projects ----------------------------------------------------------------------
 
@@ -382,7 +382,7 @@ def pip_http_cache_files() -> int | None:
 def cold_bytecode_root(work: Path) -> Path:
     """A cache root sharing the wheel cache, the runtime SDK and the interpreter probes
     with the real one, but with its own (emptied) bytecode cache of the import check."""
-    from sentiment_pipeline.cache import default_cache_root
+    from sentiment_pipeline.packaging.cache import default_cache_root
 
     real, root = default_cache_root(), work / "cold-bytecode-cache"
     root.mkdir(parents=True, exist_ok=True)
@@ -509,12 +509,14 @@ class EngineSetup:
 def engine_setup() -> EngineSetup:
     """The build image for the engine path, or why that part is skipped.
 
-    Called again before every engine round: ``tests/build_image.py`` names the
+    Called again before every engine round: ``tests/support/build_image.py`` names the
     image by a hash of its recipe and removes the images of older recipes, so a
     recipe edited while the rounds run replaces the image (made here, untimed).
     """
-    if importlib.util.find_spec("sentiment_pipeline.install.engines") is None:
-        return EngineSetup(None, "sentiment_pipeline/install/engines.py does not exist (yet)")
+    if importlib.util.find_spec("sentiment_pipeline.packaging.install.engines") is None:
+        return EngineSetup(
+            None, "sentiment_pipeline/packaging/install/engines.py does not exist (yet)"
+        )
     if shutil.which("buildah") is None:
         return EngineSetup(None, "buildah is not installed")
     try:
@@ -528,15 +530,17 @@ def engine_setup() -> EngineSetup:
     if os.geteuid() != 0:
         return EngineSetup(None, "buildah is used as root here; run the benchmark as root")
     if not (REPO / "tests" / "build_image.py").exists():
-        return EngineSetup(None, "tests/build_image.py (lambda_like_image) does not exist (yet)")
+        return EngineSetup(
+            None, "tests/support/build_image.py (lambda_like_image) does not exist (yet)"
+        )
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))
     try:
-        module = importlib.import_module("tests.build_image")
+        module = importlib.import_module("tests.support.build_image")
         module = importlib.reload(module)
         make_image: Callable[[str], object] | None = getattr(module, "lambda_like_image", None)
         if make_image is None:
-            return EngineSetup(None, "tests/build_image.py has no lambda_like_image()")
+            return EngineSetup(None, "tests/support/build_image.py has no lambda_like_image()")
         image = make_image(PYTHON_VERSION)
     except Exception as exc:  # whatever the helper raises, this part is skipped, not the rest
         return EngineSetup(None, f"lambda_like_image({PYTHON_VERSION!r}) failed: {exc!r}")
@@ -627,8 +631,8 @@ def verdict(ratio: float, target: float) -> str:
 
 def profile_build(manifest: Path, out: Path, only: list[str], top: int = 25) -> str:
     """cProfile of one in-process build (``--engine none``, default verification)."""
-    from sentiment_pipeline.build import build
-    from sentiment_pipeline.manifest import Manifest
+    from sentiment_pipeline.packaging.build import build
+    from sentiment_pipeline.packaging.manifest import Manifest
 
     loaded = Manifest.load(manifest)
     profiler = cProfile.Profile()

@@ -63,7 +63,7 @@ from sentiment_pipeline.aws.dynamodb import DynamoRepository  # noqa: E402
 from sentiment_pipeline.aws.provision import provision  # noqa: E402
 from sentiment_pipeline.ingestion import ingest  # noqa: E402
 from sentiment_pipeline.memory import InMemoryPublisher  # noqa: E402
-from tests.newsapi_fake import FakeNewsAPI, article  # noqa: E402
+from tests.support.newsapi_fake import FakeNewsAPI, article  # noqa: E402
 
 DASHBOARD_KEY = "bench-dashboard-key-0123456789"
 NEWSAPI_KEY = "bench-newsapi-key-0123456789"
@@ -88,7 +88,7 @@ from sentiment_pipeline.models import (
     HealthResponse, ItemsResponse, MetricsResponse, Sentiment, Status, iso,
 )
 from sentiment_pipeline.ports import ItemQuery
-from sentiment_pipeline.secrets import CachedSecret
+from sentiment_pipeline.secretcache import CachedSecret
 
 app = FastAPI()
 repo = DynamoRepository(os.environ["DYNAMODB_TABLE"])

@@ -29,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _procs import run_process
 
-from tests.build_image import lambda_like_image, push_to_registry
-from tests.registry_server import start_registry
+from tests.support.build_image import lambda_like_image, push_to_registry
+from tests.support.registry_server import start_registry
 
 MANIFEST = """\
 [defaults]

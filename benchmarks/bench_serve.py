@@ -130,7 +130,7 @@ def main() -> int:
 
     from sentiment_pipeline.local.serve import build_specs
     from sentiment_pipeline.local.stack import Stack, StackOptions
-    from sentiment_pipeline.manifest import Manifest
+    from sentiment_pipeline.packaging.manifest import Manifest
 
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
         work = Path(tmp)

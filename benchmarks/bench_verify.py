@@ -18,7 +18,7 @@ the median wall time of:
 (b) ``python -m sentiment_pipeline verify ARTIFACT --runtime python3.13
     --architecture x86_64 --no-import --json`` as a whole process (interpreter
     start-up, imports, verification, JSON report), with the child's max RSS.
-(c) ``sentiment_pipeline.verify.verify(path, target=..., dynamic=False)`` in this
+(c) ``sentiment_pipeline.packaging.verify.verify(path, target=..., dynamic=False)`` in this
     process: verification alone. Its peak Python allocations are measured with
     ``tracemalloc`` in one extra, untimed run (tracing slows allocation down).
 
@@ -70,8 +70,8 @@ from installer.sources import WheelFile
 
 import sentiment_pipeline
 from sentiment_pipeline import get_target
-from sentiment_pipeline.cache import default_cache_root
-from sentiment_pipeline.verify import verify
+from sentiment_pipeline.packaging.cache import default_cache_root
+from sentiment_pipeline.packaging.verify import verify
 
 # -- the artifact ----------------------------------------------------------------------
 

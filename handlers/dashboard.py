@@ -22,7 +22,7 @@ from sentiment_pipeline.dashboard import Dashboard, HttpError, Request
 from sentiment_pipeline.dashboard.http import error_response
 from sentiment_pipeline.errors import ConfigurationError
 from sentiment_pipeline.logs import configure, get_logger, request_context, request_id_of
-from sentiment_pipeline.secrets import CachedSecret
+from sentiment_pipeline.secretcache import CachedSecret
 
 __all__ = ["application", "lambda_handler", "reset"]
 

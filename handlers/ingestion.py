@@ -29,7 +29,7 @@ from sentiment_pipeline.ingestion import ingest
 from sentiment_pipeline.logs import configure, get_logger, request_context, request_id_of
 from sentiment_pipeline.models import IngestionRequest
 from sentiment_pipeline.newsapi import NewsAPIClient
-from sentiment_pipeline.secrets import CachedSecret
+from sentiment_pipeline.secretcache import CachedSecret
 
 __all__ = ["Dependencies", "dependencies", "lambda_handler", "request_for", "reset"]
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate sentiment_pipeline/data/stdlib_modules.json.
+"""Generate sentiment_pipeline/packaging/data/stdlib_modules.json.
 
 Top-level standard-library module names for CPython 3.9 ... 3.14, used by the
 AWS Lambda target catalog.

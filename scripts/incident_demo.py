@@ -17,8 +17,8 @@ import zipfile
 from pathlib import Path
 
 from sentiment_pipeline import get_target
-from sentiment_pipeline.cache import default_cache_root
-from sentiment_pipeline.install import download, install_wheels
+from sentiment_pipeline.packaging.cache import default_cache_root
+from sentiment_pipeline.packaging.install import download, install_wheels
 
 PINS = ["pydantic==2.12.4"]
 HANDLER = """\

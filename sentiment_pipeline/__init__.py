@@ -1,7 +1,7 @@
 """sentiment-pipeline: an event-driven sentiment pipeline for AWS Lambda, and
 packaging that cannot ship a broken Lambda.
 
-The verifier is :func:`sentiment_pipeline.verify.verify`. The packaging API is
+The verifier is :func:`sentiment_pipeline.packaging.verify.verify`. The packaging API is
 importable from here, lazily: importing a runtime module
 (``sentiment_pipeline.dashboard``, a handler) never loads the packaging code or
 its dependencies (pyelftools, packaging, installer), which Lambda artifacts
@@ -18,9 +18,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .errors import ArtifactError, PipelineError, UnknownTargetError
-    from .targets import CATALOG_VERSION, Target, all_targets, get_target, runtimes
-    from .verify import Problem, ProblemCode, Report
+    from sentiment_pipeline.errors import ArtifactError, PipelineError, UnknownTargetError
+    from sentiment_pipeline.packaging.targets import (
+        CATALOG_VERSION,
+        Target,
+        all_targets,
+        get_target,
+        runtimes,
+    )
+    from sentiment_pipeline.packaging.verify import Problem, ProblemCode, Report
 
 __all__ = [
     "CATALOG_VERSION",
@@ -42,14 +48,14 @@ _WHERE = {
     "ArtifactError": "errors",
     "PipelineError": "errors",
     "UnknownTargetError": "errors",
-    "CATALOG_VERSION": "targets",
-    "Target": "targets",
-    "all_targets": "targets",
-    "get_target": "targets",
-    "runtimes": "targets",
-    "Problem": "verify",
-    "ProblemCode": "verify",
-    "Report": "verify",
+    "CATALOG_VERSION": "packaging.targets",
+    "Target": "packaging.targets",
+    "all_targets": "packaging.targets",
+    "get_target": "packaging.targets",
+    "runtimes": "packaging.targets",
+    "Problem": "packaging.verify",
+    "ProblemCode": "packaging.verify",
+    "Report": "packaging.verify",
 }
 
 

@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import PipelineError
+from sentiment_pipeline.errors import PipelineError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -30,11 +30,11 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 def _failures() -> tuple[type[Exception], ...]:
     """Errors of a build that was attempted (exit 1), as opposed to bad input (exit 2)."""
-    from .backend import StepError
-    from .cache import CacheError
-    from .local.serve import BuildFailedError
-    from .local.stack import InitError
-    from .lock import ResolutionError
+    from sentiment_pipeline.local.serve import BuildFailedError
+    from sentiment_pipeline.local.stack import InitError
+    from sentiment_pipeline.packaging.backend import StepError
+    from sentiment_pipeline.packaging.cache import CacheError
+    from sentiment_pipeline.packaging.lock import ResolutionError
 
     return (ResolutionError, StepError, CacheError, BuildFailedError, InitError)
 
@@ -284,14 +284,14 @@ def _interpreter(text: str) -> str:
 
 
 def _version() -> str:
-    from . import __version__
-    from .targets import CATALOG_VERSION
+    from sentiment_pipeline import __version__
+    from sentiment_pipeline.packaging.targets import CATALOG_VERSION
 
     return f"sentiment-pipeline {__version__} (target catalog {CATALOG_VERSION})"
 
 
 def _cmd_targets(args: argparse.Namespace) -> int:
-    from .targets import all_targets, get_target
+    from sentiment_pipeline.packaging.targets import all_targets, get_target
 
     if args.runtime:
         archs = [args.architecture] if args.architecture else ["x86_64", "arm64"]
@@ -345,8 +345,8 @@ def _cmd_targets(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from .targets import get_target
-    from .verify import verify
+    from sentiment_pipeline.packaging.targets import get_target
+    from sentiment_pipeline.packaging.verify import verify
 
     target = get_target(args.runtime, args.architecture)
     report = verify(
@@ -363,8 +363,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from .build import build
-    from .manifest import Manifest
+    from sentiment_pipeline.packaging.build import build
+    from sentiment_pipeline.packaging.manifest import Manifest
 
     manifest = Manifest.load(args.manifest)
     interactive = sys.stderr.isatty() and not args.json
@@ -404,13 +404,13 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from .local.serve import command
+    from sentiment_pipeline.local.serve import command
 
     return command(args)
 
 
 def _build_table(result: object) -> str:
-    from .build import BuildResult
+    from sentiment_pipeline.packaging.build import BuildResult
 
     assert isinstance(result, BuildResult)
     header = (

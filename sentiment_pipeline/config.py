@@ -35,7 +35,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .errors import ConfigurationError
+from sentiment_pipeline.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

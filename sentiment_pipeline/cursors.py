@@ -14,7 +14,7 @@ import base64
 import binascii
 import json
 
-from .errors import InvalidCursorError
+from sentiment_pipeline.errors import InvalidCursorError
 
 __all__ = ["decode_cursor", "encode_cursor"]
 

@@ -12,16 +12,16 @@ import dataclasses
 import threading
 from typing import TYPE_CHECKING, Any
 
-from .cursors import decode_cursor, encode_cursor
-from .errors import SecretUnavailableError
-from .ports import ItemQuery, MetricRow
-from .records import Item, Status
+from sentiment_pipeline.cursors import decode_cursor, encode_cursor
+from sentiment_pipeline.errors import SecretUnavailableError
+from sentiment_pipeline.ports import ItemQuery, MetricRow
+from sentiment_pipeline.records import Item, Status
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
 
-    from .models import ItemMessage
-    from .records import AnalysisResult
+    from sentiment_pipeline.models import ItemMessage
+    from sentiment_pipeline.records import AnalysisResult
 
 __all__ = ["InMemoryPublisher", "InMemoryRepository", "InMemorySecrets"]
 

@@ -27,7 +27,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from .records import (
+from sentiment_pipeline.records import (
     NEGATIVE_THRESHOLD,
     POSITIVE_THRESHOLD,
     AnalysisResult,

@@ -24,13 +24,13 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import NewsAPIError
-from .logs import get_logger
+from sentiment_pipeline.errors import NewsAPIError
+from sentiment_pipeline.logs import get_logger
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .models import IngestionRequest
+    from sentiment_pipeline.models import IngestionRequest
 
 __all__ = ["STOP_CODES", "FetchResult", "NewsAPIClient"]
 

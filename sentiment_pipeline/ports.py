@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
-    from .models import AnalysisResult, Item, ItemMessage, Status
+    from sentiment_pipeline.models import AnalysisResult, Item, ItemMessage, Status
 
 __all__ = [
     "AnalysisStore",

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from .models import ItemMessage, NewsArticle
+    from sentiment_pipeline.models import ItemMessage, NewsArticle
 
 __all__ = [
     "NEGATIVE_THRESHOLD",
@@ -335,7 +335,9 @@ class Item:
 
     def message(self) -> ItemMessage:
         """What ingestion publishes to SNS for this item."""
-        from .models import ItemMessage  # pydantic: only the publishing side needs it
+        from sentiment_pipeline.models import (
+            ItemMessage,  # pydantic: only the publishing side needs it
+        )
 
         return ItemMessage(pk=self.pk, text=self.text, source=self.source_name, url=self.url)
 

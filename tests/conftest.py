@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from sentiment_pipeline import Target, get_target
-
-from . import wheelhouse
+from tests.support import wheelhouse
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -60,11 +59,10 @@ def copy_tree(tmp_path: Path) -> Callable[[Path], Path]:
 @pytest.fixture(scope="session")
 def project_lock(tmp_path_factory: pytest.TempPathFactory) -> str:
     """lambdas.lock of the fixture project, resolved once per session (network: uv, PyPI)."""
-    from sentiment_pipeline.lock import LockFile
-    from sentiment_pipeline.manifest import Manifest
-    from sentiment_pipeline.plan import plan_functions
-
-    from .projects import make_project
+    from sentiment_pipeline.packaging.lock import LockFile
+    from sentiment_pipeline.packaging.manifest import Manifest
+    from sentiment_pipeline.packaging.plan import plan_functions
+    from tests.support.projects import make_project
 
     root = tmp_path_factory.mktemp("locked-project")
     manifest = Manifest.load(make_project(root))
@@ -83,7 +81,7 @@ def lambda_image() -> str:
 
     Fails (never skips) with what to install when root, buildah or debootstrap are missing.
     """
-    from .build_image import lambda_like_image
+    from tests.support.build_image import lambda_like_image
 
     return lambda_like_image("3.13")
 
@@ -92,7 +90,7 @@ def lambda_image() -> str:
 def native_build_image() -> str:
     """The Lambda-like python3.13 image plus gcc and Python's headers (a SAM-like build
     image: native source archives compile in it). Built once per machine."""
-    from .build_image import lambda_like_image
+    from tests.support.build_image import lambda_like_image
 
     return lambda_like_image("3.13", extra=("gcc", "libc6-dev", "python3-dev"))
 
@@ -104,8 +102,8 @@ def base_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     The python3.13 build image (debootstrap, buildah) is pushed with buildah, an
     independent tool; returns ``HOST:PORT``.
     """
-    from .build_image import lambda_like_image, push_to_registry
-    from .registry_server import start_registry
+    from tests.support.build_image import lambda_like_image, push_to_registry
+    from tests.support.registry_server import start_registry
 
     if shutil.which("docker-registry") is None:
         pytest.fail("docker-registry is not installed: apt-get install docker-registry")

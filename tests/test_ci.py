@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from sentiment_pipeline.backend import installed_backends
-from sentiment_pipeline.cache import default_cache_root
+from sentiment_pipeline.packaging.backend import installed_backends
+from sentiment_pipeline.packaging.cache import default_cache_root
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW = ROOT / ".github" / "workflows" / "ci.yml"

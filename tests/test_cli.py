@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from sentiment_pipeline.cli import main
-
-from .projects import make_project
-from .verify.synth import add_dist
+from tests.support.projects import make_project
+from tests.support.synth import add_dist
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -11,8 +11,8 @@ PACKAGING_ONLY = (
     "elftools",
     "packaging",
     "installer",
-    "sentiment_pipeline.verify",
-    "sentiment_pipeline.targets",
+    "sentiment_pipeline.packaging.verify",
+    "sentiment_pipeline.packaging.targets",
 )
 
 

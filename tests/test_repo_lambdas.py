@@ -7,20 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from sentiment_pipeline.build import build
-from sentiment_pipeline.manifest import Manifest
+from sentiment_pipeline.packaging.build import build
+from sentiment_pipeline.packaging.manifest import Manifest
+from tests.test_architecture import BUILD_SIDE
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGING = (
-    "sentiment_pipeline/verify/",
-    "sentiment_pipeline/install/",
-    "sentiment_pipeline/data/",
-    "sentiment_pipeline/oci/",
-    "sentiment_pipeline/local/",
-    "sentiment_pipeline/cli.py",
-    "sentiment_pipeline/build.py",
-    "sentiment_pipeline/targets.py",
-    "sentiment_pipeline/manifest.py",
+# The build side, as module paths inside an artifact (tests/test_architecture.py).
+PACKAGING = tuple(
+    m.replace(".", "/") + ("/" if not m.endswith(("cli", "__main__")) else ".py")
+    for m in BUILD_SIDE
 )
 BUILD_ONLY_DISTRIBUTIONS = ("uv", "stevedore", "pyelftools", "installer", "packaging", "attrs")
 

@@ -36,7 +36,7 @@ PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
 
 # The acceptance point: what the installed library reads at run time.
 DASHBOARD_PAGE = "sentiment_pipeline/dashboard/page.html"
-CATALOG_DATA = "sentiment_pipeline/data/*.json"
+CATALOG_DATA = "sentiment_pipeline/packaging/data/*.json"
 SAMPLE_ARTICLES = "sentiment_pipeline/local/sample_articles.json"
 BACKENDS = ("container-image", "layer", "zip-in-docker")
 COMMANDS = ("targets", "verify", "build", "serve")
@@ -48,9 +48,9 @@ HANDLER = "def lambda_handler(event, context):\n    return 1\n"
 
 # What the installed library does on import and first use, printed as JSON.
 PROBE = """\
-import json, backends, sentiment_pipeline
+import json, sentiment_pipeline, sentiment_pipeline.backends as backends
 from sentiment_pipeline import get_target
-from sentiment_pipeline.backend import installed_backends, load_backend
+from sentiment_pipeline.packaging.backend import installed_backends, load_backend
 from sentiment_pipeline.dashboard.app import page
 from sentiment_pipeline.local.sample import sample_articles
 print(json.dumps({
@@ -253,6 +253,16 @@ def test_wheel_declares_the_console_script_and_every_backend(
     for ep in points:
         module = ep.module.replace(".", "/")
         assert {f"{module}.py", f"{module}/__init__.py"} & wheel_files, f"{ep}: module not shipped"
+
+
+def test_wheel_ships_the_library_only_under_its_own_name(wheel_files: set[str]) -> None:
+    # A top-level handlers/ or backends/ in site-packages would shadow a user's own
+    # packages of those names (their `handlers.orders` was not found in their tests).
+    tops = {name.split("/", 1)[0] for name in wheel_files if "/" in name}
+    assert {top for top in tops if not top.endswith((".dist-info", ".data"))} == {
+        "sentiment_pipeline"
+    }
+    assert "sentiment_pipeline/backends/zip_in_docker.py" in wheel_files
 
 
 def test_installed_library_runs_from_the_venv_with_its_data_and_backends(

@@ -6,9 +6,14 @@ default, ``vader``, is :class:`~sentiment_pipeline.analysis.vader.VaderModel`.
 
 from __future__ import annotations
 
-from .analyse import analyse
-from .events import parse_sns_event
-from .model import MODEL_GROUP, SentimentModel, available_models, load_model
+from sentiment_pipeline.analysis.analyse import analyse
+from sentiment_pipeline.analysis.events import parse_sns_event
+from sentiment_pipeline.analysis.model import (
+    MODEL_GROUP,
+    SentimentModel,
+    available_models,
+    load_model,
+)
 
 __all__ = [
     "MODEL_GROUP",

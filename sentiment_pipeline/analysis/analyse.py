@@ -13,16 +13,16 @@ import datetime as dt
 import time
 from typing import TYPE_CHECKING
 
-from ..logs import get_logger
-from ..models import AnalysisSummary
-from ..records import AnalysisResult, Status, iso
+from sentiment_pipeline.logs import get_logger
+from sentiment_pipeline.models import AnalysisSummary
+from sentiment_pipeline.records import AnalysisResult, Status, iso
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from ..models import ItemMessage
-    from ..ports import AnalysisStore
-    from .model import SentimentModel
+    from sentiment_pipeline.analysis.model import SentimentModel
+    from sentiment_pipeline.models import ItemMessage
+    from sentiment_pipeline.ports import AnalysisStore
 
 __all__ = ["analyse"]
 

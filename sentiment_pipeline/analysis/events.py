@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from ..models import ItemMessage
+from sentiment_pipeline.models import ItemMessage
 
 __all__ = ["parse_sns_event"]
 

@@ -20,10 +20,10 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from ..errors import ConfigurationError, UnknownModelError
+from sentiment_pipeline.errors import ConfigurationError, UnknownModelError
 
 if TYPE_CHECKING:
-    from ..records import SentimentScores
+    from sentiment_pipeline.records import SentimentScores
 
 __all__ = ["BUILTIN_MODEL", "MODEL_GROUP", "SentimentModel", "available_models", "load_model"]
 
@@ -69,7 +69,9 @@ def load_model(name: str = BUILTIN_MODEL) -> SentimentModel:
             )
         return model
     if name == BUILTIN_MODEL:
-        from .vader import VaderModel  # no dist-info (a Lambda zip): the built-in default
+        from sentiment_pipeline.analysis.vader import (
+            VaderModel,  # no dist-info (a Lambda zip): the built-in default
+        )
 
         return VaderModel()
     raise UnknownModelError(name, available_models())

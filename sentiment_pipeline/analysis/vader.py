@@ -16,7 +16,7 @@ from vaderSentiment.vaderSentiment import (  # type: ignore[import-untyped]
     SentimentIntensityAnalyzer,
 )
 
-from ..records import SentimentScores
+from sentiment_pipeline.records import SentimentScores
 
 __all__ = ["VaderModel"]
 

@@ -20,7 +20,7 @@ from typing import Any
 import botocore.session  # type: ignore[import-untyped]
 from botocore.config import Config  # type: ignore[import-untyped]
 
-from ..errors import ConfigurationError
+from sentiment_pipeline.errors import ConfigurationError
 
 __all__ = ["CLIENT_CONFIG", "client", "reset_clients"]
 

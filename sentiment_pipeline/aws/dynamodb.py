@@ -24,16 +24,16 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
-from ..cursors import decode_cursor, encode_cursor
-from ..errors import StorageUnavailableError
-from ..ports import ItemQuery, MetricRow
-from ..records import Item, Status, plain
-from .clients import client
+from sentiment_pipeline.aws.clients import client
+from sentiment_pipeline.cursors import decode_cursor, encode_cursor
+from sentiment_pipeline.errors import StorageUnavailableError
+from sentiment_pipeline.ports import ItemQuery, MetricRow
+from sentiment_pipeline.records import Item, Status, plain
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
-    from ..records import AnalysisResult
+    from sentiment_pipeline.records import AnalysisResult
 
 __all__ = [
     "BY_INGESTED",

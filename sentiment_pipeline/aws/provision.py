@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
-from .clients import client
-from .dynamodb import BY_INGESTED, BY_PUBLISHED, OUTBOX
+from sentiment_pipeline.aws.clients import client
+from sentiment_pipeline.aws.dynamodb import BY_INGESTED, BY_PUBLISHED, OUTBOX
 
 if TYPE_CHECKING:
     from collections.abc import Callable

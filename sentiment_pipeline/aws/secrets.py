@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
-from ..errors import SecretUnavailableError
-from .clients import client
+from sentiment_pipeline.aws.clients import client
+from sentiment_pipeline.errors import SecretUnavailableError
 
 __all__ = ["SecretsManagerSource"]
 

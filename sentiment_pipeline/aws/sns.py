@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
-from ..logs import get_logger
-from .clients import client
+from sentiment_pipeline.aws.clients import client
+from sentiment_pipeline.logs import get_logger
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from ..models import ItemMessage
+    from sentiment_pipeline.models import ItemMessage
 
 __all__ = ["SnsPublisher"]
 

@@ -9,7 +9,7 @@ only converts the Lambda event.
 
 from __future__ import annotations
 
-from .app import Dashboard
-from .http import HttpError, Request, Response
+from sentiment_pipeline.dashboard.app import Dashboard
+from sentiment_pipeline.dashboard.http import HttpError, Request, Response
 
 __all__ = ["Dashboard", "HttpError", "Request", "Response"]

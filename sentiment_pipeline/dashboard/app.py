@@ -26,19 +26,30 @@ import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigurationError, InvalidCursorError, StorageUnavailableError
-from ..logs import get_logger
-from ..ports import ItemQuery
-from ..records import Sentiment, Status, iso, parse_time
-from . import queries
-from .auth import authenticate
-from .http import MAX_BODY, HttpError, Request, Response, error_response, json_response
+from sentiment_pipeline.dashboard import queries
+from sentiment_pipeline.dashboard.auth import authenticate
+from sentiment_pipeline.dashboard.http import (
+    MAX_BODY,
+    HttpError,
+    Request,
+    Response,
+    error_response,
+    json_response,
+)
+from sentiment_pipeline.errors import (
+    ConfigurationError,
+    InvalidCursorError,
+    StorageUnavailableError,
+)
+from sentiment_pipeline.logs import get_logger
+from sentiment_pipeline.ports import ItemQuery
+from sentiment_pipeline.records import Sentiment, Status, iso, parse_time
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from ..config import Settings
-    from ..ports import ItemReader
+    from sentiment_pipeline.config import Settings
+    from sentiment_pipeline.ports import ItemReader
 
 __all__ = ["Dashboard"]
 

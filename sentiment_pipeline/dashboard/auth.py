@@ -11,14 +11,14 @@ from __future__ import annotations
 import hmac
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigurationError, SecretUnavailableError
-from ..logs import get_logger
-from .http import HttpError
+from sentiment_pipeline.dashboard.http import HttpError
+from sentiment_pipeline.errors import ConfigurationError, SecretUnavailableError
+from sentiment_pipeline.logs import get_logger
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .http import Request
+    from sentiment_pipeline.dashboard.http import Request
 
 __all__ = ["authenticate"]
 

@@ -15,8 +15,8 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import PipelineError, one_line
-from ..records import to_json
+from sentiment_pipeline.errors import PipelineError, one_line
+from sentiment_pipeline.records import to_json
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -16,8 +16,8 @@ import re
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from ..errors import InvalidCursorError
-from ..records import (
+from sentiment_pipeline.errors import InvalidCursorError
+from sentiment_pipeline.records import (
     HealthResponse,
     ItemsResponse,
     ItemView,
@@ -31,7 +31,7 @@ from ..records import (
 )
 
 if TYPE_CHECKING:
-    from ..ports import ItemQuery, ItemReader
+    from sentiment_pipeline.ports import ItemQuery, ItemReader
 
 __all__ = [
     "NOT_ANALYZED",

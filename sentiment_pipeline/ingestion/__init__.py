@@ -7,7 +7,7 @@ Pure domain code: it talks to the store and to SNS through
 
 from __future__ import annotations
 
-from .ingest import OUTBOX_LIMIT, ingest, publish_outbox
-from .normalise import Normalised, normalise
+from sentiment_pipeline.ingestion.ingest import OUTBOX_LIMIT, ingest, publish_outbox
+from sentiment_pipeline.ingestion.normalise import Normalised, normalise
 
 __all__ = ["OUTBOX_LIMIT", "Normalised", "ingest", "normalise", "publish_outbox"]

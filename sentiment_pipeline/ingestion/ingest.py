@@ -17,15 +17,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from ..errors import PipelineError
-from ..logs import get_logger
-from ..models import IngestionSummary, Item
-from .normalise import normalise
+from sentiment_pipeline.errors import PipelineError
+from sentiment_pipeline.ingestion.normalise import normalise
+from sentiment_pipeline.logs import get_logger
+from sentiment_pipeline.models import IngestionSummary, Item
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from ..ports import ItemWriter, Publisher
+    from sentiment_pipeline.ports import ItemWriter, Publisher
 
 __all__ = ["OUTBOX_LIMIT", "SNS_BATCH", "ingest", "publish_outbox"]
 

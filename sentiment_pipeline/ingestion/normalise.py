@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from ..models import NewsArticle
+from sentiment_pipeline.models import NewsArticle
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -28,13 +28,13 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ..logs import get_logger
-from .background import BackgroundServer
+from sentiment_pipeline.local.background import BackgroundServer
+from sentiment_pipeline.logs import get_logger
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from .runner import Invocation
+    from sentiment_pipeline.local.runner import Invocation
 
 __all__ = [
     "HttpAnswer",

@@ -20,7 +20,7 @@ import time
 import urllib.error
 import urllib.request
 
-from ..errors import PipelineError
+from sentiment_pipeline.errors import PipelineError
 
 __all__ = ["MotoServer", "MotoServerError", "missing_local_extra"]
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
-from .background import BackgroundServer
+from sentiment_pipeline.local.background import BackgroundServer
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -34,13 +34,13 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ..errors import PipelineError
-from ..logs import get_logger
+from sentiment_pipeline.errors import PipelineError
+from sentiment_pipeline.logs import get_logger
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from ..targets import Target
+    from sentiment_pipeline.packaging.targets import Target
 
 __all__ = [
     "FunctionSpec",
@@ -104,9 +104,9 @@ def prepare(spec: FunctionSpec, root: Path) -> Path:
     """
     import shutil
 
-    from ..verify.dynamic import _unpack
-    from ..verify.layout import Placed
-    from ..verify.sources import open_tree
+    from sentiment_pipeline.packaging.verify.dynamic import _unpack
+    from sentiment_pipeline.packaging.verify.modules import Placed
+    from sentiment_pipeline.packaging.verify.sources import open_tree
 
     staging = root.with_name(f".{root.name}.partial-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
@@ -130,7 +130,7 @@ def prepare(spec: FunctionSpec, root: Path) -> Path:
 
 def lambda_environment(spec: FunctionSpec, root: Path) -> dict[str, str]:
     """Lambda's reserved variables (paths moved into ``root``), then the function's own."""
-    from ..verify.dynamic import _sandbox_env
+    from sentiment_pipeline.packaging.verify.dynamic import _sandbox_env
 
     env = _sandbox_env(spec.target, root)
     env.update(
@@ -454,8 +454,8 @@ def runnable(
     this machine (the same discovery as the verifier's dynamic check), and the
     runtime's SDK (boto3), fetched once into the cache unless ``offline``.
     """
-    from ..verify.interpreters import find_interpreter
-    from ..verify.sdk import runtime_sdk
+    from sentiment_pipeline.packaging.verify.interpreters import find_interpreter
+    from sentiment_pipeline.packaging.verify.sdk import runtime_sdk
 
     python = find_interpreter(spec.target, interpreter)
     if python is None:

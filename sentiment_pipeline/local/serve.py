@@ -12,18 +12,18 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import PipelineError
+from sentiment_pipeline.errors import PipelineError
 
 if TYPE_CHECKING:
     # Imported where used: the CLI builds this parser on every run, even a no-op build.
     import argparse
     from collections.abc import Callable
 
-    from ..build import BuildResult
-    from ..manifest import Manifest
-    from ..targets import Target
-    from .runner import FunctionSpec
-    from .stack import Stack
+    from sentiment_pipeline.local.runner import FunctionSpec
+    from sentiment_pipeline.local.stack import Stack
+    from sentiment_pipeline.packaging.build import BuildResult
+    from sentiment_pipeline.packaging.manifest import Manifest
+    from sentiment_pipeline.packaging.targets import Target
 
 __all__ = ["BuildFailedError", "build_specs", "command", "summary_table"]
 
@@ -47,10 +47,10 @@ def build_specs(
     progress: Callable[[str], None] = lambda message: None,
 ) -> tuple[dict[str, FunctionSpec], BuildResult]:
     """Build the manifest's pipeline Lambdas (reusing unchanged artifacts) as runnable specs."""
-    from ..build import build
-    from ..plan import plan_functions
-    from .runner import FunctionSpec
-    from .stack import ROLES, StackError
+    from sentiment_pipeline.local.runner import FunctionSpec
+    from sentiment_pipeline.local.stack import ROLES, StackError
+    from sentiment_pipeline.packaging.build import build
+    from sentiment_pipeline.packaging.plan import plan_functions
 
     functions = {f.name: f for f in plan_functions(manifest, backend=backend)}
     missing = [role for role in ROLES if role not in functions]
@@ -99,8 +99,8 @@ def build_specs(
 
 
 def _targets(manifest: Manifest) -> list[Target]:
-    from ..plan import plan_functions
-    from .stack import ROLES
+    from sentiment_pipeline.local.stack import ROLES
+    from sentiment_pipeline.packaging.plan import plan_functions
 
     return [f.target for f in plan_functions(manifest) if f.name in ROLES]
 
@@ -137,9 +137,9 @@ def ensure_interpreter(target: Target, explicit: str | None, *, offline: bool) -
     """
     import subprocess
 
-    from ..lock import _uv
-    from ..verify.interpreters import find_interpreter
-    from .stack import StackError
+    from sentiment_pipeline.local.stack import StackError
+    from sentiment_pipeline.packaging.lock import _uv
+    from sentiment_pipeline.packaging.verify.interpreters import find_interpreter
 
     python = target.python
     if explicit or find_interpreter(target) is not None:
@@ -196,9 +196,9 @@ def command(args: argparse.Namespace) -> int:
     """
     import json
 
-    from ..manifest import Manifest
-    from .moto import missing_local_extra
-    from .stack import Stack, StackError, StackOptions
+    from sentiment_pipeline.local.moto import missing_local_extra
+    from sentiment_pipeline.local.stack import Stack, StackError, StackOptions
+    from sentiment_pipeline.packaging.manifest import Manifest
 
     # What serve needs beyond the library, before any work: each with its fix.
     fix = missing_local_extra()

@@ -43,24 +43,30 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ..errors import PipelineError
-from ..logs import get_logger
-from .functionurl import (
+from sentiment_pipeline.errors import PipelineError
+from sentiment_pipeline.local.functionurl import (
     HttpAnswer,
     HttpRequest,
     LocalFunctionUrl,
     answer_from_invocation,
     json_answer,
 )
-from .moto import MotoServer, MotoServerError
-from .runner import FunctionSpec, Invocation, LocalFunction, RunnerError, runnable
-from .state import StateDir, StateError
+from sentiment_pipeline.local.moto import MotoServer, MotoServerError
+from sentiment_pipeline.local.runner import (
+    FunctionSpec,
+    Invocation,
+    LocalFunction,
+    RunnerError,
+    runnable,
+)
+from sentiment_pipeline.local.state import StateDir, StateError
+from sentiment_pipeline.logs import get_logger
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from .newsapi import LocalNewsAPI
-    from .sample import SampleFeed
+    from sentiment_pipeline.local.newsapi import LocalNewsAPI
+    from sentiment_pipeline.local.sample import SampleFeed
 
 __all__ = ["ROLES", "InitError", "Stack", "StackError", "StackOptions"]
 
@@ -258,7 +264,7 @@ class Stack:
         return self
 
     def _start(self) -> None:
-        from ..aws.provision import provision
+        from sentiment_pipeline.aws.provision import provision
 
         self.state.create()
         try:
@@ -400,8 +406,8 @@ class Stack:
                 "NEWSAPI_QUERY": "news",
             }
         if self.options.sample_data:
-            from .newsapi import LocalNewsAPI
-            from .sample import SAMPLE_KEY, SampleFeed
+            from sentiment_pipeline.local.newsapi import LocalNewsAPI
+            from sentiment_pipeline.local.sample import SAMPLE_KEY, SampleFeed
 
             self.feed = SampleFeed(release_every=self.options.release_every)
             self.newsapi = LocalNewsAPI(api_key=SAMPLE_KEY, feed=self.feed).start()
@@ -449,7 +455,7 @@ class Stack:
             )
 
     def _restore(self, table: str) -> int:
-        from ..aws.dynamodb import OUTBOX
+        from sentiment_pipeline.aws.dynamodb import OUTBOX
 
         items = self.state.read_items()
         for item in items:

@@ -19,7 +19,7 @@ import os
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from ..errors import PipelineError
+from sentiment_pipeline.errors import PipelineError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

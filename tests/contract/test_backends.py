@@ -13,12 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from sentiment_pipeline.backend import installed_backends, load_backend
-from sentiment_pipeline.build import build
-from sentiment_pipeline.manifest import Manifest
-from sentiment_pipeline.plan import plan_functions
-
-from ..projects import make_project
+from sentiment_pipeline.packaging.backend import installed_backends, load_backend
+from sentiment_pipeline.packaging.build import build
+from sentiment_pipeline.packaging.manifest import Manifest
+from sentiment_pipeline.packaging.plan import plan_functions
+from tests.support.projects import make_project
 
 BACKENDS = installed_backends()
 

@@ -19,14 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from sentiment_pipeline.backend import installed_backends
 from sentiment_pipeline.local.serve import build_specs
 from sentiment_pipeline.local.stack import Stack, StackOptions
-from sentiment_pipeline.manifest import Manifest
-from sentiment_pipeline.targets import get_target
-from sentiment_pipeline.verify.interpreters import find_interpreter
-
-from ..newsapi_fake import FakeNewsAPI
+from sentiment_pipeline.packaging.backend import installed_backends
+from sentiment_pipeline.packaging.manifest import Manifest
+from sentiment_pipeline.packaging.targets import get_target
+from sentiment_pipeline.packaging.verify.interpreters import find_interpreter
+from tests.support.newsapi_fake import FakeNewsAPI
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ..newsapi_fake import FakeNewsAPI
-from .conftest import TEXTS, Served, article, first_articles, start_stack
+from tests.e2e.conftest import TEXTS, Served, article, first_articles, start_stack
+from tests.support.newsapi_fake import FakeNewsAPI
 
 if TYPE_CHECKING:
     from collections.abc import Callable

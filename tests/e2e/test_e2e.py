@@ -6,10 +6,10 @@ import collections
 import json
 from typing import TYPE_CHECKING
 
-from .conftest import ORIGIN, TEXTS, article, first_articles
+from tests.e2e.conftest import ORIGIN, TEXTS, article, first_articles
 
 if TYPE_CHECKING:
-    from .conftest import Served
+    from tests.e2e.conftest import Served
 
 
 def sse_events(body: bytes) -> list[dict[str, str]]:

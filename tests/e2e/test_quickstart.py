@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..support.newcomer import (
+from tests.support.newcomer import (
     ProcessTree,
     fresh_clone,
     newcomer_environment,

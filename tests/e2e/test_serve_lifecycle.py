@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ..support.newcomer import ProcessTree
+from tests.support.newcomer import ProcessTree
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -11,9 +11,8 @@ import pytest
 
 from sentiment_pipeline.cli import main
 from sentiment_pipeline.local.stack import Stack, StackError, StackOptions
-
-from ..newsapi_fake import FakeNewsAPI
-from .conftest import Served, first_articles, start_stack
+from tests.e2e.conftest import Served, first_articles, start_stack
+from tests.support.newsapi_fake import FakeNewsAPI
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -135,7 +134,7 @@ def test_a_build_with_its_so_removed_fails_before_anything_is_served(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from backends.zip_in_docker import ZipInDocker
+    from sentiment_pipeline.backends.zip_in_docker import ZipInDocker
 
     original = ZipInDocker.assemble
 

@@ -8,9 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import handlers.dashboard
-
-from ..strategies import function_url_events
-from .wellformed import assert_well_formed
+from tests.handlers.wellformed import assert_well_formed
+from tests.support.strategies import function_url_events
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -8,12 +8,11 @@ import sys
 
 import pytest
 
+from tests.test_architecture import BUILD_SIDE
+
 FORBIDDEN = (
-    "sentiment_pipeline.targets",
-    "sentiment_pipeline.verify",
-    "sentiment_pipeline.install",
-    "sentiment_pipeline.cli",
-    "sentiment_pipeline.backend",
+    *BUILD_SIDE,
+    # and what only the build side depends on
     "elftools",
     "packaging",
     "installer",
@@ -46,7 +45,7 @@ def test_the_domains_do_not_import_boto3() -> None:
         "import sys\n"
         "import sentiment_pipeline.ingestion, sentiment_pipeline.analysis\n"
         "import sentiment_pipeline.dashboard, sentiment_pipeline.newsapi\n"
-        "import sentiment_pipeline.memory, sentiment_pipeline.secrets\n"
+        "import sentiment_pipeline.memory, sentiment_pipeline.secretcache\n"
         "print(sorted(m for m in ('boto3', 'botocore') if m in sys.modules))\n"
     )
     out = subprocess.run(

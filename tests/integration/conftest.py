@@ -22,8 +22,7 @@ import handlers.dashboard
 import handlers.ingestion
 from sentiment_pipeline.aws.clients import reset_clients
 from sentiment_pipeline.aws.provision import Resources, provision
-
-from ..newsapi_fake import FakeNewsAPI
+from tests.support.newsapi_fake import FakeNewsAPI
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

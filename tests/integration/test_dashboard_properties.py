@@ -9,12 +9,11 @@ import handlers.dashboard
 from sentiment_pipeline.aws.dynamodb import DynamoRepository
 from sentiment_pipeline.ingestion import ingest
 from sentiment_pipeline.memory import InMemoryPublisher
-
-from ..handlers.wellformed import assert_well_formed
-from ..newsapi_fake import article
-from ..strategies import function_url_events
-from .conftest import DASHBOARD_KEY, Pipeline
-from .helpers import Context
+from tests.handlers.wellformed import assert_well_formed
+from tests.integration.conftest import DASHBOARD_KEY, Pipeline
+from tests.integration.helpers import Context
+from tests.support.newsapi_fake import article
+from tests.support.strategies import function_url_events
 
 
 @pytest.fixture

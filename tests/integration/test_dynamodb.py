@@ -25,14 +25,13 @@ from sentiment_pipeline.models import (
     Status,
 )
 from sentiment_pipeline.ports import ItemQuery
-
-from ..newsapi_fake import article
-from ..pipeline import oracle
-from ..strategies import raw_articles
-from .helpers import scan
+from tests.integration.helpers import scan
+from tests.support import oracle
+from tests.support.newsapi_fake import article
+from tests.support.strategies import raw_articles
 
 if TYPE_CHECKING:
-    from .conftest import Pipeline
+    from tests.integration.conftest import Pipeline
 
 NOW = dt.datetime(2024, 5, 2, 8, 0, tzinfo=dt.UTC)
 

@@ -12,11 +12,10 @@ import handlers.dashboard
 import handlers.ingestion
 from sentiment_pipeline.aws.clients import client
 from sentiment_pipeline.errors import AnalysisRetryError, ConfigurationError, NewsAPIError
-
-from ..handlers.wellformed import assert_well_formed
-from ..newsapi_fake import article
-from .conftest import DASHBOARD_KEY, Pipeline
-from .helpers import Context, SnsTap, event, function_url, scan
+from tests.handlers.wellformed import assert_well_formed
+from tests.integration.conftest import DASHBOARD_KEY, Pipeline
+from tests.integration.helpers import Context, SnsTap, event, function_url, scan
+from tests.support.newsapi_fake import article
 
 
 def run_ingestion(detail: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -9,12 +9,11 @@ import pytest
 
 import handlers.analysis
 import handlers.ingestion
-
-from ..newsapi_fake import article
-from .helpers import Context, SnsTap, event, scan
+from tests.integration.helpers import Context, SnsTap, event, scan
+from tests.support.newsapi_fake import article
 
 if TYPE_CHECKING:
-    from .conftest import Pipeline
+    from tests.integration.conftest import Pipeline
 
 
 def _analyses(table: str) -> dict[str, tuple[str, int]]:

@@ -10,10 +10,9 @@ import handlers.analysis
 import handlers.dashboard
 import handlers.ingestion
 from sentiment_pipeline.errors import NewsAPIError
-
-from ..newsapi_fake import article
-from .conftest import DASHBOARD_KEY, NEWSAPI_KEY, Pipeline
-from .helpers import Context, SnsTap, event, function_url
+from tests.integration.conftest import DASHBOARD_KEY, NEWSAPI_KEY, Pipeline
+from tests.integration.helpers import Context, SnsTap, event, function_url
+from tests.support.newsapi_fake import article
 
 
 def test_no_secret_reaches_a_log_line(

@@ -19,7 +19,7 @@ import pytest
 
 from sentiment_pipeline.local.functionurl import LocalFunctionUrl
 from sentiment_pipeline.local.runner import FunctionSpec, LocalFunction, RunnerError, runnable
-from sentiment_pipeline.targets import get_target
+from sentiment_pipeline.packaging.targets import get_target
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -9,7 +9,7 @@ import pytest
 
 from sentiment_pipeline.local import serve
 from sentiment_pipeline.local.stack import StackError
-from sentiment_pipeline.targets import get_target
+from sentiment_pipeline.packaging.targets import get_target
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -19,7 +19,9 @@ HOST = get_target(f"python3.{sys.version_info.minor}", "x86_64")
 
 
 def test_a_present_interpreter_needs_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("sentiment_pipeline.lock._uv", lambda: pytest.fail("uv was called"))
+    monkeypatch.setattr(
+        "sentiment_pipeline.packaging.lock._uv", lambda: pytest.fail("uv was called")
+    )
     serve.ensure_interpreter(HOST, None, offline=False)
 
 
@@ -34,7 +36,7 @@ def test_a_failed_uv_install_is_reported_with_uvs_reason(
     fake = tmp_path / "uv"
     fake.write_text("#!/bin/sh\necho 'error: no route to the download host' >&2\nexit 2\n")
     fake.chmod(0o755)
-    monkeypatch.setattr("sentiment_pipeline.lock._uv", lambda: str(fake))
+    monkeypatch.setattr("sentiment_pipeline.packaging.lock._uv", lambda: str(fake))
     with pytest.raises(
         StackError, match=r"uv could not install one \(error: no route to the download host\)"
     ):

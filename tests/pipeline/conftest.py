@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from sentiment_pipeline.memory import InMemoryPublisher, InMemoryRepository
-
-from ..newsapi_fake import FakeNewsAPI
+from tests.support.newsapi_fake import FakeNewsAPI
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -21,8 +21,7 @@ from sentiment_pipeline.models import (
     Status,
     label_for,
 )
-
-from ..newsapi_fake import article
+from tests.support.newsapi_fake import article
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

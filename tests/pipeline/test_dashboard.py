@@ -14,9 +14,8 @@ from sentiment_pipeline.dashboard import Dashboard, Request
 from sentiment_pipeline.errors import SecretUnavailableError, StorageUnavailableError
 from sentiment_pipeline.ingestion import ingest
 from sentiment_pipeline.memory import InMemoryPublisher, InMemoryRepository, InMemorySecrets
-from sentiment_pipeline.secrets import CachedSecret
-
-from ..newsapi_fake import article
+from sentiment_pipeline.secretcache import CachedSecret
+from tests.support.newsapi_fake import article
 
 KEY = "dash-key-9f8e7d6c5b4a"
 NOW = dt.datetime(2024, 5, 1, 23, 30, tzinfo=dt.UTC)

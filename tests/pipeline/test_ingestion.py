@@ -11,10 +11,9 @@ from hypothesis import strategies as st
 from sentiment_pipeline.ingestion import ingest, normalise
 from sentiment_pipeline.memory import InMemoryPublisher, InMemoryRepository
 from sentiment_pipeline.models import Status
-
-from ..newsapi_fake import article
-from ..strategies import raw_articles
-from . import oracle
+from tests.support import oracle
+from tests.support.newsapi_fake import article
+from tests.support.strategies import raw_articles
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

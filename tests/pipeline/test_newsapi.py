@@ -7,8 +7,7 @@ import pytest
 from sentiment_pipeline.errors import NewsAPIError
 from sentiment_pipeline.models import IngestionRequest
 from sentiment_pipeline.newsapi import NewsAPIClient
-
-from ..newsapi_fake import FakeNewsAPI, article
+from tests.support.newsapi_fake import FakeNewsAPI, article
 
 
 def client(fake: FakeNewsAPI, key: str | None = None) -> NewsAPIClient:

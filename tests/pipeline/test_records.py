@@ -25,8 +25,7 @@ from sentiment_pipeline.records import (
     Status,
     to_json,
 )
-
-from ..newsapi_fake import article
+from tests.support.newsapi_fake import article
 
 NOW = dt.datetime(2024, 5, 2, 8, 0, tzinfo=dt.UTC)
 

@@ -15,13 +15,13 @@ from sentiment_pipeline.config import Settings
 from sentiment_pipeline.cursors import decode_cursor, encode_cursor
 from sentiment_pipeline.errors import ConfigurationError, InvalidCursorError, SecretUnavailableError
 from sentiment_pipeline.memory import InMemorySecrets
-from sentiment_pipeline.secrets import CachedSecret, secret_value
+from sentiment_pipeline.secretcache import CachedSecret, secret_value
 
 DOCTESTED = [
     "sentiment_pipeline.models",
     "sentiment_pipeline.records",
     "sentiment_pipeline.logs",
-    "sentiment_pipeline.secrets",
+    "sentiment_pipeline.secretcache",
     "sentiment_pipeline.cursors",
     "sentiment_pipeline.config",
     "sentiment_pipeline.ingestion.normalise",

@@ -1,0 +1,114 @@
+"""Turning resolved wheels and sources into one zip, locally or through an engine.
+
+Shared by the zip-based backends: ``prefix`` is ``""`` for a function (unpacked
+to ``/var/task``) and ``"python/"`` for a layer (unpacked to ``/opt``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from typing import TYPE_CHECKING
+
+from sentiment_pipeline.packaging.backend import AssembleResult, BuildContext, StepError
+from sentiment_pipeline.packaging.install.crossinstall import (
+    InstallError,
+    source_members,
+    wheel_members,
+)
+from sentiment_pipeline.packaging.plan import ALWAYS_EXCLUDED
+from sentiment_pipeline.packaging.zipwriting import Member, compile_globs, write_zip
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+    from sentiment_pipeline.packaging.plan import ArtifactPlan
+
+__all__ = ["NO_BYTECODE_NOTE", "assemble_zip"]
+
+NO_BYTECODE_NOTE = (
+    "bytecode was not compiled (--engine none): every cold start compiles the sources; build "
+    "with a container engine to ship .pyc from the target interpreter"
+)
+
+
+def assemble_zip(
+    backend: str,
+    artifact: ArtifactPlan,
+    wheels: Sequence[Path],
+    dest: Path,
+    ctx: BuildContext,
+    *,
+    prefix: str,
+) -> AssembleResult:
+    function = artifact.function
+    exclude = function.exclude if function else artifact.layer.exclude if artifact.layer else ()
+    # Source-only exclusions (host bytecode, VCS debris) must not strip compiled .pyc of deps.
+    user_exclude = tuple(p for p in exclude if p not in ALWAYS_EXCLUDED)
+    if ctx.engine is None:
+        members: list[Member] = []
+        notes: list[str] = []
+        try:
+            for wheel in wheels:
+                ctx.progress(f"{backend}:install {wheel.name}")
+                found, left_out = wheel_members(wheel, prefix=prefix, exclude=user_exclude)
+                members += found
+                notes += left_out
+            if function is not None:
+                members += source_members(
+                    function.root, function.sources, prefix=prefix, exclude=exclude
+                )
+        except InstallError as exc:
+            raise StepError(backend, "install", str(exc)) from exc
+        stats = _write(backend, dest, members)
+        return AssembleResult(False, (NO_BYTECODE_NOTE, *notes), stats["files"], stats["unzipped"])
+
+    image = ctx.build_image or (
+        function.build_image if function else artifact.layer.build_image if artifact.layer else None
+    )
+    assert image is not None
+    tree = ctx.work / artifact.key / "tree"
+    site = tree / prefix if prefix else tree
+    site.mkdir(parents=True, exist_ok=True)
+    if function is not None:
+        for member in source_members(function.root, function.sources, exclude=exclude):
+            assert member.file is not None
+            target = site / member.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(member.file, target)
+    ctx.progress(f"{backend}:install {len(wheels)} wheels in {image} ({ctx.engine.name})")
+    from sentiment_pipeline.packaging.install.engines import EngineError
+
+    try:
+        ctx.engine.install(
+            image,
+            wheels,
+            site,
+            python=artifact.target.python,
+            compile_prefix="/var/task" if not prefix else "/opt/python",
+        )
+    except EngineError as exc:
+        raise StepError(backend, "install", str(exc)) from exc
+    excluded = compile_globs(user_exclude)
+    # pip writes console scripts to bin/ with the build image's shebang; Lambda never runs
+    # them and the local path leaves them out too (RECORD lists them outside the root).
+    scripts = f"{prefix}bin/"
+    members = []
+    for path in sorted(tree.rglob("*")):
+        name = path.relative_to(tree).as_posix()
+        if not path.is_file() or name.startswith(scripts):
+            continue
+        if excluded is not None and excluded.fullmatch(name):
+            continue
+        members.append(Member(name, executable=bool(path.stat().st_mode & 0o111), file=path))
+    stats = _write(backend, dest, members)
+    return AssembleResult(True, (), stats["files"], stats["unzipped"])
+
+
+def _write(backend: str, dest: Path, members: list[Member]) -> dict[str, int]:
+    from sentiment_pipeline.packaging.zipwriting import ArchiveError
+
+    try:
+        return write_zip(dest, members)
+    except (ArchiveError, OSError) as exc:
+        raise StepError(backend, "assemble", str(exc)) from exc

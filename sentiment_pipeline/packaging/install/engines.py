@@ -1,0 +1,641 @@
+"""Container engines: install wheels with the target's own interpreter, offline.
+
+The ``zip-in-docker`` path needs what a cross-install cannot give: ``.pyc``
+compiled by the runtime's interpreter, and native builds against its libraries.
+An :class:`Engine` runs a throwaway container of a build image (by default the
+Lambda base image of the target) with the wheels mounted read-only and an output
+directory mounted read-write; nothing inside the container touches the network.
+
+Three engines: docker (daemon), podman and buildah (daemonless; buildah runs
+with ``--isolation chroot`` and the storage driver of
+``$SENTIMENT_PIPELINE_BUILDAH_STORAGE``, ``vfs`` by default, so it works as root
+in an unprivileged container where neither overlay nor runc are available).
+
+>>> engine = detect("auto")  # doctest: +SKIP
+>>> engine.install("public.ecr.aws/lambda/python:3.13-x86_64", wheels, Path("out"),
+...                python="3.13", compile_prefix="/var/task")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import functools
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import tempfile
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from sentiment_pipeline.errors import PipelineError, one_line
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+__all__ = ["ENGINES", "Buildah", "Docker", "Engine", "EngineError", "Podman", "detect"]
+
+STORAGE_ENV = "SENTIMENT_PIPELINE_BUILDAH_STORAGE"
+"""Buildah's storage driver (``vfs`` by default; empty: buildah's configured default)."""
+
+_PROBE_TIMEOUT = 20.0
+_CLEANUP_TIMEOUT = 120.0
+_WHEELS = "/sp-wheels"
+_OUT = "/sp-out"
+# Inside the container: PATH of the Lambda base images (/var/lang/bin first) plus the
+# usual directories, so ``python3`` is the runtime's interpreter in either kind of image.
+_PATH = "/var/lang/bin:/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
+_WRONG_PYTHON = 90  # exit status of _INSTALL when the image's python3 is not the target's
+
+# Builds one source archive into a wheel, offline, with pip's isolated build
+# environment made from the mounted wheels of its build requirements.
+_BUILD = r"""
+import os, subprocess, sys
+want, sdist, out = sys.argv[1], sys.argv[2], sys.argv[3]
+have = "%d.%d" % sys.version_info[:2]
+if have != want:
+    sys.stderr.write("python3 in this image is Python %s, not %s\n" % (have, want))
+    sys.exit(90)
+os.umask(0o022)
+sys.exit(subprocess.call([sys.executable, "-m", "pip", "--isolated", "wheel", "--no-deps",
+                          "--no-index", "--find-links", os.path.dirname(sdist),
+                          "--no-cache-dir", "--disable-pip-version-check",
+                          "--wheel-dir", out, sdist]))
+"""
+
+# Runs as ``python3 -I -c`` inside the build image; it must work on every Python
+# the catalog knows (3.9+). One container does both steps: with vfs storage every
+# container start copies the image, so two containers would cost twice.
+_INSTALL = r"""
+import compileall, os, py_compile, subprocess, sys
+want, prefix, out, wheels = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+have = "%d.%d" % sys.version_info[:2]
+if have != want:
+    sys.stderr.write("python3 in this image is Python %s, not %s\n" % (have, want))
+    sys.exit(90)
+os.umask(0o022)
+if wheels:
+    # --isolated: no pip.conf or PIP_* variables of the image; --no-index: offline.
+    # --target is exempt from PEP 668's "externally managed" refusal (checked on
+    # Debian's pip 23.0.1 and 25.1.1), so no --break-system-packages is needed.
+    status = subprocess.call([sys.executable, "-m", "pip", "--isolated", "install",
+                              "--no-index", "--no-deps", "--no-compile", "--no-cache-dir",
+                              "--disable-pip-version-check", "--target", out] + wheels)
+    if status:
+        sys.exit(status)
+# Reproducible bytecode: no mtimes in headers (unchecked-hash), paths as Lambda has
+# them in tracebacks; PYTHONHASHSEED=0 (set by the caller) fixes frozenset order.
+# Like pip, a file that does not compile ships without .pyc (it fails only if imported).
+compileall.compile_dir(out, quiet=2, workers=0, stripdir=out, prependdir=prefix,
+                       invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+for top, dirs, files in os.walk(out):  # Lambda needs every file world-readable
+    for name in dirs + files:
+        path = os.path.join(top, name)
+        if not os.path.islink(path):
+            mode = os.stat(path).st_mode & 0o7777
+            want_mode = mode | (0o555 if name in dirs else 0o444)
+            if mode != want_mode:
+                os.chmod(path, want_mode)
+"""
+
+
+class EngineError(PipelineError, RuntimeError):
+    """A container engine that is missing, or a container step that failed.
+
+    ``output`` keeps the engine's full stderr; the message carries its tail.
+
+    >>> raise EngineError("buildah", "pip exited 1", output="ERROR: Wheel 'x' is invalid",
+    ...                   fix="rebuild the wheel")
+    Traceback (most recent call last):
+    ...
+    sentiment_pipeline.packaging.install.engines.EngineError: buildah: pip exited 1: ...
+    """
+
+    def __init__(self, engine: str, problem: str, *, output: str = "", fix: str = "") -> None:
+        self.engine = engine
+        self.problem = problem
+        self.output = output
+        self.fix = fix
+        tail = _tail(output).rstrip(".")
+        message = f"{engine}: {problem}" + (f": {tail}" if tail else "")
+        super().__init__(one_line(message + (f"; {fix}" if fix else "")))
+
+
+def _tail(output: str, lines: int = 4, limit: int = 1500) -> str:
+    """The lines of a tool's stderr worth showing: its ERROR lines, else the last few."""
+    text = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    errors = [line for line in text if line.startswith(("ERROR", "Error", "error"))]
+    shown = " | ".join((errors or text)[-lines:])
+    return shown if len(shown) <= limit else "..." + shown[-limit:]
+
+
+def _execute(argv: Sequence[str], *, timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run ``argv``; on timeout kill its whole process group, then raise TimeoutExpired."""
+    try:
+        proc = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # the engine's children are killed with it
+        )
+    except OSError as exc:
+        raise EngineError(argv[0], f"cannot run {argv[0]} ({exc})") from exc
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate()
+        raise subprocess.TimeoutExpired(list(argv), timeout, stdout, stderr) from None
+    return subprocess.CompletedProcess(list(argv), proc.returncode, stdout, stderr)
+
+
+def _check_mount_path(engine: str, path: str) -> None:
+    # -v host:container:ro splits on ':'; --mount splits on ','.
+    if ":" in path or "," in path:
+        raise EngineError(
+            engine,
+            f"cannot mount {path!r}",
+            fix="paths given to a container engine must not contain ':' or ','; "
+            "move the project or set TMPDIR to a plain path",
+        )
+
+
+class Engine(abc.ABC):
+    """A container engine that installs wheels with a build image's interpreter.
+
+    Subclasses implement :meth:`run`, :meth:`has_image` and :meth:`_probe`;
+    :meth:`install` is shared.
+    """
+
+    name: ClassVar[str]
+    binary: ClassVar[str]
+    install_hint: ClassVar[str]
+    container_prefix: str = "sentiment-pipeline-"
+    """Names of the containers this engine makes start with it (to find leftovers)."""
+
+    def _container_name(self) -> str:
+        return f"{self.container_prefix}{uuid.uuid4().hex[:12]}"
+
+    @classmethod
+    def available(cls) -> bool:
+        """Whether the engine's binary is on PATH and works (a daemon, if any, answers)."""
+        return cls.unavailable_reason() is None
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        """Why the engine cannot be used here, or None if it can."""
+        if shutil.which(cls.binary) is None:
+            return f"{cls.binary} is not on PATH"
+        try:
+            proc = _execute(cls._probe(), timeout=_PROBE_TIMEOUT)
+        except (EngineError, subprocess.TimeoutExpired) as exc:
+            return str(exc)
+        if proc.returncode != 0:
+            return f"`{shlex.join(cls._probe())}` exited {proc.returncode}: {_tail(proc.stderr)}"
+        return None
+
+    @classmethod
+    @abc.abstractmethod
+    def _probe(cls) -> list[str]:
+        """A cheap command that succeeds only if the engine is usable."""
+
+    @abc.abstractmethod
+    def has_image(self, image: str) -> bool:
+        """Whether ``image`` is in the engine's local storage (no pull)."""
+
+    @abc.abstractmethod
+    def run(
+        self,
+        image: str,
+        argv: Sequence[str],
+        *,
+        mounts: Sequence[tuple[Path, str, bool]] = (),
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        timeout: float = 300,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``argv`` in a throwaway container of ``image``; the container is removed after.
+
+        ``mounts`` are ``(host path, container path, read_only)``. ``argv[0]`` is
+        looked up on the image's PATH, ignoring its entrypoint. A non-zero exit of
+        the command is returned, not raised; :class:`EngineError` means the engine
+        itself failed (image missing, cannot start), and ``subprocess.TimeoutExpired``
+        that ``timeout`` passed (the container is killed).
+
+        >>> Buildah().run("localhost/img", ["python3", "-V"]).stdout  # doctest: +SKIP
+        'Python 3.13.5\\n'
+        """
+
+    def install(
+        self,
+        image: str,
+        wheels: Sequence[Path],
+        out: Path,
+        *,
+        python: str,
+        compile_prefix: str,
+        timeout: float = 900,
+    ) -> None:
+        """Install ``wheels`` into ``out`` inside ``image``, offline, and compile ``.pyc``.
+
+        ``python3 -m pip install --no-index --no-deps --no-compile --target`` with
+        the wheels mounted read-only, then ``compileall`` with
+        ``--invalidation-mode unchecked-hash`` over all of ``out`` (sources already
+        there included), with paths rewritten to ``compile_prefix`` ("/var/task"
+        for a function, "/opt/python" for a layer) so tracebacks show Lambda's
+        paths. The image's ``python3`` must be Python ``python`` ("3.13").
+        Files end up owned by the invoking user and world-readable.
+
+        Raises :class:`EngineError` with pip's message if the install fails.
+        """
+        out.mkdir(parents=True, exist_ok=True)
+        names: dict[str, Path] = {}
+        for wheel in wheels:
+            seen = names.setdefault(wheel.name, wheel)
+            if seen != wheel:
+                raise EngineError(
+                    self.name,
+                    f"two wheels named {wheel.name}: {seen} and {wheel}",
+                    fix="pass each distribution once",
+                )
+        argv = [
+            "python3",
+            "-I",
+            "-c",
+            _INSTALL,
+            python,
+            compile_prefix,
+            _OUT,
+            *(f"{_WHEELS}/{name}" for name in sorted(names)),
+        ]
+        proc = self._run_staged(
+            image,
+            names,
+            argv,
+            out,
+            env={"PYTHONHASHSEED": "0", "HOME": "/tmp"},
+            cwd="/",
+            timeout=timeout,
+            python=python,
+            doing=f"installing {len(names)} wheels",
+        )
+        if proc.returncode != 0:
+            raise EngineError(
+                self.name,
+                f"pip install --target of {len(names)} wheels in {image} exited {proc.returncode}",
+                output=proc.stderr or proc.stdout,
+                fix="the install is offline (--no-index --no-deps): a wheel pip calls invalid "
+                "is damaged (delete it from the cache and build again); a missing dependency "
+                "means the lock is incomplete (lock again); the image needs python3 with pip",
+            )
+        collisions = [
+            line.strip()
+            for line in (proc.stdout + proc.stderr).splitlines()
+            if "Target directory" in line and "already exists" in line
+        ]
+        if collisions:
+            # pip keeps what was there and only warns: the artifact would miss files.
+            raise EngineError(
+                self.name,
+                "pip did not install over files already in the output",
+                output="\n".join(collisions),
+                fix="a source directory has the name of a package a wheel installs; "
+                "rename it or remove the requirement",
+            )
+
+    def build_wheel(
+        self,
+        image: str,
+        sdist: Path,
+        build_wheels: Sequence[Path],
+        out: Path,
+        *,
+        python: str,
+        timeout: float = 900,
+    ) -> Path:
+        """Build ``sdist`` into a wheel inside ``image`` with its ``python3``, offline.
+
+        ``pip wheel --no-deps --no-index`` with the source archive and the wheels of
+        its build requirements (``build_wheels``) mounted read-only; pip makes its
+        isolated build environment from those. The image needs the target's Python,
+        a compiler and Python's headers (a SAM build image, or the Lambda image
+        with ``gcc`` and ``python3-devel`` added). Returns the wheel, in ``out``.
+        """
+        out.mkdir(parents=True, exist_ok=True)
+        proc = self._run_staged(
+            image,
+            {path.name: path for path in (sdist, *build_wheels)},
+            ["python3", "-I", "-c", _BUILD, python, f"{_WHEELS}/{sdist.name}", _OUT],
+            out,
+            env={"HOME": "/tmp", "PIP_NO_INPUT": "1", "SOURCE_DATE_EPOCH": "315532800"},
+            cwd="/tmp",
+            timeout=timeout,
+            python=python,
+            doing=f"building {sdist.name}",
+        )
+        built = sorted(out.glob("*.whl"))
+        if proc.returncode != 0 or len(built) != 1:
+            raise EngineError(
+                self.name,
+                f"pip wheel of {sdist.name} in {image} exited {proc.returncode}",
+                output=proc.stderr or proc.stdout,
+                fix="the build image needs a compiler and Python's headers (e.g. "
+                "public.ecr.aws/sam/build-python<ver>, or gcc and python3-devel added to the "
+                "Lambda image) and the archive's build requirements must have wheels",
+            )
+        return built[0]
+
+    def _run_staged(
+        self,
+        image: str,
+        files: dict[str, Path],
+        argv: list[str],
+        out: Path,
+        *,
+        env: dict[str, str],
+        cwd: str,
+        timeout: float,
+        python: str,
+        doing: str,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``argv`` in ``image`` with ``files`` mounted read-only at the wheels path and
+        ``out`` writable; a timeout or an image of another Python is an :class:`EngineError`."""
+        with tempfile.TemporaryDirectory(prefix="sp-wheels-") as staging:
+            # One read-only directory of hard links (copies across filesystems), so
+            # the content-addressed cache is never mounted, let alone writable.
+            for name, path in files.items():
+                try:
+                    os.link(path, Path(staging, name))
+                except OSError:
+                    shutil.copyfile(path, Path(staging, name))
+            try:
+                proc = self.run(
+                    image,
+                    argv,
+                    mounts=[(Path(staging), _WHEELS, True), (out, _OUT, False)],
+                    env=env,
+                    cwd=cwd,
+                    timeout=timeout,
+                )
+            except subprocess.TimeoutExpired as exc:
+                raise EngineError(
+                    self.name,
+                    f"{doing} in {image} took over {timeout:.0f} s",
+                    output=str(exc.stderr or ""),
+                ) from exc
+        if proc.returncode == _WRONG_PYTHON:
+            raise EngineError(
+                self.name,
+                f"{image} is not a Python {python} image",
+                output=proc.stderr,
+                fix=f"use a build image of the target's Python (public.ecr.aws/lambda/"
+                f"python:{python}-<arch>) with build-image / --build-image",
+            )
+        return proc
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def _env_args(flag: str, env: Mapping[str, str] | None) -> list[str]:
+    merged = {"PATH": _PATH, **(env or {})}
+    return [arg for key, value in merged.items() for arg in (flag, f"{key}={value}")]
+
+
+class _DaemonEngine(Engine):
+    """docker and podman share the ``run --rm`` command line."""
+
+    def _user_args(self) -> list[str]:
+        return []
+
+    def has_image(self, image: str) -> bool:
+        try:
+            proc = _execute(
+                [self.binary, "image", "inspect", "--format", "{{.Id}}", image],
+                timeout=_PROBE_TIMEOUT,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise EngineError(self.name, f"`{self.binary} image inspect` hung") from exc
+        return proc.returncode == 0
+
+    def run_command(
+        self,
+        image: str,
+        argv: Sequence[str],
+        *,
+        name: str,
+        mounts: Sequence[tuple[Path, str, bool]] = (),
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+    ) -> list[str]:
+        """The ``run`` command line (no network, entrypoint overridden, invoking user)."""
+        if not argv:
+            raise EngineError(self.name, "nothing to run", fix="pass a command")
+        command = [self.binary, "run", "--rm", "--name", name, "--network", "none"]
+        command += self._user_args()
+        command += ["--entrypoint", argv[0]]  # the Lambda images' /lambda-entrypoint.sh
+        for host, inside, read_only in mounts:
+            _check_mount_path(self.name, str(host))
+            options = ":ro" if read_only else ""
+            command += ["-v", f"{Path(host).resolve()}:{inside}{options}"]
+        command += _env_args("-e", env)
+        if cwd:
+            command += ["-w", cwd]
+        return [*command, image, *argv[1:]]
+
+    def run(
+        self,
+        image: str,
+        argv: Sequence[str],
+        *,
+        mounts: Sequence[tuple[Path, str, bool]] = (),
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        timeout: float = 300,
+    ) -> subprocess.CompletedProcess[str]:
+        name = self._container_name()
+        command = self.run_command(image, argv, name=name, mounts=mounts, env=env, cwd=cwd)
+        try:
+            proc = _execute(command, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            # --rm removes the container only when it stops; killing the client does not.
+            _execute([self.binary, "rm", "--force", name], timeout=_CLEANUP_TIMEOUT)
+            raise
+        if proc.returncode == 125:  # docker's and podman's own failures, not the command's
+            raise EngineError(
+                self.name,
+                f"cannot run {argv[0]} in {image}",
+                output=proc.stderr,
+                fix=f"check the image name, or pull it first (`{self.binary} pull {image}`)",
+            )
+        return proc
+
+
+class Docker(_DaemonEngine):
+    """``docker run --rm --network none --user UID:GID``; needs a reachable daemon."""
+
+    name = "docker"
+    binary = "docker"
+    install_hint = (
+        "install Docker Engine (https://docs.docker.com/engine/install/) and start the "
+        "daemon, or use --engine podman|buildah"
+    )
+
+    @classmethod
+    def _probe(cls) -> list[str]:
+        return ["docker", "info", "--format", "{{json .SecurityOptions}}"]
+
+    @functools.cached_property
+    def _rootless(self) -> bool:
+        try:
+            proc = _execute(self._probe(), timeout=_PROBE_TIMEOUT)
+        except (EngineError, subprocess.TimeoutExpired):
+            return False  # `run` will fail with docker's own message
+        return "rootless" in proc.stdout
+
+    def _user_args(self) -> list[str]:
+        # Rootless docker already maps the container's root to the invoking user.
+        if self._rootless or not hasattr(os, "getuid"):
+            return []
+        return ["--user", f"{os.getuid()}:{os.getgid()}"]
+
+
+class Podman(_DaemonEngine):
+    """``podman run --rm --network none``; rootless keeps the invoking user's id."""
+
+    name = "podman"
+    binary = "podman"
+    install_hint = (
+        "install podman (apt-get install podman; https://podman.io/docs/installation), "
+        "or use --engine docker|buildah"
+    )
+
+    @classmethod
+    def _probe(cls) -> list[str]:
+        return ["podman", "version", "--format", "{{.Client.Version}}"]
+
+    def _user_args(self) -> list[str]:
+        # Rootless: files written by the container's root would belong to a sub-uid.
+        return ["--userns=keep-id"] if hasattr(os, "geteuid") and os.geteuid() != 0 else []
+
+
+class Buildah(Engine):
+    """``buildah from`` + ``buildah run --isolation chroot`` + ``buildah rm``; no daemon.
+
+    Chroot isolation shares the host's network (buildah refuses ``--network none``
+    with it): the install stays offline because pip runs with ``--no-index``.
+    """
+
+    name = "buildah"
+    binary = "buildah"
+    install_hint = (
+        "install buildah (apt-get install buildah; https://buildah.io), "
+        "or use --engine docker|podman"
+    )
+
+    def __init__(self, storage_driver: str | None = None) -> None:
+        self.storage_driver = (
+            storage_driver if storage_driver is not None else os.environ.get(STORAGE_ENV, "vfs")
+        )
+
+    @classmethod
+    def _probe(cls) -> list[str]:
+        return ["buildah", "version"]
+
+    def command(self, *args: str) -> list[str]:
+        """``buildah [--storage-driver D] args...``."""
+        driver = ["--storage-driver", self.storage_driver] if self.storage_driver else []
+        return [self.binary, *driver, *args]
+
+    def has_image(self, image: str) -> bool:
+        proc = _execute(self.command("inspect", "--type", "image", image), timeout=_PROBE_TIMEOUT)
+        return proc.returncode == 0
+
+    def run(
+        self,
+        image: str,
+        argv: Sequence[str],
+        *,
+        mounts: Sequence[tuple[Path, str, bool]] = (),
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        timeout: float = 300,
+    ) -> subprocess.CompletedProcess[str]:
+        if not argv:
+            raise EngineError(self.name, "nothing to run", fix="pass a command")
+        volumes: list[str] = []
+        for host, inside, read_only in mounts:
+            _check_mount_path(self.name, str(host))
+            volumes += ["-v", f"{Path(host).resolve()}:{inside}:{'ro' if read_only else 'rw'}"]
+        name = self._container_name()
+        # localhost/ names are local builds: trying to pull them only costs retries.
+        pull = "--pull=never" if image.startswith("localhost/") else "--pull=missing"
+        made = _execute(
+            self.command("from", "--quiet", pull, "--name", name, image),
+            timeout=max(timeout, _CLEANUP_TIMEOUT),
+        )
+        if made.returncode != 0:
+            how = (
+                "build it first (localhost/ images are never pulled)"
+                if pull == "--pull=never"
+                else f"pull it first (`{shlex.join(self.command('pull', image))}`)"
+            )
+            raise EngineError(
+                self.name,
+                f"cannot create a container of {image}",
+                output=made.stderr,
+                fix=f"check the image name and the storage driver (${STORAGE_ENV}), or {how}",
+            )
+        try:
+            command = self.command("run", "--isolation", "chroot", *volumes)
+            command += _env_args("--env", env)
+            if cwd:
+                command += ["--workingdir", cwd]
+            proc = _execute([*command, name, "--", *argv], timeout=timeout)
+        finally:
+            _execute(self.command("rm", name), timeout=_CLEANUP_TIMEOUT)
+        if proc.returncode:
+            # buildah appends its own account of the exit status to the command's stderr.
+            trailer = re.compile(
+                rf"(?:subprocess exited with status {proc.returncode}\n)*"
+                rf"(?:Error: exit status {proc.returncode}\n)?\Z"
+            )
+            proc.stderr = trailer.sub("", proc.stderr)
+        return proc
+
+
+ENGINES: tuple[type[Engine], ...] = (Docker, Podman, Buildah)
+"""Engines in the order ``auto`` tries them."""
+
+
+def detect(name: str = "auto") -> Engine | None:
+    """The engine called ``name``; ``"auto"``: the first available, else None; ``"none"``: None.
+
+    Raises :class:`EngineError` for an unknown name, or a named engine that
+    cannot be used here (with how to install it).
+
+    >>> detect("none") is None
+    True
+    """
+    if name == "none":
+        return None
+    if name == "auto":
+        for cls in ENGINES:
+            if cls.available():
+                return cls()
+        return None
+    for cls in ENGINES:
+        if cls.name == name:
+            reason = cls.unavailable_reason()
+            if reason is not None:
+                raise EngineError(name, f"not available ({reason})", fix=cls.install_hint)
+            return cls()
+    choices = ", ".join(["auto", *(cls.name for cls in ENGINES), "none"])
+    raise EngineError("--engine", f"unknown engine {name!r}", fix=f"choose one of {choices}")

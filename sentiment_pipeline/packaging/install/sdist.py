@@ -1,0 +1,204 @@
+"""Native source archives, built inside the target's build image by a container engine.
+
+A source archive with no wheel for the target that compiles code can only be
+built by the target's interpreter against the target's C library: in a
+container of the build image. The archive's build requirements (its
+``[build-system] requires``) are fetched as wheels on the host, since the
+container has no network, and mounted with it. The wheel pip builds there is
+tagged ``linux_<arch>``, which says nothing about the C library it needs; it was
+built on exactly the runtime's, so it is retagged ``manylinux_<runtime glibc>``,
+and the verifier then checks every ELF file in it against that runtime (symbol
+versions, needed libraries), as for any other wheel.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import shutil
+import tarfile
+import tomllib
+import zipfile
+from typing import TYPE_CHECKING
+
+import attrs
+
+from sentiment_pipeline.errors import PipelineError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sentiment_pipeline.packaging.install.engines import Engine
+    from sentiment_pipeline.packaging.targets import Target
+
+__all__ = ["NativeBuilder", "SdistError", "build_native", "build_requirements", "retag"]
+
+# pip's default when an archive has no pyproject.toml or no [build-system] (PEP 517/518).
+_LEGACY = ["setuptools>=40.8.0"]
+
+
+class SdistError(PipelineError):
+    """A source archive cannot be read or built."""
+
+
+def _pyproject(archive: Path) -> bytes | None:
+    """The archive's top-level ``pyproject.toml`` (``<name>-<version>/pyproject.toml``)."""
+    try:
+        if archive.name.endswith(".zip"):
+            with zipfile.ZipFile(archive) as zf:
+                for name in zf.namelist():
+                    if name.count("/") == 1 and name.endswith("/pyproject.toml"):
+                        return zf.read(name)
+            return None
+        with tarfile.open(archive) as tar:
+            for member in tar:
+                top_level = member.isfile() and member.name.count("/") == 1
+                if top_level and member.name.endswith("/pyproject.toml"):
+                    handle = tar.extractfile(member)
+                    return handle.read() if handle else None
+    except (OSError, tarfile.TarError, zipfile.BadZipFile) as exc:
+        raise SdistError(f"cannot read {archive.name}: {exc}") from exc
+    return None
+
+
+def build_requirements(archive: Path) -> list[str]:
+    """What building ``archive`` needs installed (PEP 518), pip's default if unsaid."""
+    raw = _pyproject(archive)
+    if raw is None:
+        return list(_LEGACY)
+    try:
+        system = tomllib.loads(raw.decode("utf-8")).get("build-system", {})
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise SdistError(f"{archive.name}: pyproject.toml is not valid TOML: {exc}") from exc
+    requires = system.get("requires") if isinstance(system, dict) else None
+    if requires is None:
+        return list(_LEGACY)
+    if not isinstance(requires, list) or not all(isinstance(r, str) for r in requires):
+        raise SdistError(f"{archive.name}: [build-system] requires must be a list of strings")
+    return list(requires)
+
+
+def _record_hash(data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"sha256={digest}"
+
+
+def retag(wheel: Path, platform: str, dest: Path) -> Path:
+    """``wheel`` with its ``linux_*`` platform tags replaced by ``platform``, in ``dest``.
+
+    The ``WHEEL`` file's ``Tag:`` lines, its RECORD line and the file name change;
+    every other member is copied as it is (compressed bytes untouched).
+    """
+    stem = wheel.name.removesuffix(".whl")
+    name, *middle, python_tag, abi_tag, platform_tag = stem.split("-")
+    tags = platform_tag.split(".")
+    new_tags = [platform if t.startswith("linux_") else t for t in tags]
+    out = dest / ("-".join([name, *middle, python_tag, abi_tag, ".".join(new_tags)]) + ".whl")
+    with zipfile.ZipFile(wheel) as src:
+        dist_info = next(
+            (n.split("/")[0] for n in src.namelist() if n.split("/")[0].endswith(".dist-info")),
+            None,
+        )
+        if dist_info is None:
+            raise SdistError(f"{wheel.name} has no .dist-info directory")
+        wheel_file, record_file = f"{dist_info}/WHEEL", f"{dist_info}/RECORD"
+        text = src.read(wheel_file).decode("utf-8")
+        lines = []
+        for line in text.splitlines():
+            key, _, value = line.partition(": ")
+            if key == "Tag" and value.rsplit("-", 1)[-1].startswith("linux_"):
+                line = f"Tag: {value.rsplit('-', 1)[0]}-{platform}"
+            lines.append(line)
+        new_wheel = ("\n".join(lines) + "\n").encode("utf-8")
+        record = []
+        for row in src.read(record_file).decode("utf-8").splitlines():
+            if row.split(",", 1)[0] == wheel_file:
+                row = f"{wheel_file},{_record_hash(new_wheel)},{len(new_wheel)}"
+            record.append(row)
+        new_record = ("\n".join(record) + "\n").encode("utf-8")
+        tmp = out.with_name(out.name + ".partial")
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+            for info in src.infolist():
+                if info.filename == wheel_file:
+                    dst.writestr(info, new_wheel)
+                elif info.filename == record_file:
+                    dst.writestr(info, new_record)
+                else:
+                    with src.open(info) as member, dst.open(info, "w") as copy:
+                        shutil.copyfileobj(member, copy)
+    tmp.replace(out)
+    return out
+
+
+def build_native(
+    engine: Engine,
+    image: str,
+    archive: Path,
+    target: Target,
+    work: Path,
+    build_wheels: list[Path],
+) -> Path:
+    """Build ``archive`` in ``image`` with ``engine`` and retag it for ``target``."""
+    built = engine.build_wheel(image, archive, build_wheels, work / "built", python=target.python)
+    return retag(built, target.platform_tags[0], work)
+
+
+def requirements_key(requirements: list[str], target: Target) -> str:
+    """A cache key for the build requirements' wheels of one target."""
+    payload = json.dumps([sorted(requirements), target.runtime, target.architecture])
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+@attrs.frozen
+class NativeBuilder:
+    """Builds native source archives for ``target`` in ``image`` (see the module doc)."""
+
+    engine: Engine
+    image: str
+    target: Target
+    offline: bool = False
+
+    @property
+    def key(self) -> str:
+        """What the built wheel depends on besides the archive: the target and the image."""
+        payload = json.dumps([self.target.runtime, self.target.architecture, self.image])
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    def __call__(self, archive: Path, work: Path) -> Path:
+        requirements = build_requirements(archive)
+        return build_native(
+            self.engine, self.image, archive, self.target, work, self._wheels(requirements)
+        )
+
+    def _wheels(self, requirements: list[str]) -> list[Path]:
+        """The build requirements' wheels for the target, fetched once into the cache."""
+        from sentiment_pipeline.packaging.cache import default_cache_root
+        from sentiment_pipeline.packaging.install.fetch import FetchError, download
+
+        home = default_cache_root() / "build-requirements"
+        home /= requirements_key(requirements, self.target)
+        if (home / ".complete").exists():
+            return sorted(home.glob("*.whl"))
+        if self.offline:
+            raise SdistError(
+                f"--offline, but the build requirements {', '.join(requirements)} are not "
+                "cached; build once online"
+            )
+        staging = home.with_name(f"{home.name}.{os.getpid()}.partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            wheels = download(
+                requirements,
+                staging,
+                python=self.target.python,
+                platforms=self.target.platform_tags,
+            )
+        except FetchError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise SdistError(f"cannot fetch the build requirements: {exc}") from exc
+        (staging / ".complete").write_text("\n".join(w.name for w in wheels) + "\n")
+        shutil.rmtree(home, ignore_errors=True)
+        staging.rename(home)
+        return sorted(home.glob("*.whl"))

@@ -1,0 +1,326 @@
+"""Locks: the exact wheels (name, version, file, sha256) of each artifact for its target.
+
+Resolution uses ``uv pip compile --format pylock.toml`` with the target's platform
+and Python version, so only wheels the runtime accepts are chosen. Locks live in
+the lock file next to the manifest (``lambdas.lock`` for ``lambdas.toml``, else the
+manifest's path with the suffix ``.lock``), one ``[[lock]]`` per Lambda or layer,
+keyed by a hash of its inputs: unchanged inputs never call the resolver again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from sentiment_pipeline.errors import PipelineError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sentiment_pipeline.packaging.targets import Target
+
+__all__ = ["Lock", "LockFile", "LockedWheel", "ResolutionError", "resolve"]
+
+FORMAT_VERSION = 1
+
+
+class ResolutionError(PipelineError, RuntimeError):
+    """The requirements have no solution of wheels for the target."""
+
+
+@attrs.frozen(order=True)
+class LockedWheel:
+    """One distribution of a lock: a wheel for the target, or (``sdist``) a source archive
+    that has no wheel for it and is built into one by the cache (native code only inside
+    the target's build image, through a container engine)."""
+
+    name: str
+    version: str
+    filename: str
+    url: str
+    sha256: str
+    size: int | None = None
+    sdist: bool = False
+
+
+@attrs.frozen
+class Lock:
+    key: str
+    runtime: str
+    architecture: str
+    inputs: str
+    wheels: tuple[LockedWheel, ...]
+
+    def names(self) -> dict[str, str]:
+        return {w.name: w.version for w in self.wheels}
+
+
+def inputs_hash(requirements: Sequence[str], target: Target) -> str:
+    payload = json.dumps(
+        {
+            "format": FORMAT_VERSION,
+            "requirements": sorted(requirements),
+            "runtime": target.runtime,
+            "architecture": target.architecture,
+        }
+    )
+    return "sha256:" + hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _uv() -> str:
+    try:
+        from uv import find_uv_bin
+    except ImportError:  # pragma: no cover - uv is a dependency; a bare PATH install also works
+        import shutil
+
+        found = shutil.which("uv")
+        if found is None:
+            raise ResolutionError("uv is not installed: pip install uv") from None
+        return found
+    return str(find_uv_bin())
+
+
+def resolve(requirements: Sequence[str], target: Target, *, key: str) -> Lock:
+    """Resolve ``requirements`` to one wheel per package for ``target`` (network)."""
+    inputs = inputs_hash(requirements, target)
+    if not requirements:
+        return Lock(key, target.runtime, target.architecture, inputs, ())
+    platform = f"{target.machine}-manylinux_{target.glibc[0]}_{target.glibc[1]}"
+    with tempfile.TemporaryDirectory() as tmp:
+        req = Path(tmp) / "requirements.in"
+        req.write_text("\n".join(requirements) + "\n")
+        out = Path(tmp) / "pylock.toml"
+        command = [
+            _uv(),
+            "pip",
+            "compile",
+            str(req),
+            "--python-platform",
+            platform,
+            "--python-version",
+            target.python,
+            # Resolve with this interpreter for the target's markers; never let uv fetch
+            # a Python of its own (slow, and impossible offline).
+            "--python",
+            sys.executable,
+            "--no-python-downloads",
+            "--format",
+            "pylock.toml",
+            "--no-header",
+            "--quiet",
+            "-o",
+            str(out),
+        ]
+        env = {**os.environ, "UV_NO_PROGRESS": "1"}
+        # Wheels only first: that picks versions with wheels for the target where they
+        # exist. Only when some requirement has none are source archives allowed.
+        proc = subprocess.run(
+            [*command, "--only-binary", ":all:"],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+        )
+        if proc.returncode != 0 and "no usable wheels" in proc.stderr:
+            proc = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+        if proc.returncode != 0:
+            raise ResolutionError(_explain(proc.stderr, requirements, target, key))
+        document = tomllib.loads(out.read_text())
+    wheels = []
+    for package in document.get("packages", []):
+        files = package.get("wheels") or []
+        sdist = package.get("sdist")
+        if files:
+            best = min(files, key=lambda f: _rank(f["url"], target))
+            wheels.append(
+                LockedWheel(
+                    package["name"],
+                    str(package["version"]),
+                    best["url"].rsplit("/", 1)[-1],
+                    best["url"],
+                    best["hashes"]["sha256"],
+                    best.get("size"),
+                )
+            )
+        elif sdist:
+            wheels.append(
+                LockedWheel(
+                    package["name"],
+                    str(package["version"]),
+                    sdist["url"].rsplit("/", 1)[-1],
+                    sdist["url"],
+                    sdist["hashes"]["sha256"],
+                    sdist.get("size"),
+                    sdist=True,
+                )
+            )
+        else:
+            raise ResolutionError(
+                f"{key}: {package['name']} {package.get('version')} has no wheel for "
+                f"{target.runtime}/{target.architecture}; pin a version that publishes one"
+            )
+    return Lock(key, target.runtime, target.architecture, inputs, tuple(sorted(wheels)))
+
+
+def _rank(url: str, target: Target) -> int:
+    from packaging.utils import parse_wheel_filename
+
+    tags = {str(t) for t in parse_wheel_filename(url.rsplit("/", 1)[-1])[3]}
+    ranks = [i for i, tag in enumerate(target.wheel_tags) if tag in tags]
+    return min(ranks, default=len(target.wheel_tags))
+
+
+def _explain(stderr: str, requirements: Sequence[str], target: Target, key: str) -> str:
+    detail = " ".join(line.strip() for line in stderr.strip().splitlines() if line.strip())
+    detail = re.sub(r"\s+", " ", detail).removeprefix("error: ").removeprefix("\u00d7 ")
+    hint = (
+        f"pin versions that publish {target.cp}/abi3/py3 wheels for "
+        f"{target.platform_tags[0]} or older"
+    )
+    if "no wheels" in detail or "only-binary" in detail or "source distribution" in detail:
+        hint += (
+            "; a package with only a source distribution must be built in a container "
+            "engine with the target interpreter (--engine buildah|docker|podman)"
+        )
+    return (
+        f"{key}: cannot resolve {', '.join(requirements)} for {target.runtime}/"
+        f"{target.architecture}: {detail}. Fix: {hint}."
+    )
+
+
+class LockFile:
+    """The lock file (``lambdas.lock``, or ``<manifest>.lock`` next to another manifest):
+    every artifact's lock, read and written as one TOML file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.locks: dict[str, Lock] = {}
+        self.bases: dict[str, tuple[str, str]] = {}
+        """Per image artifact: (base image reference as written, the digest it resolved to)."""
+        if path.exists():
+            try:
+                data = tomllib.loads(path.read_text("utf-8"))
+                for entry in data.get("lock", []):
+                    wheels = tuple(LockedWheel(**w) for w in entry.get("wheels", []))
+                    self.locks[entry["key"]] = Lock(
+                        entry["key"],
+                        entry["runtime"],
+                        entry["architecture"],
+                        entry["inputs"],
+                        wheels,
+                    )
+                for entry in data.get("base", []):
+                    self.bases[entry["key"]] = (entry["image"], entry["digest"])
+            except (tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
+                raise ResolutionError(
+                    f"{path} is damaged ({exc}); delete it to resolve every artifact again"
+                ) from exc
+        self.dirty = False
+
+    def get(
+        self, key: str, requirements: Sequence[str], target: Target, *, offline: bool = False
+    ) -> Lock:
+        """The artifact's lock, resolved again only when its inputs changed."""
+        inputs = inputs_hash(requirements, target)
+        lock = self.locks.get(key)
+        if lock is not None and lock.inputs == inputs:
+            return lock
+        if offline:
+            raise ResolutionError(self._offline_miss(key, stale=lock is not None))
+        lock = resolve(requirements, target, key=key)
+        self.locks[key] = lock
+        self.dirty = True
+        return lock
+
+    def _offline_miss(self, key: str, *, stale: bool) -> str:
+        """Why ``--offline`` cannot build ``key``, and how to get the lock it needs."""
+        if stale:
+            return (
+                f"{key}: its lock in {self.path} is out of date (its requirements or target "
+                "changed); run the build once without --offline to resolve it again"
+            )
+        if not self.path.exists():
+            return (
+                f"{key}: --offline builds from the lock file, and {self.path} does not exist; "
+                "run the build once without --offline to resolve every artifact and write it "
+                "(then commit it)"
+            )
+        return (
+            f"{key}: {self.path} has no entry for {key!r} (e.g. a Lambda or layer added "
+            "since it was written); run the build once without --offline to add it"
+        )
+
+    def base(self, key: str, image: str) -> str | None:
+        """The digest ``image`` was pinned to for ``key``, if it is still the same image."""
+        pinned = self.bases.get(key)
+        return pinned[1] if pinned is not None and pinned[0] == image else None
+
+    def pin_base(self, key: str, image: str, digest: str) -> None:
+        if self.bases.get(key) != (image, digest):
+            self.bases[key] = (image, digest)
+            self.dirty = True
+
+    def save(self) -> None:
+        """Write the file atomically (temp file, then rename), sorted for stable diffs."""
+        if not self.dirty:
+            return
+        lines = [
+            "# Written by sentiment-pipeline: the exact wheels of every artifact. Commit it.",
+            f"version = {FORMAT_VERSION}",
+            "",
+        ]
+        for key in sorted(self.locks):
+            lock = self.locks[key]
+            lines += [
+                "[[lock]]",
+                f"key = {_s(key)}",
+                f"runtime = {_s(lock.runtime)}",
+                f"architecture = {_s(lock.architecture)}",
+                f"inputs = {_s(lock.inputs)}",
+            ]
+            for wheel in lock.wheels:
+                fields: dict[str, Any] = attrs.asdict(wheel)
+                lines.append("[[lock.wheels]]")
+                lines += [
+                    f"{k} = {_v(v)}"
+                    for k, v in fields.items()
+                    if v is not None and not (k == "sdist" and v is False)
+                ]
+            lines.append("")
+        for key in sorted(self.bases):
+            image, digest = self.bases[key]
+            lines += [
+                "[[base]]",
+                f"key = {_s(key)}",
+                f"image = {_s(image)}",
+                f"digest = {_s(digest)}",
+                "",
+            ]
+        text = "\n".join(lines)
+        with tempfile.NamedTemporaryFile(
+            "w", dir=self.path.parent, delete=False, suffix=".tmp", encoding="utf-8"
+        ) as tmp:
+            tmp.write(text)
+        Path(tmp.name).chmod(0o644)
+        os.replace(tmp.name, self.path)
+        self.dirty = False
+
+
+def _s(value: str) -> str:
+    return json.dumps(value)  # a JSON string is a valid TOML basic string
+
+
+def _v(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _s(value) if isinstance(value, str) else str(value)

@@ -1,0 +1,76 @@
+"""Daemonless, reproducible OCI/Docker images for Lambda: layers, manifests, layouts, tarballs.
+
+Pure and offline: nothing here talks to a registry or an engine. The modules,
+one concept each:
+
+- :mod:`.layer`: a reproducible app layer (sorted tar, fixed gzip) and its cache;
+- :mod:`.image`: media types, configs, manifests, index resolution, architecture checks;
+- :mod:`.layout`: OCI image layout directories, and blob sources;
+- :mod:`.archive`: ``docker load`` tarballs.
+"""
+
+from __future__ import annotations
+
+from sentiment_pipeline.packaging.oci.dockerarchive import write_docker_archive
+from sentiment_pipeline.packaging.oci.image import (
+    ArchitectureMismatchError,
+    Descriptor,
+    ImageError,
+    Manifest,
+    PlatformNotFoundError,
+    UnexpectedIndexError,
+    build_manifest,
+    canonical_json,
+    check_architecture,
+    derive_config,
+    descriptor,
+    parse_manifest,
+    require_manifest,
+    select_platform,
+)
+from sentiment_pipeline.packaging.oci.layer import (
+    Layer,
+    LayerCache,
+    LayerError,
+    LayerFile,
+    build_layer,
+    files_from_tree,
+)
+from sentiment_pipeline.packaging.oci.layout import (
+    BlobSource,
+    blob_source,
+    layout_blob_source,
+    read_blob,
+    read_layout,
+    write_layout,
+)
+
+__all__ = [
+    "ArchitectureMismatchError",
+    "BlobSource",
+    "Descriptor",
+    "ImageError",
+    "Layer",
+    "LayerCache",
+    "LayerError",
+    "LayerFile",
+    "Manifest",
+    "PlatformNotFoundError",
+    "UnexpectedIndexError",
+    "blob_source",
+    "build_layer",
+    "build_manifest",
+    "canonical_json",
+    "check_architecture",
+    "derive_config",
+    "descriptor",
+    "files_from_tree",
+    "layout_blob_source",
+    "parse_manifest",
+    "read_blob",
+    "read_layout",
+    "require_manifest",
+    "select_platform",
+    "write_docker_archive",
+    "write_layout",
+]

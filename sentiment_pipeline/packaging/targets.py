@@ -1,0 +1,274 @@
+"""The target catalog: every fact about AWS Lambda's Python runtimes lives here.
+
+The data is a versioned table shipped with the package (``data/targets.json``
+and the tables it names). Everything else in sentiment-pipeline asks this module,
+never hard-codes a Lambda fact.
+
+>>> t = get_target("python3.13", "x86_64")
+>>> t.glibc, t.os_name
+((2, 34), 'Amazon Linux 2023')
+>>> "cp313-cp313-manylinux_2_17_x86_64" in t.wheel_tags
+True
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from importlib import resources
+from typing import Any, Literal
+
+import attrs
+from packaging import tags
+
+from sentiment_pipeline.errors import UnknownTargetError
+
+__all__ = [
+    "ARCHITECTURES",
+    "CATALOG_VERSION",
+    "Limits",
+    "Target",
+    "all_targets",
+    "get_target",
+    "runtimes",
+]
+
+Architecture = Literal["x86_64", "arm64"]
+ARCHITECTURES: tuple[Architecture, ...] = ("x86_64", "arm64")
+
+# Legacy manylinux names are aliases of glibc versions (PEP 600); pip and uv
+# still look for them, so a complete tag list contains both spellings.
+_LEGACY_MANYLINUX = {(2, 17): "manylinux2014", (2, 12): "manylinux2010", (2, 5): "manylinux1"}
+
+
+def _load(name: str) -> Any:
+    text = (
+        resources.files("sentiment_pipeline.packaging").joinpath(f"data/{name}").read_text("utf-8")
+    )
+    return json.loads(text)
+
+
+@functools.cache
+def _catalog() -> dict[str, Any]:
+    data: dict[str, Any] = _load("targets.json")
+    return data
+
+
+@functools.cache
+def _stdlib() -> dict[str, frozenset[str]]:
+    data = _load("stdlib_modules.json")
+    return {version: frozenset(names) for version, names in data["versions"].items()}
+
+
+@functools.cache
+def _libraries() -> dict[str, Any]:
+    data: dict[str, Any] = _load("runtime_libraries.json")
+    return data
+
+
+@functools.cache
+def _sdk() -> dict[str, Any]:
+    data: dict[str, Any] = _load("runtime_sdk.json")
+    return data
+
+
+CATALOG_VERSION: str = _catalog()["catalog_version"]
+
+
+@attrs.frozen
+class Limits:
+    """Lambda's size limits, in bytes (AWS "Lambda quotas")."""
+
+    zipped_upload: int
+    unzipped: int
+    layers: int
+    image: int
+
+
+@attrs.frozen
+class Target:
+    """One Lambda runtime on one architecture, with every fact we rely on."""
+
+    runtime: str
+    architecture: Architecture
+    python_version: tuple[int, int]
+    os_name: str
+    glibc: tuple[int, int]
+    machine: str
+    elf_machine: str
+    sdk: dict[str, str | None] = attrs.field(hash=False)
+    """Documented SDK versions (None: AWS no longer publishes them)."""
+    sdk_reference: dict[str, str] = attrs.field(hash=False)
+    """The SDK release the dynamic check uses in place of the runtime's."""
+    sdk_modules: frozenset[str]
+    stdlib_modules: frozenset[str] = attrs.field(repr=False)
+    runtime_libraries: frozenset[str] = attrs.field(repr=False)
+    libraries_source: str = attrs.field(repr=False)
+    limits: Limits
+    ld_library_path: tuple[str, ...]
+    deprecated: str | None = None
+
+    @property
+    def python(self) -> str:
+        """``"3.13"``."""
+        return f"{self.python_version[0]}.{self.python_version[1]}"
+
+    @property
+    def cp(self) -> str:
+        """The CPython tag, ``"cp313"``."""
+        return f"cp{self.python_version[0]}{self.python_version[1]}"
+
+    @property
+    def glibc_str(self) -> str:
+        return f"{self.glibc[0]}.{self.glibc[1]}"
+
+    @property
+    def manylinux(self) -> str:
+        """The newest manylinux platform tag the runtime satisfies."""
+        return f"manylinux_{self.glibc[0]}_{self.glibc[1]}_{self.machine}"
+
+    @functools.cached_property
+    def platform_tags(self) -> tuple[str, ...]:
+        """Compatible platform tags, best first: manylinux_2_<glibc> ... 2_17 (2_5 on x86_64).
+
+        ``linux_<arch>`` is deliberately absent: such wheels were built for one
+        machine and are not portable to Lambda.
+        """
+        lowest = 5 if self.machine == "x86_64" else 17
+        out: list[str] = []
+        for minor in range(self.glibc[1], lowest - 1, -1):
+            out.append(f"manylinux_2_{minor}_{self.machine}")
+            legacy = _LEGACY_MANYLINUX.get((2, minor))
+            if legacy:
+                out.append(f"{legacy}_{self.machine}")
+        return tuple(out)
+
+    @functools.cached_property
+    def wheel_tags(self) -> tuple[str, ...]:
+        """Every wheel tag the runtime accepts, in pip's order of preference."""
+        platforms = list(self.platform_tags)
+        ordered = [
+            *tags.cpython_tags(self.python_version, abis=[self.cp], platforms=platforms),
+            *tags.compatible_tags(self.python_version, self.cp, platforms=platforms),
+        ]
+        return tuple(str(tag) for tag in ordered)
+
+    @functools.cached_property
+    def wheel_tag_set(self) -> frozenset[str]:
+        return frozenset(self.wheel_tags)
+
+    @property
+    def extension_suffixes(self) -> tuple[str, ...]:
+        """What the runtime's import system accepts for extension modules, in order."""
+        return (f".cpython-{self.cp[2:]}-{self.machine}-linux-gnu.so", ".abi3.so", ".so")
+
+    @property
+    def cache_tag(self) -> str:
+        """The runtime's ``sys.implementation.cache_tag``: the only ``__pycache__`` files
+        its interpreter reads are ``NAME.<cache_tag>[.opt-N].pyc`` (``cpython-313``)."""
+        return f"cpython-{self.cp[2:]}"
+
+    @property
+    def layer_site_packages(self) -> str:
+        return f"python/lib/python{self.python}/site-packages"
+
+    @property
+    def sys_path(self) -> tuple[str, ...]:
+        """Lambda's import path, as the runtime's bootstrap sets it.
+
+        Precedence (bootstrap.py): LAMBDA_TASK_ROOT, then the layer paths, then the
+        runtime's own paths. From python3.11 the runtime's site-packages (with boto3)
+        comes before ``/var/runtime``; before it, ``/var/runtime`` comes first.
+        """
+        lib = f"/var/lang/lib/python{self.python}"
+        stdlib = (f"/var/lang/lib/python{self.cp[2:]}.zip", lib, f"{lib}/lib-dynload")
+        if self.python_version >= (3, 11):
+            runtime = (f"{lib}/site-packages", "/var/runtime", *stdlib)
+        else:
+            runtime = ("/var/runtime", *stdlib, f"{lib}/site-packages")
+        return ("/var/task", f"/opt/{self.layer_site_packages}", "/opt/python", *runtime)
+
+    @property
+    def build_image(self) -> str:
+        """The public Lambda base image of this runtime and architecture."""
+        return f"public.ecr.aws/lambda/python:{self.python}-{self.architecture}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The target as plain JSON (used by ``verify --json`` and ``targets --json``)."""
+        return {
+            "runtime": self.runtime,
+            "architecture": self.architecture,
+            "python": self.python,
+            "os": self.os_name,
+            "glibc": self.glibc_str,
+            "machine": self.machine,
+            "extension_suffixes": list(self.extension_suffixes),
+            "platform_tags": list(self.platform_tags),
+            "sys_path": list(self.sys_path),
+            "sdk": dict(self.sdk),
+            "sdk_reference": dict(self.sdk_reference),
+            "limits": attrs.asdict(self.limits),
+            "build_image": self.build_image,
+            "deprecated": self.deprecated,
+            "catalog_version": CATALOG_VERSION,
+        }
+
+
+def runtimes() -> tuple[str, ...]:
+    """Every runtime the catalog knows, oldest first."""
+    return tuple(_catalog()["runtimes"])
+
+
+def _version_tuple(text: str) -> tuple[int, int]:
+    major, minor = text.split(".")[:2]
+    return int(major), int(minor)
+
+
+@functools.cache
+def get_target(runtime: str, architecture: str = "x86_64") -> Target:
+    """The catalog entry for ``runtime`` on ``architecture``.
+
+    Raises :class:`~sentiment_pipeline.errors.UnknownTargetError` naming the
+    known runtimes when either is unknown.
+    """
+    catalog = _catalog()
+    row = catalog["runtimes"].get(runtime)
+    arch = catalog["architectures"].get(architecture)
+    if row is None or arch is None:
+        known = tuple(f"{r}/{a}" for r in catalog["runtimes"] for a in catalog["architectures"])
+        raise UnknownTargetError(runtime, architecture, known=known)
+    os_row = catalog["os"][row["os"]]
+    glibc = _version_tuple(os_row["glibc"])
+    libraries = _libraries()
+    policy = libraries["policies"][f"manylinux_{glibc[0]}_{glibc[1]}"][arch["machine"]]
+    limits = catalog["limits"]
+    sdk = _sdk()
+    return Target(
+        runtime=runtime,
+        architecture=architecture,  # type: ignore[arg-type]  # checked against the catalog
+        python_version=_version_tuple(row["python"]),
+        os_name=os_row["name"],
+        glibc=glibc,
+        machine=arch["machine"],
+        elf_machine=arch["elf_machine"],
+        sdk=dict(sdk["runtimes"][runtime]),
+        sdk_reference=dict(row["sdk_reference"]),
+        sdk_modules=frozenset(sdk["top_level_modules"]),
+        stdlib_modules=_stdlib()[row["python"]],
+        runtime_libraries=frozenset(policy)
+        | {libraries["dynamic_loaders"][arch["machine"]], f"libpython{row['python']}.so.1.0"},
+        libraries_source=libraries["source"],
+        limits=Limits(
+            zipped_upload=limits["zipped_upload_bytes"],
+            unzipped=limits["unzipped_bytes"],
+            layers=limits["layers"],
+            image=limits["image_bytes"],
+        ),
+        ld_library_path=tuple(catalog["ld_library_path"]),
+        deprecated=row.get("deprecated"),
+    )
+
+
+def all_targets() -> tuple[Target, ...]:
+    """Every runtime on every architecture, in catalog order."""
+    return tuple(get_target(r, a) for r in runtimes() for a in ARCHITECTURES)

@@ -1,1 +1,0 @@
-"""Tests of sentiment_pipeline.oci."""

@@ -1,0 +1,1 @@
+"""Tests of sentiment_pipeline.packaging.oci."""

@@ -1,0 +1,179 @@
+"""``build`` end to end with a local cross-install (``--engine none``) and real wheels."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from typing import TYPE_CHECKING
+
+import pytest
+
+from sentiment_pipeline.cli import main
+from sentiment_pipeline.packaging import zipwriting as archive
+from sentiment_pipeline.packaging.build import build
+from sentiment_pipeline.packaging.lock import LockFile, ResolutionError
+from sentiment_pipeline.packaging.manifest import Manifest
+from tests.support.projects import make_project
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def run_build(manifest: Path, out: Path, *args: str) -> int:
+    return main(
+        ["build", "--manifest", str(manifest), "--out", str(out), "--engine", "none", *args]
+    )
+
+
+def test_zip_in_docker_builds_a_verified_self_contained_zip(
+    project_lock: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest = make_project(tmp_path / "p", lock=project_lock)
+    assert run_build(manifest, tmp_path / "dist") == 0
+    artifact = tmp_path / "dist" / "zip-in-docker" / "api.zip"
+    with zipfile.ZipFile(artifact) as zf:
+        names = zf.namelist()
+    assert "app/main.py" in names and "six.py" in names
+    assert any(n.startswith("markupsafe/_speedups.cpython-313-x86_64") for n in names)
+    assert not any("__pycache__" in n for n in names)  # the host's bytecode never ships
+    report = json.loads((tmp_path / "dist" / "zip-in-docker" / "report.json").read_text())
+    (entry,) = report["artifacts"]
+    assert entry["ok"] and not entry["cache_hit"] and not entry["compiled"]
+    assert entry["native"] == ["markupsafe/_speedups.cpython-313-x86_64-linux-gnu.so"]
+    assert entry["zipped"] == artifact.stat().st_size
+    assert "bytecode was not compiled" in entry["notes"][0]
+    lock = LockFile(manifest.with_suffix(".lock"))
+    assert {w.name for w in lock.locks["lambdas.api"].wheels} == {"markupsafe", "six"}
+    assert "api       function  zip-in-docker" in capsys.readouterr().out
+
+
+def test_an_unchanged_rebuild_is_a_cache_hit_and_a_change_rebuilds(
+    project_lock: str, tmp_path: Path
+) -> None:
+    manifest = make_project(tmp_path / "p", lock=project_lock)
+    out = tmp_path / "dist"
+    first = build(Manifest.load(manifest), out=out, engine="none")
+    artifact = out / "zip-in-docker" / "api.zip"
+    before = artifact.stat().st_mtime_ns
+    second = build(Manifest.load(manifest), out=out, engine="none")
+    assert [a.cache_hit for a in second.artifacts] == [True]
+    assert artifact.stat().st_mtime_ns == before
+    assert second.artifacts[0].sha256 == first.artifacts[0].sha256
+    (tmp_path / "p" / "app" / "main.py").write_text(
+        (tmp_path / "p" / "app" / "main.py").read_text() + "\n# changed\n"
+    )
+    third = build(Manifest.load(manifest), out=out, engine="none")
+    assert [a.cache_hit for a in third.artifacts] == [False]
+    assert third.artifacts[0].sha256 != first.artifacts[0].sha256
+
+
+def test_builds_are_byte_identical(project_lock: str, tmp_path: Path) -> None:
+    manifest = make_project(tmp_path / "p", lock=project_lock)
+    a = build(Manifest.load(manifest), out=tmp_path / "a", engine="none", backend="layer")
+    b = build(Manifest.load(manifest), out=tmp_path / "b", engine="none", backend="layer")
+    assert [r.sha256 for r in a.artifacts] == [r.sha256 for r in b.artifacts]
+    assert all(r.sha256 for r in a.artifacts)
+
+
+def test_a_failed_verification_leaves_the_previous_artifact(
+    project_lock: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest = make_project(tmp_path / "p", lock=project_lock)
+    out = tmp_path / "dist"
+    assert run_build(manifest, out) == 0
+    artifact = out / "zip-in-docker" / "api.zip"
+    good = artifact.read_bytes()
+    text = manifest.read_text().replace("app.main.lambda_handler", "app.main.handle")
+    manifest.write_text(text)
+    capsys.readouterr()
+    assert run_build(manifest, out) == 1
+    output = capsys.readouterr().out
+    assert "[handler-missing]" in output and "was not written" in output
+    assert artifact.read_bytes() == good
+    assert not list(artifact.parent.glob("partial-*"))
+
+
+def test_an_interrupted_build_leaves_nothing_half_written(
+    project_lock: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manifest = make_project(tmp_path / "p", lock=project_lock)
+    out = tmp_path / "dist"
+    build(Manifest.load(manifest), out=out, engine="none")
+    artifact = out / "zip-in-docker" / "api.zip"
+    good = artifact.read_bytes()
+    (tmp_path / "p" / "app" / "extra.py").write_text("X = 1\n")
+    real = archive.write_zip
+
+    def crash(path: Path, members: object, **kwargs: object) -> dict[str, int]:
+        path.write_bytes(b"PK partial")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("sentiment_pipeline.packaging.assemble.write_zip", crash)
+    with pytest.raises(KeyboardInterrupt):
+        build(Manifest.load(manifest), out=out, engine="none")
+    assert artifact.read_bytes() == good
+    assert sorted(p.name for p in artifact.parent.iterdir()) == ["api.zip", "report.json"]
+    assert real is archive.write_zip
+
+
+def test_layer_backend_splits_dependencies(project_lock: str, tmp_path: Path) -> None:
+    manifest = make_project(tmp_path / "p", lock=project_lock)
+    result = build(Manifest.load(manifest), out=tmp_path / "dist", engine="none", backend="layer")
+    assert [(a.kind, a.name, a.ok) for a in result.artifacts] == [
+        ("layer", "common", True),
+        ("function", "api", True),
+    ]
+    with zipfile.ZipFile(tmp_path / "dist" / "layer" / "layers" / "common.zip") as zf:
+        layer = zf.namelist()
+    with zipfile.ZipFile(tmp_path / "dist" / "layer" / "api.zip") as zf:
+        function = zf.namelist()
+    assert all(n.startswith("python/") for n in layer)
+    assert "python/six.py" in layer and "six.py" not in function
+    assert any(n.startswith("markupsafe/") for n in function)
+    assert result.artifacts[1].layers == (
+        str(tmp_path / "dist" / "layer" / "layers" / "common.zip"),
+    )
+
+
+def test_offline_builds_from_lock_and_cache(project_lock: str, tmp_path: Path) -> None:
+    manifest = make_project(tmp_path / "p", lock=project_lock)
+    build(Manifest.load(manifest), out=tmp_path / "a", engine="none")
+    offline = build(Manifest.load(manifest), out=tmp_path / "b", engine="none", offline=True)
+    assert offline.ok
+    manifest.write_text(manifest.read_text().replace('"markupsafe==3.0.3"', '"markupsafe==3.0.2"'))
+    with pytest.raises(ResolutionError, match=r"out of date.*run the build once without --offline"):
+        build(Manifest.load(manifest), out=tmp_path / "c", engine="none", offline=True)
+
+
+def test_an_unresolvable_dependency_exits_1_naming_package_and_target(
+    project_lock: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest = make_project(tmp_path / "p", lock=project_lock)
+    manifest.write_text(
+        manifest.read_text()
+        .replace('runtime = "python3.13"', 'runtime = "python3.9"')
+        .replace('"markupsafe==3.0.3"', '"cryptography==50.0.2"')
+    )
+    assert run_build(manifest, tmp_path / "dist") == 1
+    err = capsys.readouterr().err
+    assert "cryptography" in err and "python3.9/x86_64" in err and "Fix: pin versions" in err
+    assert not (tmp_path / "dist" / "zip-in-docker" / "api.zip").exists()
+
+
+def test_bad_manifest_exits_2(
+    project_lock: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest = make_project(tmp_path / "p", lock=project_lock)
+    manifest.write_text(manifest.read_text() + "colour = 'red'\n")
+    assert run_build(manifest, tmp_path / "dist") == 2
+    assert "lambdas.toml:14: lambdas.api.colour: unknown key" in capsys.readouterr().err
+
+
+def test_unknown_lambda_and_backend_exit_2(
+    project_lock: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest = make_project(tmp_path / "p", lock=project_lock)
+    assert run_build(manifest, tmp_path / "dist", "--lambda", "nope") == 2
+    assert "no Lambda named 'nope'" in capsys.readouterr().err
+    assert run_build(manifest, tmp_path / "dist", "--backend", "zipp") == 2
+    assert "No packaging backend 'zipp'. Installed: " in capsys.readouterr().err

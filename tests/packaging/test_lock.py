@@ -1,0 +1,120 @@
+"""Locks: resolved for the target by uv, kept in lambdas.lock, reused while inputs are unchanged."""
+
+from __future__ import annotations
+
+import tarfile
+import textwrap
+from typing import TYPE_CHECKING
+
+import pytest
+
+from sentiment_pipeline.packaging.cache import CacheError, WheelCache, sha256_file
+from sentiment_pipeline.packaging.lock import LockedWheel, LockFile, ResolutionError, resolve
+from sentiment_pipeline.packaging.targets import get_target
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+PY313 = get_target("python3.13", "x86_64")
+
+
+def test_resolution_picks_one_wheel_per_package_for_the_target() -> None:
+    lock = resolve(["markupsafe==3.0.3"], PY313, key="lambdas.x")
+    (wheel,) = lock.wheels
+    assert wheel.filename.startswith("markupsafe-3.0.3-cp313-cp313-manylinux")
+    assert len(wheel.sha256) == 64 and wheel.url.endswith(wheel.filename)
+    arm = resolve(["markupsafe==3.0.3"], get_target("python3.13", "arm64"), key="lambdas.x")
+    assert "aarch64" in arm.wheels[0].filename
+
+
+def test_the_lock_file_round_trips_and_is_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lockfile = LockFile(tmp_path / "lambdas.lock")
+    lock = lockfile.get("lambdas.x", ["six==1.17.0"], PY313)
+    lockfile.save()
+    again = LockFile(tmp_path / "lambdas.lock")
+    assert again.locks["lambdas.x"] == lock
+
+    def no_resolver(*args: object, **kwargs: object) -> None:
+        raise AssertionError("resolved again although nothing changed")
+
+    monkeypatch.setattr("sentiment_pipeline.packaging.lock.resolve", no_resolver)
+    assert again.get("lambdas.x", ["six==1.17.0"], PY313) == lock
+    with pytest.raises(ResolutionError, match=r"has no entry for 'lambdas\.y'.*without --offline"):
+        again.get("lambdas.y", ["six"], PY313, offline=True)
+
+
+def test_offline_without_the_lock_file_says_it_does_not_exist_and_how_to_create_it(
+    tmp_path: Path,
+) -> None:
+    lockfile = LockFile(tmp_path / "t20.lock")  # the lock of --manifest t20.toml
+    with pytest.raises(ResolutionError) as caught:
+        lockfile.get("lambdas.x", ["six"], PY313, offline=True)
+    message = str(caught.value)
+    assert f"{tmp_path / 't20.lock'} does not exist" in message
+    assert "run the build once without --offline to resolve every artifact and write it" in message
+    assert "missing" not in message
+
+
+def test_offline_with_the_lock_file_but_not_the_entry_names_the_entry(tmp_path: Path) -> None:
+    (tmp_path / "lambdas.lock").write_text("version = 1\n")
+    with pytest.raises(ResolutionError) as caught:
+        LockFile(tmp_path / "lambdas.lock").get("lambdas.x", ["six"], PY313, offline=True)
+    message = str(caught.value)
+    assert f"{tmp_path / 'lambdas.lock'} has no entry for 'lambdas.x'" in message
+    assert "does not exist" not in message and "without --offline to add it" in message
+
+
+def test_a_damaged_lock_file_says_how_to_recover(tmp_path: Path) -> None:
+    (tmp_path / "lambdas.lock").write_text("[[lock]]\nkey = 1\n")
+    with pytest.raises(ResolutionError, match="delete it to resolve every artifact again"):
+        LockFile(tmp_path / "lambdas.lock")
+
+
+def test_a_pure_source_archive_is_locked_and_built_into_a_wheel(tmp_path: Path) -> None:
+    lock = resolve(["docopt==0.6.2"], PY313, key="lambdas.x")
+    (entry,) = lock.wheels
+    assert entry.sdist and entry.filename == "docopt-0.6.2.tar.gz"
+    cache = WheelCache(tmp_path / "cache")
+    (wheel,) = cache.fetch(lock.wheels)
+    assert wheel.name == "docopt-0.6.2-py2.py3-none-any.whl"
+    assert cache.fetch(lock.wheels, offline=True) == [wheel]  # built once, reused offline
+
+
+def test_a_native_source_archive_is_refused_with_the_options(tmp_path: Path) -> None:
+    src = tmp_path / "nativepkg-1.0"
+    src.mkdir()
+    (src / "setup.py").write_text(
+        textwrap.dedent("""\
+        from setuptools import Extension, setup
+        setup(name="nativepkg", version="1.0", ext_modules=[Extension("nativepkg", ["m.c"])])
+        """)
+    )
+    (src / "m.c").write_text(
+        textwrap.dedent("""\
+        #include <Python.h>
+        static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, "nativepkg", 0, -1, 0};
+        PyMODINIT_FUNC PyInit_nativepkg(void) { return PyModule_Create(&m); }
+        """)
+    )
+    archive = tmp_path / "nativepkg-1.0.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(src, arcname="nativepkg-1.0")
+    entry = LockedWheel(
+        "nativepkg", "1.0", archive.name, "file://local", sha256_file(archive), sdist=True
+    )
+    with pytest.raises(CacheError, match=r"builds native code.*pin a nativepkg version"):
+        WheelCache(tmp_path / "cache").built_from(entry, archive, offline=False)
+
+
+def test_a_tampered_cached_wheel_is_detected_and_removed(tmp_path: Path) -> None:
+    lock = resolve(["six==1.17.0"], PY313, key="lambdas.x")
+    cache = WheelCache(tmp_path / "cache")
+    (path,) = cache.fetch(lock.wheels)
+    path.write_bytes(path.read_bytes() + b"tampered")
+    with pytest.raises(CacheError, match="the cache was modified; it has been removed"):
+        cache.fetch(lock.wheels)
+    assert not path.exists()
+    with pytest.raises(CacheError, match="--offline, but these wheels are not cached"):
+        cache.fetch(lock.wheels, offline=True)

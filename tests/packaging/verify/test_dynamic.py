@@ -1,0 +1,168 @@
+"""The dynamic check imports the handler for real, in an isolated interpreter of the target.
+
+These tests target python3.11, the host interpreter this suite runs on in CI, so
+they always run; the python3.13 path is covered in test_incident.py.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import pytest
+
+from sentiment_pipeline import ProblemCode, Target, get_target
+from sentiment_pipeline.packaging.verify import dynamic, verify
+from sentiment_pipeline.packaging.verify.interpreters import find_interpreter
+from tests.support.synth import zip_tree
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+@pytest.fixture(scope="module")
+def host_target() -> Target:
+    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    target = get_target(version, "x86_64")
+    assert find_interpreter(target) is not None
+    return target
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def test_a_handler_that_raises_at_import_fails(tmp_path: Path, host_target: Target) -> None:
+    fn = write(
+        tmp_path / "fn",
+        {
+            "handler.py": "import os\nTABLE = os.environ['DYNAMODB_TABLE']\n"
+            "def lambda_handler(e, c):\n    return TABLE\n"
+        },
+    )
+    report = verify(fn, target=host_target)
+    failed = [p for p in report.problems if p.code == ProblemCode.IMPORT_FAILED]
+    assert failed and "KeyError: 'DYNAMODB_TABLE'" in failed[0].message
+    assert "Runtime.ImportModuleError" in failed[0].message
+
+
+def test_the_hosts_site_packages_are_invisible(tmp_path: Path, host_target: Target) -> None:
+    """pytest is installed on the host, never in Lambda: importing it must fail."""
+    fn = write(
+        tmp_path / "fn", {"handler.py": "import pytest\ndef lambda_handler(e, c):\n    pass\n"}
+    )
+    report = verify(fn, target=host_target)
+    assert {"unresolved-import", "import-failed"} <= report.codes()
+
+
+def test_the_runtime_sdk_is_importable_without_bundling(
+    tmp_path: Path, host_target: Target
+) -> None:
+    fn = write(
+        tmp_path / "fn",
+        {
+            "handler.py": "import boto3\nCLIENT = boto3.client('sns')\n"
+            "def lambda_handler(e, c):\n    return 1\n"
+        },
+    )
+    report = verify(fn, target=host_target)
+    assert report.ok, report.render()
+    assert report.checked["dynamic"]["ran"]
+
+
+def test_lambda_path_order_function_then_layers(tmp_path: Path, host_target: Target) -> None:
+    site = f"python/lib/python{host_target.python}/site-packages"
+    fn = write(
+        tmp_path / "fn",
+        {
+            "handler.py": "import first, second, third\n"
+            "assert (first.WHERE, second.WHERE, third.WHERE) == "
+            "('function', 'site-packages', 'python'), "
+            "(first.WHERE, second.WHERE, third.WHERE)\n"
+            "def lambda_handler(e, c):\n    return 1\n",
+            "first.py": "WHERE = 'function'\n",
+        },
+    )
+    layer1 = write(
+        tmp_path / "l1",
+        {
+            "python/first.py": "WHERE = 'layer'\n",
+            "python/second.py": "WHERE = 'python'\n",
+            "python/third.py": "WHERE = 'python'\n",
+            f"{site}/second.py": "WHERE = 'site-packages'\n",
+        },
+    )
+    report = verify(fn, target=host_target, layers=[zip_tree(layer1, tmp_path / "l1.zip")])
+    assert report.ok, report.render()
+
+
+def test_later_layers_overwrite_earlier_ones(tmp_path: Path, host_target: Target) -> None:
+    fn = write(
+        tmp_path / "fn",
+        {
+            "handler.py": "import shared\nassert shared.WHERE == 'second'\n"
+            "def lambda_handler(e, c):\n    return 1\n"
+        },
+    )
+    first = write(tmp_path / "a", {"python/shared.py": "WHERE = 'first'\n"})
+    second = write(tmp_path / "b", {"python/shared.py": "WHERE = 'second'\n"})
+    assert verify(fn, target=host_target, layers=[first, second]).ok
+    assert "import-failed" in verify(fn, target=host_target, layers=[second, first]).codes()
+
+
+def test_no_matching_interpreter_is_a_skip_not_a_failure(tmp_path: Path) -> None:
+    fn = write(tmp_path / "fn", {"handler.py": "def lambda_handler(e, c):\n    return 1\n"})
+    target = get_target("python3.13", "arm64")  # this machine is x86_64
+    report = verify(fn, target=target)
+    assert report.ok
+    dynamic = report.checked["dynamic"]
+    assert not dynamic["ran"]
+    assert dynamic["summary"] == "dynamic check skipped: no python3.13 interpreter for arm64"
+
+
+def test_a_wrong_explicit_interpreter_is_named(tmp_path: Path) -> None:
+    fn = write(tmp_path / "fn", {"handler.py": "def lambda_handler(e, c):\n    return 1\n"})
+    report = verify(fn, target=get_target("python3.9"), interpreter=sys.executable)
+    assert report.checked["dynamic"]["summary"].startswith(
+        f"dynamic check skipped: {sys.executable}"
+    )
+
+
+def test_without_the_sdk_offline_the_check_says_it_is_incomplete(
+    tmp_path: Path, host_target: Target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
+    fn = write(
+        tmp_path / "fn", {"handler.py": "import boto3\ndef lambda_handler(e, c):\n    pass\n"}
+    )
+    report = verify(fn, target=host_target, offline=True)
+    assert report.ok
+    summary = report.checked["dynamic"]["summary"]
+    assert summary.startswith("dynamic check incomplete: handler.lambda_handler needs 'boto3'")
+    assert "--offline" in summary
+
+
+def test_a_blocking_import_times_out(
+    tmp_path: Path, host_target: Target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dynamic, "TIMEOUT", 1)
+    fn = write(
+        tmp_path / "fn",
+        {"handler.py": "import time\ntime.sleep(30)\ndef lambda_handler(e, c):\n    pass\n"},
+    )
+    report = verify(fn, target=host_target)
+    failed = [p.message for p in report.problems if p.code == ProblemCode.IMPORT_FAILED]
+    assert failed and "took over 1 s" in failed[0]
+
+
+def test_an_interpreter_crash_is_import_failed(tmp_path: Path, host_target: Target) -> None:
+    fn = write(
+        tmp_path / "fn",
+        {"handler.py": "import os\nos._exit(3)\ndef lambda_handler(e, c):\n    pass\n"},
+    )
+    report = verify(fn, target=host_target)
+    failed = [p.message for p in report.problems if p.code == ProblemCode.IMPORT_FAILED]
+    assert failed and "the interpreter died (exit 3)" in failed[0]
