@@ -3,7 +3,7 @@
 verify() starts the target interpreter first, fills its sandbox while it streams every
 member for the static checks, then lets it import. Bytecode is kept between builds in
 the cache root, as checked-hash pycs only: an edited source is never run from stale
-bytecode. Runs with the host interpreter (python3.11 here, as in test_dynamic.py).
+bytecode. Runs with this machine's interpreter (the ``host_target`` fixture).
 """
 
 from __future__ import annotations
@@ -17,22 +17,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from sentiment_pipeline import ArtifactError, ProblemCode, Target, get_target
+from sentiment_pipeline import ArtifactError, ProblemCode, Target
 from sentiment_pipeline.packaging.verify import dynamic, verify
-from sentiment_pipeline.packaging.verify.interpreters import find_interpreter, probe
+from sentiment_pipeline.packaging.verify.interpreters import probe
 from sentiment_pipeline.packaging.verify.modules import Placed
 from sentiment_pipeline.packaging.verify.sources import open_tree
 from tests.support.synth import add_dist, zip_tree
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-
-@pytest.fixture(scope="module")
-def host_target() -> Target:
-    target = get_target(f"python{sys.version_info[0]}.{sys.version_info[1]}", "x86_64")
-    assert find_interpreter(target) is not None
-    return target
 
 
 @pytest.fixture
