@@ -18,6 +18,7 @@ import pytest
 
 from sentiment_pipeline.local.functionurl import LocalFunctionUrl
 from sentiment_pipeline.local.runner import FunctionSpec, LocalFunction, RunnerError, runnable
+from sentiment_pipeline.packaging.sandbox import layer_site_packages
 from sentiment_pipeline.packaging.targets import get_target
 
 if TYPE_CHECKING:
@@ -134,7 +135,7 @@ def test_the_handler_runs_isolated_with_lambdas_path_and_environment(
     task = str(function.root / "var/task")
     assert answer["path"][:3] == [
         task,
-        str(function.root / "opt" / function.spec.target.layer_site_packages),
+        str(function.root / "opt" / layer_site_packages(function.spec.target)),
         str(function.root / "opt/python"),
     ]
     assert answer["cwd"] == task

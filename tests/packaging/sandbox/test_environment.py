@@ -1,8 +1,10 @@
-"""Lambda's execution environment as the sandbox derives it from a target."""
+"""Lambda's execution environment as the sandbox derives it from a target, and the rule
+that nothing else spells it out."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import ast
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +13,7 @@ from sentiment_pipeline.packaging.sandbox import (
     FunctionIdentity,
     LocalRoot,
     Placed,
+    describe_target,
     environment,
     import_roots,
     is_layer_tree,
@@ -21,8 +24,7 @@ from sentiment_pipeline.packaging.sandbox import (
 from sentiment_pipeline.packaging.targets import get_target
 from sentiment_pipeline.packaging.verify.sources import Entry, open_tree
 
-if TYPE_CHECKING:
-    from pathlib import Path
+REPOSITORY = Path(__file__).resolve().parents[3]
 
 
 @pytest.mark.parametrize("python", ["3.9", "3.10"])
@@ -153,3 +155,72 @@ def test_the_interpreter_starts_isolated_without_writing_bytecode(tmp_path: Path
     assert isolated_command("python3.13", program, "a") == [
         "python3.13", "-I", "-S", "-B", str(program), "a"
     ]  # fmt: skip
+
+
+def test_a_targets_json_carries_lambdas_import_path() -> None:
+    target = get_target("python3.10", "arm64")
+    described = describe_target(target)
+    assert described["sys_path"] == list(sys_path(target))
+    assert {k: v for k, v in described.items() if k != "sys_path"} == target.to_json()
+
+
+# --- one owner ---------------------------------------------------------------------------
+
+_FACTS = ("/var/task", "/opt/python")
+_OWNER = REPOSITORY / "sentiment_pipeline" / "packaging" / "sandbox"
+
+
+def _documentation(tree: ast.Module) -> set[int]:
+    """ids of the string constants that document (docstrings, attribute docstrings)."""
+    return {
+        id(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    }
+
+
+def spellings(path: Path, root: Path = REPOSITORY) -> list[str]:
+    """Where the code of ``path`` spells one of Lambda's sandbox paths (``file:line``)."""
+    tree = ast.parse(path.read_text("utf-8"), str(path))
+    documentation = _documentation(tree)
+    return [
+        f"{path.relative_to(root)}:{node.lineno}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in documentation
+        and any(fact in node.value for fact in _FACTS)
+    ]
+
+
+def _sources() -> list[Path]:
+    found = {
+        path.resolve()
+        for top in ("sentiment_pipeline", "backends")
+        for path in (REPOSITORY / top).rglob("*.py")
+    }
+    return sorted(p for p in found if not p.is_relative_to(_OWNER))
+
+
+def test_only_the_sandbox_spells_lambdas_paths() -> None:
+    sources = _sources()
+    assert any(p.name == "check.py" for p in sources)  # the scan sees the verifier
+    found = [where for path in sources for where in spellings(path)]
+    assert found == [], (
+        "Lambda's paths belong to sentiment_pipeline.packaging.sandbox; ask it "
+        f"(TASK_ROOT, lambda_path, sys_path, LocalRoot) instead of spelling them: {found}"
+    )
+
+
+def test_the_spelling_scan_sees_code_and_skips_documentation(tmp_path: Path) -> None:
+    module = tmp_path / "sample.py"
+    module.write_text(
+        '"""Unpacked to /var/task."""\n'
+        "ROOT = '/opt/python'\n"
+        "def f(name):\n"
+        '    """Under /opt/python."""\n'
+        "    return f'/var/task/{name}'  # /var/task\n"
+    )
+    assert [w.rpartition(":")[2] for w in spellings(module, tmp_path)] == ["2", "5"]

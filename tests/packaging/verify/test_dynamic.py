@@ -10,7 +10,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from sentiment_pipeline import ProblemCode, Target, get_target
-from sentiment_pipeline.packaging.verify import dynamic, verify
+from sentiment_pipeline.packaging.verify import importattempt, verify
 from tests.support.synth import zip_tree
 
 if TYPE_CHECKING:
@@ -139,7 +139,7 @@ def test_without_the_sdk_offline_the_check_says_it_is_incomplete(
 def test_a_blocking_import_times_out(
     tmp_path: Path, host_target: Target, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(dynamic, "TIMEOUT", 1)
+    monkeypatch.setattr(importattempt, "TIMEOUT", 1)
     fn = write(
         tmp_path / "fn",
         {"handler.py": "import time\ntime.sleep(30)\ndef lambda_handler(e, c):\n    pass\n"},
