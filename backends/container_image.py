@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import posixpath
 import tempfile
 import zipfile
 from pathlib import Path
@@ -27,6 +28,7 @@ from sentiment_pipeline.packaging.assemble import assemble_zip
 from sentiment_pipeline.packaging.backend import AssembleResult, Backend, BuildContext, StepError
 from sentiment_pipeline.packaging.cache import default_cache_root
 from sentiment_pipeline.packaging.plan import ArtifactPlan, FunctionPlan
+from sentiment_pipeline.packaging.sandbox import TASK_ROOT
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = ["ContainerImage"]
 
 TAG = "latest"
+_TASK_DIR = TASK_ROOT.lstrip("/")  # the function's directory, relative to the image's root
 
 
 @attrs.frozen
@@ -109,9 +112,9 @@ class ContainerImage(Backend):
             base = self._base(ctx.base_image or function.base_image, artifact, ctx)
             epoch = source_date_epoch()
             layer = LayerCache().get_or_build(
-                files_from_tree(tree, "var/task"),
+                files_from_tree(tree, _TASK_DIR),
                 mtime=epoch,
-                skip_dirs=frozenset({"var", "var/task"}),
+                skip_dirs=frozenset({posixpath.dirname(_TASK_DIR), _TASK_DIR}),
             )
             created = dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             config = canonical_json(
@@ -120,7 +123,7 @@ class ContainerImage(Backend):
                     cmd=function.handler,
                     diff_id=layer.diff_id,
                     created=created,
-                    history_comment=f"sentiment-pipeline: /var/task of {artifact.key}",
+                    history_comment=f"sentiment-pipeline: {TASK_ROOT} of {artifact.key}",
                 )
             )
             ours = layer.descriptor()

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sentiment_pipeline.packaging.assemble import assemble_zip
 from sentiment_pipeline.packaging.backend import AssembleResult, Backend, BuildContext
 from sentiment_pipeline.packaging.plan import ArtifactPlan, FunctionPlan
+from sentiment_pipeline.packaging.sandbox import LAYER_PYTHON
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -46,5 +47,5 @@ class LayerBackend(Backend):
     def assemble(
         self, artifact: ArtifactPlan, wheels: Sequence[Path], dest: Path, ctx: BuildContext
     ) -> AssembleResult:
-        prefix = "python/" if artifact.kind == "layer" else ""
+        prefix = f"{LAYER_PYTHON}/" if artifact.kind == "layer" else ""
         return assemble_zip(self.name, artifact, wheels, dest, ctx, prefix=prefix)

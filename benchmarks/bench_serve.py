@@ -184,12 +184,12 @@ def measure(
 ) -> list[dict[str, Any]]:
     """(a), (b) and (c) for one route."""
     from sentiment_pipeline.local.functionurl import HttpRequest, event_from_request
+    from sentiment_pipeline.packaging.sandbox import LocalRoot
 
     # (a) in-process, same interpreter, artifact, sys.path and environment.
     event = event_from_request(HttpRequest("GET", target, (("X-API-Key", stack.api_key),), b""))
-    task, opt = dashboard.root / "var/task", dashboard.root / "opt"
-    site = opt / dashboard.spec.target.layer_site_packages
-    front = [str(task), str(site), str(opt / "python")]
+    local = LocalRoot(dashboard.root)
+    task, front = local.task_root, local.import_paths(dashboard.spec.target)
     sdk = [str(dashboard.sdk)] if dashboard.sdk else []
     payload = json.dumps([front, sdk, dashboard.spec.handler, event, args.requests])
     done = subprocess.run(

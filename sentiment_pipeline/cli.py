@@ -46,6 +46,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _build_parser() -> argparse.ArgumentParser:
+    from sentiment_pipeline.packaging.sandbox import TASK_ROOT
+
     parser = _Parser(
         prog="sentiment-pipeline",
         description="Build and verify AWS Lambda artifacts that cannot ship broken.",
@@ -79,7 +81,7 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Check an artifact (and its layers) against a Lambda runtime. ARTIFACT is "
         "a function zip, a layer zip, a directory, an OCI image layout (oci:LAYOUT[:TAG]) or "
         "an image in a registry (docker://HOST/REPO:TAG, pulled blob by blob); for an image, "
-        "its /var/task is checked. Exit 0: no problems found (the last line says what was "
+        f"its {TASK_ROOT} is checked. Exit 0: no problems found (the last line says what was "
         "and was not checked); 1: problems found; 2: unusable input.",
     )
     verify.add_argument(
@@ -291,6 +293,7 @@ def _version() -> str:
 
 
 def _cmd_targets(args: argparse.Namespace) -> int:
+    from sentiment_pipeline.packaging.sandbox import describe_target, sys_path
     from sentiment_pipeline.packaging.targets import all_targets, get_target
 
     if args.runtime:
@@ -301,7 +304,7 @@ def _cmd_targets(args: argparse.Namespace) -> int:
             t for t in all_targets() if not args.architecture or t.architecture == args.architecture
         ]
     if args.json:
-        print(json.dumps([t.to_json() for t in chosen], indent=2))
+        print(json.dumps([describe_target(t) for t in chosen], indent=2))
         return EXIT_OK
     header = (
         "runtime",
@@ -338,7 +341,7 @@ def _cmd_targets(args: argparse.Namespace) -> int:
             f"{t.limits.unzipped} B unzipped incl. layers, {t.limits.layers} layers, "
             f"{t.limits.image} B image."
         )
-        print("Import path (" + t.runtime + "): " + " -> ".join(t.sys_path))
+        print("Import path (" + t.runtime + "): " + " -> ".join(sys_path(t)))
         print(f"Runtime libraries: {len(t.runtime_libraries)} sonames from {t.libraries_source}.")
         print("Details of every row: sentiment-pipeline targets --json")
     return EXIT_OK

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import platform
 import shutil
+import sys
 from typing import TYPE_CHECKING
 
 import pytest
 
-from sentiment_pipeline import Target, get_target
+from sentiment_pipeline import Target, UnknownTargetError, get_target
 from tests.support import wheelhouse
 
 if TYPE_CHECKING:
@@ -23,6 +25,25 @@ def py313() -> Target:
 @pytest.fixture(scope="session")
 def py311() -> Target:
     return get_target("python3.11", "x86_64")
+
+
+# platform.machine() spellings of the catalog's architectures.
+_HOST_ARCHITECTURES = {"x86_64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
+
+
+@pytest.fixture(scope="session")
+def host_target() -> Target:
+    """The catalog target this machine's interpreter is (its Python version and
+    architecture): artifacts for it import and run here. Skips where there is none."""
+    machine = platform.machine()
+    architecture = _HOST_ARCHITECTURES.get(machine)
+    runtime = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    if architecture is None:
+        pytest.skip(f"this machine's architecture ({machine}) is no Lambda architecture")
+    try:
+        return get_target(runtime, architecture)
+    except UnknownTargetError:
+        pytest.skip(f"this machine's Python ({runtime}) is no Lambda runtime in the catalog")
 
 
 @pytest.fixture(scope="session")

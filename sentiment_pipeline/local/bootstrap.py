@@ -1,15 +1,16 @@
 """The runtime loop of one local Lambda worker, run inside the target interpreter.
 
-This file is never imported by the host: :mod:`sentiment_pipeline.local.runner`
-reads its text and runs it with ``python -I -S -B -c`` in an interpreter of the
-function's Python version, so nothing of the host (its ``sys.path``, its
-site-packages, this library) is visible to the handler. It must therefore run
-on every Python the catalog knows (3.9+): no newer syntax, standard library only.
+This file is never imported by the host: :mod:`sentiment_pipeline.local.worker`
+runs it with ``python -I -S -B bootstrap.py`` (the sandbox's ``isolated_command``) in
+an interpreter of the function's Python version, so nothing of the host (its
+``sys.path``, its site-packages, this library) is visible to the handler. It must
+therefore run on every Python the catalog knows (3.9+): no newer syntax, standard
+library only.
 
 Like Lambda's bootstrap it puts the import roots in front of the standard library
-(task root, layers' ``python/lib/python3.X/site-packages`` then ``python/``, the
-runtime's SDK last), honours ``.pth`` files there, imports the handler once
-(the init phase), then serves invocations one at a time.
+(in the order :mod:`sentiment_pipeline.packaging.sandbox` gives them, the runtime's
+SDK last), honours ``.pth`` files there, imports the handler once (the init phase),
+then serves invocations one at a time.
 
 Protocol: one JSON object per line. Requests come on stdin
 (``{"request_id", "event", "deadline_ms", "arn"}``); answers go to the file

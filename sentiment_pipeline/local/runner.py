@@ -19,26 +19,22 @@ worker that dies is ``Runtime.ExitError``; an import failure at init is
 from __future__ import annotations
 
 import collections
-import contextlib
-import json
 import os
 import queue
-import selectors
-import signal
-import subprocess
 import threading
 import time
 import uuid
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from sentiment_pipeline.errors import PipelineError
+from sentiment_pipeline.local.worker import Worker, WorkerSetup
 from sentiment_pipeline.logs import get_logger
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+    from pathlib import Path
 
     from sentiment_pipeline.packaging.targets import Target
 
@@ -53,7 +49,6 @@ __all__ = [
 
 log = get_logger(__name__)
 
-_BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 _ACCOUNT = "123456789012"
 LOG_LINES = 2000
 """Log lines kept per function (the rest went to the log sink already)."""
@@ -96,22 +91,22 @@ class Invocation:
 
 
 def prepare(spec: FunctionSpec, root: Path) -> Path:
-    """Unpack the function and its layers into ``root`` (``var/task``, ``opt``), fresh.
+    """Unpack the function and its layers into ``root`` (Lambda's layout), fresh.
 
     The artifacts are read with the verifier's readers (zip, directory, OCI
     image layout), so unsafe names are skipped exactly as the verifier reports
-    them; layers unpack into ``opt`` in their order, later ones overwriting.
+    them; layers unpack in their order, later ones overwriting.
     """
     import shutil
 
-    from sentiment_pipeline.packaging.verify.dynamic import _unpack
-    from sentiment_pipeline.packaging.verify.modules import Placed
+    from sentiment_pipeline.packaging.sandbox import LocalRoot, Placed, Unpacker
     from sentiment_pipeline.packaging.verify.sources import open_tree
 
     staging = root.with_name(f".{root.name}.partial-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
-    (staging / "var/task").mkdir(parents=True)
-    (staging / "opt").mkdir()
+    local = LocalRoot(staging)
+    local.create()
+    unpacker = Unpacker(local)
     try:
         for order, path in enumerate((spec.artifact, *spec.layers)):
             try:
@@ -119,8 +114,7 @@ def prepare(spec: FunctionSpec, root: Path) -> Path:
             except PipelineError as exc:
                 raise RunnerError(f"{spec.name}: cannot read {path}: {exc}") from exc
             with tree:
-                placed = Placed(tree, "function" if order == 0 else "layer", order)
-                _unpack(placed, staging / ("var/task" if order == 0 else "opt"))
+                unpacker.unpack(Placed(tree, "function" if order == 0 else "layer", order))
         shutil.rmtree(root, ignore_errors=True)
         staging.rename(root)
     finally:
@@ -130,127 +124,13 @@ def prepare(spec: FunctionSpec, root: Path) -> Path:
 
 def lambda_environment(spec: FunctionSpec, root: Path) -> dict[str, str]:
     """Lambda's reserved variables (paths moved into ``root``), then the function's own."""
-    from sentiment_pipeline.packaging.verify.dynamic import _sandbox_env
+    from sentiment_pipeline.packaging.sandbox import FunctionIdentity, LocalRoot, environment
 
-    env = _sandbox_env(spec.target, root)
-    env.update(
-        {
-            "_HANDLER": spec.handler,
-            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory),
-            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
-            "AWS_LAMBDA_LOG_STREAM_NAME": "local",
-            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
+    function = FunctionIdentity(spec.name, spec.handler, memory=spec.memory)
+    env = environment(spec.target, LocalRoot(root), function)
+    env["PYTHONUNBUFFERED"] = "1"  # for what the handler starts: -I ignores it in the worker
     env.update(spec.environment)
     return env
-
-
-class _Worker:
-    """One interpreter process: an execution environment serving one request at a time."""
-
-    def __init__(self, function: LocalFunction) -> None:
-        self.function = function
-        spec = function.spec
-        answers_read, answers_write = os.pipe()
-        task = function.root / "var/task"
-        opt = function.root / "opt"
-        front = [str(task), str(opt / spec.target.layer_site_packages), str(opt / "python")]
-        command = [
-            function.python,
-            "-I",
-            "-S",
-            "-B",
-            "-c",
-            _BOOTSTRAP.read_text(encoding="utf-8"),
-            json.dumps(front),
-            json.dumps([str(function.sdk)] if function.sdk else []),
-            spec.handler,
-            str(answers_write),
-        ]
-        try:
-            self.process = subprocess.Popen(
-                command,
-                cwd=task,
-                env=function.environment,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                pass_fds=(answers_write,),
-                start_new_session=True,
-            )
-        finally:
-            os.close(answers_write)
-        self._answers = answers_read
-        self._buffer = b""
-        self.used = 0
-        self.died = False
-        self._logs = threading.Thread(target=self._pump_logs, name=f"{spec.name}-logs", daemon=True)
-        self._logs.start()
-
-    def _pump_logs(self) -> None:
-        stream = self.process.stdout
-        assert stream is not None
-        for raw in iter(stream.readline, b""):
-            self.function.emit(raw.decode("utf-8", "replace").rstrip("\n"))
-        stream.close()
-
-    def read_answer(self, deadline: float) -> dict[str, Any] | None:
-        """The next answer line, or None if the deadline passed or the worker died."""
-        with selectors.DefaultSelector() as selector:
-            selector.register(self._answers, selectors.EVENT_READ)
-            while b"\n" not in self._buffer:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not selector.select(remaining):
-                    return None
-                chunk = os.read(self._answers, 1 << 16)
-                if not chunk:
-                    self.died = True  # the worker closed its end: it exited
-                    return None
-                self._buffer += chunk
-        line, _, self._buffer = self._buffer.partition(b"\n")
-        answer: dict[str, Any] = json.loads(line)
-        return answer
-
-    def send(self, request: dict[str, Any]) -> bool:
-        stdin = self.process.stdin
-        assert stdin is not None
-        try:
-            stdin.write(json.dumps(request).encode() + b"\n")
-            stdin.flush()
-        except OSError:  # a broken pipe: the worker is gone
-            self.died = True
-            return False
-        return True
-
-    def exit_status(self) -> str:
-        try:
-            code = self.process.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            return "still running"
-        return f"signal: {-code}" if code < 0 else f"exit status {code}"
-
-    def signal_kill(self) -> None:
-        """Kill the process (and what it started) without touching the pipes.
-
-        Safe while another thread waits for this worker's answer: it reads the
-        end of the answers pipe and retires the worker itself.
-        """
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-
-    def kill(self) -> None:
-        self.signal_kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=5)
-        with contextlib.suppress(OSError):
-            os.close(self._answers)
-        if self.process.stdin:
-            with contextlib.suppress(OSError):
-                self.process.stdin.close()
 
 
 class LocalFunction:
@@ -270,12 +150,15 @@ class LocalFunction:
         self.python = python
         self.sdk = sdk
         self.environment = lambda_environment(spec, root)
+        self._setup = WorkerSetup(
+            spec.name, spec.handler, spec.target, python, root, sdk, self.environment
+        )
         self.logs: collections.deque[str] = collections.deque(maxlen=LOG_LINES)
         self._sink = log_sink
-        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self._idle: queue.LifoQueue[Worker] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(spec.concurrency)
         self._lock = threading.Lock()
-        self._workers: set[_Worker] = set()
+        self._workers: set[Worker] = set()
         self._closed = False
         self.invocations = 0
         self.errors = 0
@@ -292,9 +175,9 @@ class LocalFunction:
         if self._sink is not None:
             self._sink(self.spec.name, line)
 
-    def _start_worker(self) -> tuple[_Worker, dict[str, Any] | None]:
+    def _start_worker(self) -> tuple[Worker, dict[str, Any] | None]:
         """A fresh worker and, if its init failed, the error body."""
-        worker = _Worker(self)
+        worker = Worker(self._setup, self.emit)
         with self._lock:
             self._workers.add(worker)
             self.cold_starts += 1
@@ -312,7 +195,7 @@ class LocalFunction:
             return worker, {"errorMessage": f"{self.spec.name} is stopped", "errorType": "Stopped"}
         return worker, None
 
-    def _retire(self, worker: _Worker) -> None:
+    def _retire(self, worker: Worker) -> None:
         worker.kill()
         with self._lock:
             self._workers.discard(worker)

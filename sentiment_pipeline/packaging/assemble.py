@@ -16,6 +16,7 @@ from sentiment_pipeline.packaging.install.crossinstall import (
     wheel_members,
 )
 from sentiment_pipeline.packaging.plan import ALWAYS_EXCLUDED
+from sentiment_pipeline.packaging.sandbox import lambda_path
 from sentiment_pipeline.packaging.zipwriting import Member, compile_globs, write_zip
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ def assemble_zip(
             wheels,
             site,
             python=artifact.target.python,
-            compile_prefix="/var/task" if not prefix else "/opt/python",
+            compile_prefix=lambda_path("layer" if prefix else "function", prefix.rstrip("/")),
         )
     except EngineError as exc:
         raise StepError(backend, "install", str(exc)) from exc

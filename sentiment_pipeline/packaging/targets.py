@@ -1,8 +1,10 @@
-"""The target catalog: every fact about AWS Lambda's Python runtimes lives here.
+"""The target catalog: the facts about each of AWS Lambda's Python runtimes.
 
 The data is a versioned table shipped with the package (``data/targets.json``
 and the tables it names). Everything else in sentiment-pipeline asks this module,
-never hard-codes a Lambda fact.
+never hard-codes a Lambda fact; what a target implies for the execution
+environment (paths, import order, environment) is derived in
+:mod:`sentiment_pipeline.packaging.sandbox`.
 
 >>> t = get_target("python3.13", "x86_64")
 >>> t.glibc, t.os_name
@@ -105,7 +107,6 @@ class Target:
     runtime_libraries: frozenset[str] = attrs.field(repr=False)
     libraries_source: str = attrs.field(repr=False)
     limits: Limits
-    ld_library_path: tuple[str, ...]
     deprecated: str | None = None
 
     @property
@@ -169,32 +170,13 @@ class Target:
         return f"cpython-{self.cp[2:]}"
 
     @property
-    def layer_site_packages(self) -> str:
-        return f"python/lib/python{self.python}/site-packages"
-
-    @property
-    def sys_path(self) -> tuple[str, ...]:
-        """Lambda's import path, as the runtime's bootstrap sets it.
-
-        Precedence (bootstrap.py): LAMBDA_TASK_ROOT, then the layer paths, then the
-        runtime's own paths. From python3.11 the runtime's site-packages (with boto3)
-        comes before ``/var/runtime``; before it, ``/var/runtime`` comes first.
-        """
-        lib = f"/var/lang/lib/python{self.python}"
-        stdlib = (f"/var/lang/lib/python{self.cp[2:]}.zip", lib, f"{lib}/lib-dynload")
-        if self.python_version >= (3, 11):
-            runtime = (f"{lib}/site-packages", "/var/runtime", *stdlib)
-        else:
-            runtime = ("/var/runtime", *stdlib, f"{lib}/site-packages")
-        return ("/var/task", f"/opt/{self.layer_site_packages}", "/opt/python", *runtime)
-
-    @property
     def build_image(self) -> str:
         """The public Lambda base image of this runtime and architecture."""
         return f"public.ecr.aws/lambda/python:{self.python}-{self.architecture}"
 
     def to_json(self) -> dict[str, Any]:
-        """The target as plain JSON (used by ``verify --json`` and ``targets --json``)."""
+        """The catalog row as plain JSON (``verify --json`` and ``targets --json`` add
+        Lambda's import path: :func:`sentiment_pipeline.packaging.sandbox.describe_target`)."""
         return {
             "runtime": self.runtime,
             "architecture": self.architecture,
@@ -204,7 +186,6 @@ class Target:
             "machine": self.machine,
             "extension_suffixes": list(self.extension_suffixes),
             "platform_tags": list(self.platform_tags),
-            "sys_path": list(self.sys_path),
             "sdk": dict(self.sdk),
             "sdk_reference": dict(self.sdk_reference),
             "limits": attrs.asdict(self.limits),
@@ -264,7 +245,6 @@ def get_target(runtime: str, architecture: str = "x86_64") -> Target:
             layers=limits["layers"],
             image=limits["image_bytes"],
         ),
-        ld_library_path=tuple(catalog["ld_library_path"]),
         deprecated=row.get("deprecated"),
     )
 

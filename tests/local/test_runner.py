@@ -11,7 +11,6 @@ import base64
 import http.client
 import json
 import os
-import sys
 import textwrap
 from typing import TYPE_CHECKING, Any
 
@@ -19,13 +18,14 @@ import pytest
 
 from sentiment_pipeline.local.functionurl import LocalFunctionUrl
 from sentiment_pipeline.local.runner import FunctionSpec, LocalFunction, RunnerError, runnable
+from sentiment_pipeline.packaging.sandbox import layer_site_packages
 from sentiment_pipeline.packaging.targets import get_target
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-HOST_TARGET = get_target(f"python3.{sys.version_info.minor}", "x86_64")
+    from sentiment_pipeline.packaging.targets import Target
 
 HANDLER = """\
 import base64, importlib.util, json, os, sys, time
@@ -76,11 +76,13 @@ def make_artifact(root: Path, source: str = HANDLER) -> Path:
     return artifact
 
 
-def function_for(tmp_path: Path, handler: str = "app.main.lambda_handler") -> LocalFunction:
+def function_for(
+    tmp_path: Path, target: Target, handler: str = "app.main.lambda_handler"
+) -> LocalFunction:
     spec = FunctionSpec(
         name="probe",
         handler=handler,
-        target=HOST_TARGET,
+        target=target,
         artifact=make_artifact(tmp_path),
         environment={"GREETING": "hello", "AWS_REGION": "eu-west-1"},
         timeout=2.0,
@@ -90,8 +92,8 @@ def function_for(tmp_path: Path, handler: str = "app.main.lambda_handler") -> Lo
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[LocalFunction, LocalFunctionUrl]]:
-    function = function_for(tmp_path)
+def served(tmp_path: Path, host_target: Target) -> Iterator[tuple[LocalFunction, LocalFunctionUrl]]:
+    function = function_for(tmp_path, host_target)
     url = LocalFunctionUrl(
         lambda event, request_id: function.invoke(event, request_id=request_id)
     ).start()
@@ -133,7 +135,7 @@ def test_the_handler_runs_isolated_with_lambdas_path_and_environment(
     task = str(function.root / "var/task")
     assert answer["path"][:3] == [
         task,
-        str(function.root / "opt" / HOST_TARGET.layer_site_packages),
+        str(function.root / "opt" / layer_site_packages(function.spec.target)),
         str(function.root / "opt/python"),
     ]
     assert answer["cwd"] == task
@@ -269,8 +271,10 @@ def test_concurrent_requests_use_several_workers(
     assert function.workers() == 2  # the function's concurrency
 
 
-def test_an_import_error_fails_every_invocation_like_lambda(tmp_path: Path) -> None:
-    function = function_for(tmp_path, handler="app.missing.lambda_handler")
+def test_an_import_error_fails_every_invocation_like_lambda(
+    tmp_path: Path, host_target: Target
+) -> None:
+    function = function_for(tmp_path, host_target, handler="app.missing.lambda_handler")
     try:
         for _ in range(2):
             invocation = function.invoke({})

@@ -72,23 +72,6 @@ def test_arm64_has_no_pre_2014_aliases() -> None:
     assert not any("manylinux1" in p or "manylinux2010" in p for p in t.platform_tags)
 
 
-def test_sys_path_order_follows_the_bootstrap() -> None:
-    new, old = get_target("python3.12"), get_target("python3.10")
-    assert new.sys_path[:5] == (
-        "/var/task",
-        "/opt/python/lib/python3.12/site-packages",
-        "/opt/python",
-        "/var/lang/lib/python3.12/site-packages",
-        "/var/runtime",
-    )
-    assert old.sys_path[:4] == (
-        "/var/task",
-        "/opt/python/lib/python3.10/site-packages",
-        "/opt/python",
-        "/var/runtime",
-    )
-
-
 def test_extension_suffixes_and_libraries() -> None:
     t = get_target("python3.13", "arm64")
     assert t.extension_suffixes == (".cpython-313-aarch64-linux-gnu.so", ".abi3.so", ".so")

@@ -1,4 +1,4 @@
-"""Problem codes and findings of the verifier.
+"""Problem codes and findings of the verifier, and where the checks collect them.
 
 The codes are a stable, public interface: scripts match on them, so a code is
 never renamed or reused for another meaning.
@@ -7,10 +7,17 @@ never renamed or reused for another meaning.
 from __future__ import annotations
 
 import enum
+from typing import TYPE_CHECKING
 
 import attrs
 
-__all__ = ["Problem", "ProblemCode"]
+from sentiment_pipeline.errors import one_line
+
+if TYPE_CHECKING:
+    from sentiment_pipeline.packaging.sandbox import Placed
+    from sentiment_pipeline.packaging.targets import Target
+
+__all__ = ["Findings", "Problem", "ProblemCode", "rebuild_hint", "where"]
 
 
 class ProblemCode(enum.StrEnum):
@@ -74,3 +81,51 @@ class Problem:
 
     def to_json(self) -> dict[str, str]:
         return {"code": self.code.value, "path": self.path, "message": self.message}
+
+
+def where(placed: Placed, name: str) -> str:
+    """How a report names member ``name`` of ``placed``: as is in the function,
+    ``layer.zip:name`` in a layer."""
+    if placed.role == "function":
+        return name
+    return f"{placed.tree.path.name}:{name}"
+
+
+def rebuild_hint(target: Target) -> str:
+    """The fix shared by every file built for another platform: reinstall for the target."""
+    return (
+        f"Reinstall the dependencies for the target, e.g. `uv pip install --python-platform "
+        f"{target.machine}-manylinux_{target.glibc[0]}_{target.glibc[1]} --python-version "
+        f"{target.python} --only-binary :all: --target DIR -r requirements.txt`"
+    )
+
+
+class Findings:
+    """What the checks found while they run: problems, notes, native files and counts."""
+
+    def __init__(self) -> None:
+        self.problems: dict[tuple[ProblemCode, str], Problem] = {}
+        self.notes: list[str] = []
+        self.native: list[str] = []
+        """Every native file, as :func:`where` names it."""
+        self.stats: dict[str, int] = {
+            "files": 0,
+            "bytes_unzipped": 0,
+            "hashed_files": 0,
+            "native_files": 0,
+            "distributions": 0,
+        }
+
+    def add(self, code: ProblemCode, path: str, message: str, fix: str = "") -> None:
+        """Record a problem (the first for its code and path counts); ``fix``, advice
+        other problems share, ends its message."""
+        path, fix = one_line(path), one_line(fix)
+        text = one_line(f"{message} {fix}" if fix else message)
+        self.problems.setdefault((code, path), Problem(code, path, text, fix))
+
+    def found(self, code: ProblemCode) -> bool:
+        return any(p.code == code for p in self.problems.values())
+
+    def sorted_problems(self) -> tuple[Problem, ...]:
+        """The problems in the report's order: by code, then path."""
+        return tuple(sorted(self.problems.values(), key=lambda p: (p.code.value, p.path)))

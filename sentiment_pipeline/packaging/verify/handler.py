@@ -13,9 +13,10 @@ from sentiment_pipeline.packaging.verify.imports import defines, module_level_im
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from sentiment_pipeline.packaging.sandbox import ImportRoot
     from sentiment_pipeline.packaging.targets import Target
-    from sentiment_pipeline.packaging.verify.distributions import Distribution, RecordRow
-    from sentiment_pipeline.packaging.verify.modules import ImportRoot, Layout
+    from sentiment_pipeline.packaging.verify.modules import Layout
+    from sentiment_pipeline.packaging.verify.rules.records import Owners
     from sentiment_pipeline.packaging.verify.sources import Entry
 
 __all__ = ["HandlerChecks"]
@@ -31,7 +32,7 @@ class HandlerChecks:
         self,
         target: Target,
         layout: Layout,
-        owned: dict[int, dict[str, tuple[Distribution, RecordRow]]],
+        owned: dict[int, Owners],
         add: Callable[[ProblemCode, str, str], None],
         notes: list[str],
     ) -> None:

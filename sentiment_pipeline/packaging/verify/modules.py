@@ -1,33 +1,23 @@
-"""Where each artifact lands in a Lambda sandbox, and what it makes importable.
+"""Which modules the function and its layers make importable, and from where.
 
-A function artifact is unpacked to ``/var/task``; layers are unpacked into
-``/opt`` in the order they are listed. The import roots follow the runtime's
-bootstrap: ``/var/task``, ``/opt/python/lib/python3.X/site-packages``, ``/opt/python``.
+The placement of each artifact and the order of the import roots come from
+:mod:`sentiment_pipeline.packaging.sandbox`; this module indexes what each root holds.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
-import attrs
+from sentiment_pipeline.packaging.sandbox import LAYER_PYTHON, import_roots
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Sequence
 
+    from sentiment_pipeline.packaging.sandbox import ImportRoot, Placed
     from sentiment_pipeline.packaging.targets import Target
-    from sentiment_pipeline.packaging.verify.sources import Entry, Tree
+    from sentiment_pipeline.packaging.verify.sources import Entry
 
-__all__ = ["ImportRoot", "Layout", "Placed", "is_layer_tree", "module_name_of"]
-
-Role = Literal["function", "layer"]
-
-_LAYER_TOP = frozenset({"python", "lib", "bin", "extensions", "etc", "share", "include"})
-
-
-def is_layer_tree(entries: Iterable[Entry]) -> bool:
-    """True when a tree looks like a layer: everything under ``python/``, ``lib/``, ``bin/``..."""
-    tops = {e.name.split("/", 1)[0] for e in entries if e.name}
-    return "python" in tops and tops <= _LAYER_TOP
+__all__ = ["Layout", "module_name_of"]
 
 
 def module_name_of(rel: str, target: Target) -> str | None:
@@ -42,64 +32,13 @@ def module_name_of(rel: str, target: Target) -> str | None:
     return None
 
 
-@attrs.frozen
-class Placed:
-    """One artifact and where Lambda puts it."""
-
-    tree: Tree = attrs.field(eq=False)
-    role: Role
-    order: int
-    """0 for the function, 1.. for layers in the order given."""
-
-    @property
-    def mount(self) -> str:
-        return "/var/task" if self.role == "function" else "/opt"
-
-    @property
-    def label(self) -> str:
-        return "function" if self.role == "function" else f"layer {self.order}"
-
-    def sandbox_path(self, name: str) -> str:
-        return f"{self.mount}/{name}"
-
-
-@attrs.frozen
-class ImportRoot:
-    """A ``sys.path`` entry that one artifact populates."""
-
-    placed: Placed
-    prefix: str
-    """The path inside the artifact ('' for the function root)."""
-
-    @property
-    def sys_path(self) -> str:
-        return self.placed.mount + (f"/{self.prefix}" if self.prefix else "")
-
-    def relative(self, name: str) -> str | None:
-        """``name`` relative to this root, or None if it is not under it."""
-        if not self.prefix:
-            return name
-        if name.startswith(self.prefix + "/"):
-            return name[len(self.prefix) + 1 :]
-        return None
-
-
 class Layout:
     """The function and its layers, as the runtime sees them."""
 
     def __init__(self, target: Target, placed: Sequence[Placed]) -> None:
         self.target = target
         self.placed = tuple(placed)
-        roots: list[ImportRoot] = []
-        for p in self.placed:
-            if p.role == "function":
-                roots.append(ImportRoot(p, ""))
-        # Layers: site-packages before python/, and within each, the last-listed layer
-        # wins for the same file (it was unpacked last), but the path order is by directory.
-        layers = [p for p in self.placed if p.role == "layer"]
-        roots.extend(ImportRoot(p, target.layer_site_packages) for p in reversed(layers))
-        roots.extend(ImportRoot(p, "python") for p in reversed(layers))
-        self.roots = tuple(roots)
+        self.roots = import_roots(target, self.placed)
         self._modules: dict[str, list[tuple[ImportRoot, Entry]]] = {}
         self._files: list[dict[str, Entry]] = []
         self._dirs: list[set[str]] = []
@@ -111,7 +50,7 @@ class Layout:
                 rel = root.relative(entry.name)
                 if rel is None or entry.unsafe:
                     continue
-                if root.prefix == "python" and rel.startswith("lib/"):
+                if root.prefix == LAYER_PYTHON and rel.startswith("lib/"):
                     continue  # that is the site-packages root, indexed on its own
                 if entry.kind == "file":
                     files[rel] = entry

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from sentiment_pipeline.packaging.sandbox import describe_target
+
 if TYPE_CHECKING:
     from sentiment_pipeline.packaging.targets import Target
     from sentiment_pipeline.packaging.verify.findings import Problem
@@ -45,7 +47,7 @@ class Report:
     def to_json(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
-            "target": self.target.to_json(),
+            "target": describe_target(self.target),
             "problems": [p.to_json() for p in self.problems],
             "checked": self.checked,
         }

@@ -24,8 +24,8 @@ from sentiment_pipeline.packaging.install.engines import (
     Podman,
     detect,
 )
+from sentiment_pipeline.packaging.sandbox import Placed
 from sentiment_pipeline.packaging.verify.dynamic import run_dynamic
-from sentiment_pipeline.packaging.verify.modules import Placed
 from sentiment_pipeline.packaging.verify.sources import open_tree
 from tests.support import wheelhouse
 from tests.support.build_image import BuildImageError, lambda_like_image

@@ -162,6 +162,22 @@ def test_a_layer_that_shadows_a_function_dependency(
     assert "1.16.0" in message and "1.15.0" in message and "function" in message
 
 
+def test_an_earlier_layers_site_packages_shadows_a_later_layers_python_dir(
+    fn: Path, tmp_path: Path, py313: Target
+) -> None:
+    """Lambda's path puts every layer's site-packages before any layer's python/: the
+    first-listed layer's copy wins here, though the second layer was unpacked last."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    add_dist(first / "python/lib/python3.13/site-packages", "attrs", "25.1.0", {"attr.py": ""})
+    add_dist(second / "python", "attrs", "23.1.0", {"attr.py": ""})
+    layers = [zip_tree(first, tmp_path / "first.zip"), zip_tree(second, tmp_path / "second.zip")]
+    report = verify(fn, target=py313, layers=layers, dynamic=False)
+    assert problems(report) == {
+        ("shadowed-distribution", "second.zip:python/attrs-23.1.0.dist-info")
+    }
+    assert "shadowed by attrs 25.1.0 in layer 1 (first.zip)" in report.problems[0].message
+
+
 def test_same_version_in_two_places_is_not_shadowing(
     fn: Path, tmp_path: Path, py313: Target
 ) -> None:

@@ -1,9 +1,10 @@
-"""The import check's sandbox and bytecode cache, and verify's single pass over the artifact.
+"""The import check's sandbox slots and bytecode cache, and verify's single pass over the
+artifact.
 
 verify() starts the target interpreter first, fills its sandbox while it streams every
 member for the static checks, then lets it import. Bytecode is kept between builds in
 the cache root, as checked-hash pycs only: an edited source is never run from stale
-bytecode. Runs with the host interpreter (python3.11 here, as in test_dynamic.py).
+bytecode. Runs with this machine's interpreter (the ``host_target`` fixture).
 """
 
 from __future__ import annotations
@@ -17,22 +18,16 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from sentiment_pipeline import ArtifactError, ProblemCode, Target, get_target
-from sentiment_pipeline.packaging.verify import dynamic, verify
-from sentiment_pipeline.packaging.verify.interpreters import find_interpreter, probe
-from sentiment_pipeline.packaging.verify.modules import Placed
+from sentiment_pipeline import ArtifactError, ProblemCode, Target
+from sentiment_pipeline.packaging.sandbox import Placed
+from sentiment_pipeline.packaging.verify import reading, sandboxslot, verify
+from sentiment_pipeline.packaging.verify.interpreters import probe
+from sentiment_pipeline.packaging.verify.sandboxslot import SandboxSlot
 from sentiment_pipeline.packaging.verify.sources import open_tree
 from tests.support.synth import add_dist, zip_tree
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-
-@pytest.fixture(scope="module")
-def host_target() -> Target:
-    target = get_target(f"python{sys.version_info[0]}.{sys.version_info[1]}", "x86_64")
-    assert find_interpreter(target) is not None
-    return target
 
 
 @pytest.fixture
@@ -47,7 +42,7 @@ def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Sandboxes under tmp_path (not /dev/shm, which other processes share)."""
     path = tmp_path / "scratch"
     path.mkdir()
-    monkeypatch.setattr(dynamic, "_scratch", lambda placed: str(path))
+    monkeypatch.setattr(sandboxslot, "_scratch", lambda placed: str(path))
     return path
 
 
@@ -111,7 +106,7 @@ def test_the_sandbox_is_emptied_and_its_slot_released(
 def test_concurrent_checks_take_different_slots(tmp_path: Path, scratch: Path) -> None:
     tree = open_tree(function(tmp_path / "fn", "def lambda_handler(e, c):\n    pass\n"))
     placed = [Placed(tree, "function", 0)]
-    first, second = dynamic.Sandbox(placed), dynamic.Sandbox(placed)
+    first, second = SandboxSlot(placed), SandboxSlot(placed)
     try:
         assert first.root != second.root
         assert {first.root.name, second.root.name} == {"0", "1"}
@@ -119,7 +114,7 @@ def test_concurrent_checks_take_different_slots(tmp_path: Path, scratch: Path) -
     finally:
         first.close()
         second.close()
-    again = dynamic.Sandbox(placed)
+    again = SandboxSlot(placed)
     assert again.root.name == "0"
     again.close()
 
@@ -129,7 +124,7 @@ def test_a_sandbox_home_shared_with_others_is_not_used(tmp_path: Path, scratch: 
     home.mkdir(mode=0o777)
     home.chmod(0o777)  # writable by others: a path someone else may control
     tree = open_tree(function(tmp_path / "fn", "def lambda_handler(e, c):\n    pass\n"))
-    sandbox = dynamic.Sandbox([Placed(tree, "function", 0)])
+    sandbox = SandboxSlot([Placed(tree, "function", 0)])
     try:
         assert sandbox.root.parent == scratch and sandbox.root.name.startswith("sp-verify-")
         assert sandbox.bytecode is None  # a throw-away path: nothing worth caching
@@ -194,10 +189,10 @@ def test_no_room_for_the_sandbox_skips_the_import_not_the_static_checks(
     add_dist(fn, "lib", "1.0", {"lib.py": "X = 1\n"})
     (fn / "lib.py").write_text("X = 2\n")  # a RECORD mismatch the static checks must still see
 
-    def full(self: dynamic.Sandbox, placed: Placed, entry: object) -> None:
+    def full(self: SandboxSlot, placed: Placed, entry: object) -> None:
         self.fail(OSError(28, "No space left on device"))
 
-    monkeypatch.setattr(dynamic.Sandbox, "create", full)
+    monkeypatch.setattr(SandboxSlot, "create", full)
     report = verify(fn, target=host_target)
     assert report.codes() == {"record-mismatch"}
     dyn = report.checked["dynamic"]
@@ -249,8 +244,6 @@ def test_two_reader_threads_report_what_one_does(
     as_zip: bool,
 ) -> None:
     """Members are read by two threads; the report does not depend on it."""
-    from sentiment_pipeline.packaging.verify import check
-
     fn = function(tmp_path / "fn", "import lib\ndef lambda_handler(e, c):\n    return lib.X\n")
     for n in range(12):
         add_dist(fn, f"dist{n}", "1.0", {f"dist{n}/__init__.py": f"X = {n}\n" * (n * 500 + 1)})
@@ -261,7 +254,7 @@ def test_two_reader_threads_report_what_one_does(
     artifact = zip_tree(fn, tmp_path / "fn.zip") if as_zip else fn
     reports = []
     for threads in (1, 2):
-        monkeypatch.setattr(check, "_THREADS", threads)
+        monkeypatch.setattr(reading, "THREADS", threads)
         reports.append(verify(artifact, target=host_target).to_json())
     assert reports[0] == reports[1]
     assert {p["code"] for p in reports[0]["problems"]} == {"record-mismatch", "missing-file"}

@@ -1,0 +1,60 @@
+"""Every file an installed distribution's ``RECORD`` lists: present, and as installed
+(the preprod 502 was a ``.so`` listed there and missing from the zip)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sentiment_pipeline.packaging.verify.findings import ProblemCode, where
+
+if TYPE_CHECKING:
+    from sentiment_pipeline.packaging.sandbox import Placed
+    from sentiment_pipeline.packaging.verify.distributions import Distribution, RecordRow
+    from sentiment_pipeline.packaging.verify.findings import Findings
+
+__all__ = ["Owners", "check_missing", "check_record"]
+
+Owners = dict[str, tuple["Distribution", "RecordRow"]]
+"""Which distribution's RECORD row claims each file of an artifact."""
+
+
+def check_missing(findings: Findings, placed: Placed, owners: Owners) -> None:
+    """Files ``RECORD`` lists that ``placed`` does not hold."""
+    files = {e.name for e in placed.tree.entries() if e.kind in ("file", "symlink")}
+    for path, (dist, row) in owners.items():
+        if path in files or row.digest is None:
+            continue  # unhashed rows: RECORD itself, bytecode compiled at install time
+        findings.add(
+            ProblemCode.MISSING_FILE,
+            where(placed, path),
+            f"{path} is listed in {dist.record_path} of {dist.display_name} "
+            f"{dist.version} but is not in the artifact; importing it fails at run "
+            "time (the preprod 502: 'No module named ...').",
+            fix=f"Reinstall {dist.display_name} for the target and check that nothing "
+            "strips files (exclude patterns, size trimming).",
+        )
+
+
+def check_record(
+    findings: Findings,
+    placed: Placed,
+    name: str,
+    dist: Distribution,
+    row: RecordRow,
+    *,
+    digest: str,
+    size: int,
+) -> None:
+    """A file's hash (RECORD's spelling) and size against its ``RECORD`` row."""
+    findings.stats["hashed_files"] += 1
+    if digest == row.digest and (row.size is None or row.size == size):
+        return
+    findings.add(
+        ProblemCode.RECORD_MISMATCH,
+        where(placed, name),
+        f"{name} differs from {dist.record_path} ("
+        + (f"size {size}, RECORD says {row.size}; " if row.size not in (None, size) else "")
+        + f"{row.algorithm} {digest}, RECORD says {row.digest}): the file was "
+        "modified or corrupted after install.",
+        fix=f"Reinstall {dist.display_name} {dist.version} for the target.",
+    )
