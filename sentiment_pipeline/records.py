@@ -6,8 +6,8 @@ what an analysis writes (:class:`AnalysisResult`) and what the dashboard answers
 where data crosses a boundary: :meth:`Item.from_dict` checks what is read back
 from the table, :class:`SentimentScores` checks what a model returns. The
 boundaries with outside data (NewsAPI articles, SNS messages, ingestion
-requests) are pydantic models in :mod:`sentiment_pipeline.models`, which
-re-exports everything here.
+requests) are pydantic models in :mod:`sentiment_pipeline.models`, which also
+convert between themselves and these records; this module never imports them.
 
 Keeping pydantic out of this module keeps it out of the dashboard's cold start:
 the dashboard only reads items and answers JSON (measured in
@@ -38,8 +38,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-
-    from sentiment_pipeline.models import ItemMessage, NewsArticle
 
 __all__ = [
     "NEGATIVE_THRESHOLD",
@@ -224,9 +222,10 @@ class SentimentScores:
 class Item:
     """An article as stored in the table (one DynamoDB item).
 
-    ``outbox`` is set until the item has been published to SNS: a sparse index
-    on it finds the items an earlier failed publish left behind. Change one with
-    :func:`dataclasses.replace`.
+    A new one is made from a validated article by
+    :meth:`sentiment_pipeline.models.NewsArticle.to_item`. ``outbox`` is set until
+    the item has been published to SNS: a sparse index on it finds the items an
+    earlier failed publish left behind. Change one with :func:`dataclasses.replace`.
     """
 
     pk: str
@@ -260,25 +259,6 @@ class Item:
     @property
     def text(self) -> str:
         return analysis_text(self.title, self.description, self.content)
-
-    @classmethod
-    def from_article(cls, article: NewsArticle, *, now: dt.datetime, ttl_days: int) -> Item:
-        """A new PENDING item for a validated article."""
-        return cls(
-            pk=item_key(article.source_key, article.url),
-            source_id=article.source.id,
-            source_name=article.source.name,
-            url=article.url,
-            title=article.title,
-            description=article.description or None,
-            content=article.content or None,
-            author=article.author or None,
-            image_url=article.url_to_image or None,
-            published_at=iso(article.published_at),
-            ingested_at=iso(now, micro=True),
-            ttl=int((now + dt.timedelta(days=ttl_days)).timestamp()),
-            outbox=True,
-        )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> Item:
@@ -332,14 +312,6 @@ class Item:
         """Every field as a JSON value (enums as their values, scores as a map)."""
         data: dict[str, Any] = plain(self)  # type: ignore[assignment]  # a dataclass: a dict
         return data
-
-    def message(self) -> ItemMessage:
-        """What ingestion publishes to SNS for this item."""
-        from sentiment_pipeline.models import (
-            ItemMessage,  # pydantic: only the publishing side needs it
-        )
-
-        return ItemMessage(pk=self.pk, text=self.text, source=self.source_name, url=self.url)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -32,7 +32,7 @@ NOW = dt.datetime(2024, 5, 2, 8, 0, tzinfo=dt.UTC)
 
 def _item(**changes: Any) -> Item:
     parsed = NewsArticle.model_validate(article(1))
-    return dataclasses.replace(Item.from_article(parsed, now=NOW, ttl_days=30), **changes)
+    return dataclasses.replace(parsed.to_item(now=NOW, ttl_days=30), **changes)
 
 
 def _stored(item: Item) -> dict[str, Any]:
