@@ -158,7 +158,11 @@ def build_native(
     build_wheels: list[Path],
 ) -> Path:
     """Build ``archive`` in ``image`` with ``engine`` and retag it for ``target``."""
-    built = engine.build_wheel(image, archive, build_wheels, work / "built", python=target.python)
+    from sentiment_pipeline.packaging.install.containersteps import build_wheel_in_container
+
+    built = build_wheel_in_container(
+        engine, image, archive, build_wheels, work / "built", python=target.python
+    )
     return retag(built, target.platform_tags[0], work)
 
 
