@@ -38,6 +38,8 @@ def python(request: pytest.FixtureRequest) -> tuple[str, str]:
     found = find_interpreter(get_target(f"python{version}", "x86_64"))
     if found is None:
         pytest.skip(f"no python{version} on this machine")
+    if subprocess.run([found, "-I", "-c", "import pip"], capture_output=True).returncode:
+        pytest.skip(f"{found} has no pip (a build image's python3 has)")
     return version, found
 
 
