@@ -37,7 +37,7 @@ import random
 import statistics
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vaderSentiment.vaderSentiment import (  # type: ignore[import-untyped]
     SentimentIntensityAnalyzer,
@@ -48,7 +48,10 @@ from sentiment_pipeline import logs
 from sentiment_pipeline.analysis import load_model
 from sentiment_pipeline.config import Settings
 from sentiment_pipeline.memory import InMemoryRepository
-from sentiment_pipeline.models import Item, NewsArticle
+from sentiment_pipeline.models import ItemMessage, NewsArticle
+
+if TYPE_CHECKING:
+    from sentiment_pipeline.records import Item
 
 # Vocabulary for headlines and descriptions shaped like NewsAPI's: a headline of
 # 8-12 words and a description of two or three sentences (NewsAPI descriptions
@@ -125,7 +128,7 @@ def build_items(pairs: list[tuple[str, str]]) -> list[Item]:
                 "publishedAt": "2024-05-01T00:00:00Z",
             }
         )
-        items.append(Item.from_article(article, now=now, ttl_days=30))
+        items.append(article.to_item(now=now, ttl_days=30))
     return items
 
 
@@ -138,7 +141,7 @@ def sns_event(items: list[Item]) -> dict[str, Any]:
                 "Sns": {
                     "MessageId": f"00000000-0000-0000-0000-{i:012d}",
                     "TopicArn": "arn:aws:sns:us-east-1:123456789012:sentiment-items",
-                    "Message": item.message().model_dump_json(),
+                    "Message": ItemMessage.of(item).model_dump_json(),
                     "Type": "Notification",
                 },
             }

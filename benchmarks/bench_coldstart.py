@@ -84,7 +84,7 @@ from sentiment_pipeline.aws.dynamodb import DynamoRepository
 from sentiment_pipeline.aws.secrets import SecretsManagerSource
 from sentiment_pipeline.dashboard import queries
 from sentiment_pipeline.errors import StorageUnavailableError
-from sentiment_pipeline.models import (
+from sentiment_pipeline.records import (
     HealthResponse, ItemsResponse, MetricsResponse, Sentiment, Status, iso,
 )
 from sentiment_pipeline.ports import ItemQuery

@@ -34,9 +34,10 @@ def _failures() -> tuple[type[Exception], ...]:
     from sentiment_pipeline.local.stack import InitError
     from sentiment_pipeline.packaging.backend import StepError
     from sentiment_pipeline.packaging.cache import CacheError
+    from sentiment_pipeline.packaging.install.sdist import SdistError
     from sentiment_pipeline.packaging.lock import ResolutionError
 
-    return (ResolutionError, StepError, CacheError, BuildFailedError, InitError)
+    return (ResolutionError, StepError, CacheError, SdistError, BuildFailedError, InitError)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,22 +1,21 @@
-"""The pipeline's data at every boundary.
+"""The pipeline's boundaries with outside data: pydantic models, and their records.
 
-NewsAPI payloads come in (:class:`NewsArticle`, pydantic), items are stored
-(:class:`Item`), SNS carries :class:`ItemMessage` (pydantic), and the dashboard
-answers with the ``*Response`` records. The pydantic models here validate what
-comes from outside; the stored item, scores, analysis results and dashboard
-answers are plain dataclasses defined in :mod:`sentiment_pipeline.records` and
-re-exported here, so that the dashboard (which needs only those) never imports
-pydantic. Times are UTC and serialised in one fixed format (:func:`iso`), so
-that stored strings sort in time order: DynamoDB's sort keys compare them as
-strings.
+NewsAPI payloads come in (:class:`NewsArticle`), an ingestion run is asked for
+with an :class:`IngestionRequest`, and SNS carries :class:`ItemMessage`. These
+models validate what comes from outside, and convert to and from the records
+the pipeline keeps inside (:mod:`sentiment_pipeline.records`: the stored item,
+scores, dashboard answers), which never import pydantic: the dashboard, which
+needs only those, answers without it.
 
+>>> import datetime as dt
 >>> a = NewsArticle.model_validate({
 ...     "source": {"id": None, "name": "Example"}, "title": "Good news",
 ...     "url": "https://example.com/a", "publishedAt": "2024-05-01T10:00:00Z"})
->>> item_key(a.source_key, a.url)[:5]
-'ITEM#'
->>> label_for(0.05), label_for(-0.05), label_for(0.0)
-(<Sentiment.POSITIVE: 'positive'>, <Sentiment.NEGATIVE: 'negative'>, <Sentiment.NEUTRAL: 'neutral'>)
+>>> item = a.to_item(now=dt.datetime(2024, 5, 1, 11, tzinfo=dt.UTC), ttl_days=30)
+>>> item.pk[:5], item.published_at, item.outbox
+('ITEM#', '2024-05-01T10:00:00Z', True)
+>>> ItemMessage.of(item).text
+'Good news'
 """
 
 from __future__ import annotations
@@ -27,53 +26,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from sentiment_pipeline.records import (
-    NEGATIVE_THRESHOLD,
-    POSITIVE_THRESHOLD,
-    AnalysisResult,
-    ErrorResponse,
-    HealthResponse,
-    Item,
-    ItemsResponse,
-    ItemView,
-    MetricsResponse,
-    Sentiment,
-    SentimentScores,
-    Status,
-    StreamEvent,
-    analysis_text,
-    iso,
-    item_key,
-    label_for,
-    parse_time,
-)
+from sentiment_pipeline.records import Item, iso, item_key
 
 __all__ = [
-    "NEGATIVE_THRESHOLD",
-    "POSITIVE_THRESHOLD",
     "REMOVED_TITLE",
-    "AnalysisResult",
     "AnalysisSummary",
-    "ErrorResponse",
-    "HealthResponse",
     "IngestionRequest",
     "IngestionSummary",
-    "Item",
     "ItemMessage",
-    "ItemView",
-    "ItemsResponse",
-    "MetricsResponse",
     "NewsArticle",
     "NewsSource",
-    "Sentiment",
-    "SentimentScores",
-    "Status",
-    "StreamEvent",
-    "analysis_text",
-    "iso",
-    "item_key",
-    "label_for",
-    "parse_time",
 ]
 
 REMOVED_TITLE = "[Removed]"
@@ -152,6 +114,24 @@ class NewsArticle(BaseModel):
     def removed(self) -> bool:
         return self.title == REMOVED_TITLE
 
+    def to_item(self, *, now: dt.datetime, ttl_days: int) -> Item:
+        """A new PENDING item for this article, in the ingestion's outbox."""
+        return Item(
+            pk=item_key(self.source_key, self.url),
+            source_id=self.source.id,
+            source_name=self.source.name,
+            url=self.url,
+            title=self.title,
+            description=self.description or None,
+            content=self.content or None,
+            author=self.author or None,
+            image_url=self.url_to_image or None,
+            published_at=iso(self.published_at),
+            ingested_at=iso(now, micro=True),
+            ttl=int((now + dt.timedelta(days=ttl_days)).timestamp()),
+            outbox=True,
+        )
+
 
 class IngestionRequest(BaseModel):
     """What one ingestion run asks NewsAPI for.
@@ -217,6 +197,11 @@ class ItemMessage(BaseModel):
     text: Annotated[str, Field(max_length=25_000)]
     source: str = ""
     url: str = ""
+
+    @classmethod
+    def of(cls, item: Item) -> ItemMessage:
+        """What ingestion publishes to SNS for ``item``."""
+        return cls(pk=item.pk, text=item.text, source=item.source_name, url=item.url)
 
 
 class IngestionSummary(BaseModel):

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
-    from sentiment_pipeline.models import AnalysisResult, Item, ItemMessage, Status
+    from sentiment_pipeline.models import ItemMessage
+    from sentiment_pipeline.records import AnalysisResult, Item, Status
 
 __all__ = [
     "AnalysisStore",

@@ -3,7 +3,7 @@
 VADER needs no download (nltk's copy does) and scores a news sentence in
 about 0.1 ms on one core. Labels come from the compound score with the paper's
 thresholds (>= 0.05 positive, <= -0.05 negative; Hutto & Gilbert, ICWSM 2014),
-see :func:`sentiment_pipeline.models.label_for`. The paper reports F1 0.96 on
+see :func:`sentiment_pipeline.records.label_for`. The paper reports F1 0.96 on
 tweets but 0.55 on New York Times editorial snippets, the corpus closest to
 news: a team that needs better should register another model.
 """

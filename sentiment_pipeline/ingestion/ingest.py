@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from sentiment_pipeline.errors import PipelineError
 from sentiment_pipeline.ingestion.normalise import normalise
 from sentiment_pipeline.logs import get_logger
-from sentiment_pipeline.models import IngestionSummary, Item
+from sentiment_pipeline.models import IngestionSummary, ItemMessage
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -63,7 +63,7 @@ def ingest(
     summary.failed = len(normalised.invalid)
     new_keys: set[str] = set()
     for article in normalised.valid:
-        item = Item.from_article(article, now=now, ttl_days=ttl_days)
+        item = article.to_item(now=now, ttl_days=ttl_days)
         try:
             stored = writer.put_new(item)
         except PipelineError as error:
@@ -92,7 +92,7 @@ def publish_outbox(writer: ItemWriter, publisher: Publisher) -> tuple[set[str], 
         log.error("could not read the outbox", extra={"error": str(error)})
         return published, failed
     for start in range(0, len(waiting), SNS_BATCH):
-        batch = [item.message() for item in waiting[start : start + SNS_BATCH]]
+        batch = [ItemMessage.of(item) for item in waiting[start : start + SNS_BATCH]]
         accepted = publisher.publish_batch(batch)
         failed += len(batch) - len(accepted)
         if accepted:

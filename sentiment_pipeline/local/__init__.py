@@ -3,6 +3,8 @@
 ``sentiment-pipeline serve`` (:mod:`.serve`) builds the pipeline's Lambdas and
 starts a :class:`~.stack.Stack`: a moto server on 127.0.0.1 with the table,
 topic and secrets; each *built artifact* in its own isolated interpreter
-(:mod:`.runner`); the dashboard on a local Function URL (:mod:`.functionurl`).
+(:mod:`.runner`); the dashboard on a local Function URL (:mod:`.functionurl`);
+SNS delivered to the analysis (:mod:`.delivery`), the schedule's ingestions
+(:mod:`.schedule`), the table kept across restarts (:mod:`.snapshots`).
 This package is build-side: Lambda artifacts never carry it.
 """

@@ -138,7 +138,7 @@ def ensure_interpreter(target: Target, explicit: str | None, *, offline: bool) -
     import subprocess
 
     from sentiment_pipeline.local.stack import StackError
-    from sentiment_pipeline.packaging.lock import _uv
+    from sentiment_pipeline.packaging.lock import uv_binary
     from sentiment_pipeline.packaging.verify.interpreters import find_interpreter
 
     python = target.python
@@ -153,7 +153,7 @@ def ensure_interpreter(target: Target, explicit: str | None, *, offline: bool) -
     print(f"no python{python} here: `uv python install {python}` ...", file=sys.stderr, flush=True)
     try:
         done = subprocess.run(
-            [_uv(), "python", "install", python],
+            [uv_binary(), "python", "install", python],
             capture_output=True,
             text=True,
             timeout=600,

@@ -6,21 +6,24 @@ in AWS                 here                                 how
 DynamoDB, SNS,         a moto server on 127.0.0.1           its own process (:mod:`.moto`); the
 Secrets Manager                                             functions reach it through
                                                             ``AWS_ENDPOINT_URL``
+                                                            (:mod:`.motoclients`)
 the Lambdas            the *built artifacts*, each in its   :mod:`.runner`
                        own isolated interpreter processes
 Function URL           an HTTP server                       :mod:`.functionurl`
-SNS -> Lambda          an SQS queue subscribed to the       moto delivers SNS to SQS; each
-                       topic, polled here                   message becomes one SNS event,
-                                                            retried twice on error like an
-                                                            asynchronous invocation
-EventBridge schedule   a timer, and ``POST /_local/ingest``
+SNS -> Lambda          an SQS queue subscribed to the       :mod:`.delivery`: moto delivers
+                       topic, polled here                   SNS to SQS; each message becomes
+                                                            one SNS event, retried twice on
+                                                            error like an asynchronous
+                                                            invocation
+EventBridge schedule   a timer, and ``POST /_local/ingest``  :mod:`.schedule`, :mod:`.routes`
 NewsAPI                newsapi.org, or the bundled sample   :mod:`.newsapi`, :mod:`.sample`
                        served on 127.0.0.1
 =====================  ===================================  ==============================
 
 State: moto keeps everything in memory, so the stack persists what matters in
-``state_dir``: ``items.jsonl`` (the table, written a moment after each change
-and at stop; restored at start) and ``state.json`` (the dashboard's API key).
+``state_dir`` (:mod:`.snapshots`, :mod:`.state`): ``items.jsonl`` (the table,
+written a moment after each change and at stop; restored at start) and
+``state.json`` (the dashboard's API key).
 The topic, the queue and the secrets are re-created with the same names on each
 start. Messages in flight at stop are not kept: items still PENDING are put back
 in ingestion's outbox, so the next ingestion publishes them again.
@@ -29,14 +32,10 @@ in ingestion's outbox, so the next ingestion publishes them again.
 from __future__ import annotations
 
 import contextlib
-import json
-import secrets
 import threading
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,23 +43,16 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from sentiment_pipeline.errors import PipelineError
-from sentiment_pipeline.local.functionurl import (
-    HttpAnswer,
-    HttpRequest,
-    LocalFunctionUrl,
-    answer_from_invocation,
-    json_answer,
-)
+from sentiment_pipeline.local.awsevents import scheduled_event, sns_event
+from sentiment_pipeline.local.delivery import SnsDelivery
+from sentiment_pipeline.local.functionurl import LocalFunctionUrl
 from sentiment_pipeline.local.moto import MotoServer, MotoServerError
-from sentiment_pipeline.local.runner import (
-    FunctionSpec,
-    Invocation,
-    LocalFunction,
-    RunnerError,
-    runnable,
-)
+from sentiment_pipeline.local.motoclients import MotoClients
+from sentiment_pipeline.local.routes import local_routes
+from sentiment_pipeline.local.runner import FunctionSpec, Invocation, LocalFunction, runnable
+from sentiment_pipeline.local.schedule import IngestionSchedule
+from sentiment_pipeline.local.snapshots import TableSnapshots
 from sentiment_pipeline.local.state import StateDir, StateError
-from sentiment_pipeline.logs import get_logger
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -68,18 +60,18 @@ if TYPE_CHECKING:
     from sentiment_pipeline.local.newsapi import LocalNewsAPI
     from sentiment_pipeline.local.sample import SampleFeed
 
-__all__ = ["ROLES", "InitError", "Stack", "StackError", "StackOptions"]
-
-log = get_logger(__name__)
+# The events live in .awsevents; they are importable from here too, as they always were.
+__all__ = [
+    "ROLES",
+    "InitError",
+    "Stack",
+    "StackError",
+    "StackOptions",
+    "scheduled_event",
+    "sns_event",
+]
 
 ROLES = ("ingestion", "analysis", "dashboard")
-REGION = "us-east-1"
-_QUEUE = "sentiment-pipeline-local-analysis"
-_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-}
 
 
 class StackError(PipelineError):
@@ -137,52 +129,6 @@ class StackOptions:
     """Receives ``(function, line)`` for each log line of the functions."""
 
 
-def scheduled_event(now: float | None = None) -> dict[str, Any]:
-    """An EventBridge scheduled event, as the ingestion Lambda receives it."""
-    moment = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": "123456789012",
-        "time": moment,
-        "region": REGION,
-        "resources": [f"arn:aws:events:{REGION}:123456789012:rule/sentiment-pipeline-local"],
-        "detail": {},
-    }
-
-
-def sns_event(envelope: dict[str, Any], subscription_arn: str) -> dict[str, Any]:
-    """The Lambda SNS event for one SNS notification (as delivered to SQS by SNS)."""
-    attributes = {
-        name: {"Type": value.get("Type", "String"), "Value": value.get("Value", "")}
-        for name, value in (envelope.get("MessageAttributes") or {}).items()
-    }
-    return {
-        "Records": [
-            {
-                "EventSource": "aws:sns",
-                "EventVersion": "1.0",
-                "EventSubscriptionArn": subscription_arn,
-                "Sns": {
-                    "Type": envelope.get("Type", "Notification"),
-                    "MessageId": envelope.get("MessageId", str(uuid.uuid4())),
-                    "TopicArn": envelope.get("TopicArn", ""),
-                    "Subject": envelope.get("Subject"),
-                    "Message": envelope.get("Message", ""),
-                    "Timestamp": envelope.get("Timestamp", ""),
-                    "SignatureVersion": envelope.get("SignatureVersion", "1"),
-                    "Signature": envelope.get("Signature", "EXAMPLE"),
-                    "SigningCertUrl": envelope.get("SigningCertURL", "EXAMPLE"),
-                    "UnsubscribeUrl": envelope.get("UnsubscribeURL", "EXAMPLE"),
-                    "MessageAttributes": attributes,
-                },
-            }
-        ]
-    }
-
-
 class Stack:
     """Start with :meth:`start` (or ``with``); ``url`` and ``api_key`` are then set."""
 
@@ -196,56 +142,48 @@ class Stack:
         self.specs = dict(specs)
         self.options = options
         self.state = StateDir(options.state_dir)
-        # Points the AWS SDK at no config or credentials file: the stack's own values only.
-        self._no_aws_config = str(options.state_dir / "no-aws-config")
         self.functions: dict[str, LocalFunction] = {}
         self.api_key = ""
         self.url = ""
         self.moto_url = ""
         self.newsapi: LocalNewsAPI | None = None
-        self.feed: SampleFeed | None = None
         self.restored = 0
-        self.deliveries = {"delivered": 0, "failed": 0, "retried": 0}
         self._moto: MotoServer | None = None
-        self._clients: dict[str, Any] = {}
+        # No AWS config or credentials file: the stack's own values only.
+        self._aws = MotoClients(options.state_dir / "no-aws-config")
         self._http: LocalFunctionUrl | None = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._pool: ThreadPoolExecutor | None = None
-        self._in_flight = 0
-        self._dirty = threading.Event()
-        self._lock = threading.Lock()
-        self._ingest_lock = threading.RLock()  # re-entered: release-and-ingest is one step
-        self._queue_url = ""
-        self._subscription = ""
-        self._snapshot_lock = threading.Lock()
-        self._persisting = False
+        self._snapshots = TableSnapshots(self.state, self.client, self._table, stop=self._stop)
+        self._schedule = IngestionSchedule(
+            self._invoke_ingestion,
+            every=options.ingest_every,
+            stop=self._stop,
+            changed=self._snapshots.changed,
+        )
+        self._delivery = SnsDelivery(
+            self.client,
+            self._invoke_analysis,
+            retries=options.analysis_retries,
+            retry_delay=options.retry_delay,
+            stop=self._stop,
+            changed=self._snapshots.changed,
+        )
+
+    @property
+    def deliveries(self) -> dict[str, int]:
+        """SNS messages delivered to the analysis, retried, and given up on (``failed``)."""
+        return self._delivery.counts
+
+    @property
+    def feed(self) -> SampleFeed | None:
+        """The bundled sample served as NewsAPI (``sample_data``), once started."""
+        return self._schedule.feed
 
     # --- AWS (the parent's own clients, bound to the moto server) ---
 
     def client(self, service: str) -> Any:
-        found = self._clients.get(service)
-        if found is None:
-            import botocore.session  # type: ignore[import-untyped]
-            from botocore.config import Config  # type: ignore[import-untyped]
-
-            session = botocore.session.Session()
-            session.set_config_variable("config_file", self._no_aws_config)
-            session.set_config_variable("credentials_file", self._no_aws_config)
-            found = session.create_client(
-                service,
-                region_name=REGION,
-                endpoint_url=self.moto_url,
-                aws_access_key_id=_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                aws_secret_access_key=_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-                config=Config(
-                    retries={"mode": "standard", "max_attempts": 2},
-                    connect_timeout=2,
-                    read_timeout=10,
-                ),
-            )
-            self._clients[service] = found
-        return found
+        return self._aws.client(service)
 
     # --- start / stop ---
 
@@ -275,26 +213,21 @@ class Stack:
             self._moto = MotoServer().start()
         except MotoServerError as exc:
             raise StackError(str(exc)) from exc
-        self.moto_url = self._moto.url
+        self.moto_url = self._aws.endpoint = self._moto.url
 
         newsapi_key, newsapi_env = self._start_newsapi()
         resources = provision(
             newsapi_key=newsapi_key, dashboard_api_key=self.api_key, clients=self.client
         )
         try:
-            self.restored = self._restore(resources.table)
+            # From then on the table holds the state: snapshots may replace the saved one.
+            self.restored = self._snapshots.restore(resources.table)
         except StateError as exc:
             raise StackError(str(exc)) from exc
-        self._persisting = True  # from now on the table holds the state: snapshots may replace it
-        self._subscribe(resources.topic_arn)
+        self._delivery.subscribe(resources.topic_arn)
 
         environment = {
-            **_CREDENTIALS,
-            "AWS_REGION": REGION,
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_ENDPOINT_URL": self.moto_url,
-            "AWS_CONFIG_FILE": self._no_aws_config,
-            "AWS_SHARED_CREDENTIALS_FILE": self._no_aws_config,
+            **self._aws.environment(),
             **resources.environment(),
             **newsapi_env,
             "ENVIRONMENT": "local",
@@ -323,22 +256,19 @@ class Stack:
                 raise StackError(str(exc)) from exc
         self._warm_all()
 
-        self._pool = ThreadPoolExecutor(
-            max_workers=self.specs["analysis"].concurrency, thread_name_prefix="analysis"
-        )
-        self._spawn(self._deliver_loop, "sns-delivery")
-        self._spawn(self._snapshot_loop, "snapshot")
+        self._delivery.open(self.specs["analysis"].concurrency)
+        self._spawn(self._delivery.run, "sns-delivery")
+        self._spawn(self._snapshots.run, "snapshot")
         if self.options.ingest_every > 0:
-            self._spawn(self._schedule_loop, "schedule")
+            self._spawn(self._schedule.run, "schedule")
         try:
             self._http = LocalFunctionUrl(
                 self._invoke_dashboard,
                 host=self.options.host,
                 port=self.options.port,
-                local_routes={
-                    ("POST", "/_local/ingest"): self._route_ingest,
-                    ("GET", "/_local/status"): self._route_status,
-                },
+                local_routes=local_routes(
+                    self.api_key, ingest=self._schedule.ingest_releasing, status=self.status
+                ),
             ).start()
         except OSError as exc:
             raise StackError(
@@ -347,7 +277,7 @@ class Stack:
             ) from exc
         self.url = self._http.url
         if self.options.ingest_on_start:
-            self._spawn(self._ingest_quietly, "first-ingestion")
+            self._spawn(self._schedule.ingest_quietly, "first-ingestion")
 
     def _warm_all(self) -> None:
         """Start one worker of each function, together; any init error stops the start.
@@ -382,9 +312,8 @@ class Stack:
             function.close()
         for thread in self._threads:
             thread.join(timeout=3)
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-        if self._persisting and self._moto is not None and self._moto.running:
+        self._delivery.shutdown()
+        if self._snapshots.active and self._moto is not None and self._moto.running:
             with contextlib.suppress(Exception):
                 self.snapshot()
         if self.newsapi is not None:
@@ -409,8 +338,8 @@ class Stack:
             from sentiment_pipeline.local.newsapi import LocalNewsAPI
             from sentiment_pipeline.local.sample import SAMPLE_KEY, SampleFeed
 
-            self.feed = SampleFeed(release_every=self.options.release_every)
-            self.newsapi = LocalNewsAPI(api_key=SAMPLE_KEY, feed=self.feed).start()
+            feed = self._schedule.feed = SampleFeed(release_every=self.options.release_every)
+            self.newsapi = LocalNewsAPI(api_key=SAMPLE_KEY, feed=feed).start()
             return SAMPLE_KEY, {"NEWSAPI_BASE_URL": self.newsapi.url, "NEWSAPI_QUERY": "news"}
         if not self.options.newsapi_key:
             raise StackError("no NewsAPI key: set NEWSAPI_KEY (newsapi.org) or use --sample-data")
@@ -420,18 +349,6 @@ class Stack:
             "NEWSAPI_COUNTRY": "us",
             "NEWSAPI_MAX_PAGES": "1",
         }
-
-    def _subscribe(self, topic_arn: str) -> None:
-        sqs = self.client("sqs")
-        self._queue_url = sqs.create_queue(
-            QueueName=_QUEUE, Attributes={"VisibilityTimeout": "300"}
-        )["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=self._queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        self._subscription = self.client("sns").subscribe(
-            TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, ReturnSubscriptionArn=True
-        )["SubscriptionArn"]
 
     # --- persistence ---
 
@@ -444,192 +361,30 @@ class Stack:
         Never before the saved table was restored: a start that failed before that
         must not replace the saved items with an empty table.
         """
-        if not self._persisting:
+        if not self._snapshots.active:
             raise StackError("the saved table was not restored yet: nothing is written")
-        with self._snapshot_lock:
-            paginator = self.client("dynamodb").get_paginator("scan")
-            return self.state.write_items(
-                item
-                for page in paginator.paginate(TableName=self._table())
-                for item in page.get("Items", [])
-            )
-
-    def _restore(self, table: str) -> int:
-        from sentiment_pipeline.aws.dynamodb import OUTBOX
-
-        items = self.state.read_items()
-        for item in items:
-            # Its SNS message was lost with the queue: back to the outbox, published again.
-            if item.get("status", {}).get("S") == "PENDING":
-                item[OUTBOX] = {"S": "PENDING"}
-        ddb = self.client("dynamodb")
-        for start in range(0, len(items), 25):
-            requests: dict[str, Any] = {
-                table: [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
-            }
-            while requests:
-                answer = ddb.batch_write_item(RequestItems=requests)
-                requests = answer.get("UnprocessedItems") or {}
-        if items:
-            log.info("restored the table", extra={"items": len(items)})
-        return len(items)
-
-    def _snapshot_loop(self) -> None:
-        while not self._stop.wait(1.0):
-            if self._dirty.is_set():
-                self._dirty.clear()
-                try:
-                    self.snapshot()
-                except Exception as exc:  # moto down: keep the last good snapshot
-                    log.warning("snapshot failed", extra={"error": str(exc)[:300]})
-                    self._dirty.set()
+        return self._snapshots.write()
 
     # --- the functions' triggers ---
 
     def ingest(self, detail: dict[str, Any] | None = None) -> Invocation:
         """Run the ingestion Lambda now with a scheduled event (one run at a time)."""
-        event = scheduled_event()
-        if detail:
-            event["detail"] = detail
-        with self._ingest_lock:
-            invocation = self.functions["ingestion"].invoke(event)
-        self._dirty.set()
-        return invocation
+        return self._schedule.ingest(detail)
 
-    def _ingest_quietly(self) -> None:
-        try:
-            invocation = self.ingest()
-        except RunnerError:  # stopped meanwhile
-            return
-        if invocation.ok:
-            log.info("ingestion", extra={"result": invocation.result})
-
-    def _schedule_loop(self) -> None:
-        while not self._stop.wait(self.options.ingest_every):
-            self._ingest_quietly()
-
-    def _deliver_loop(self) -> None:
-        sqs = self.client("sqs")
-        failures = 0
-        while not self._stop.is_set():
-            try:
-                answer = sqs.receive_message(
-                    QueueUrl=self._queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
-                )
-                failures = 0
-            except Exception as exc:  # moto stopped: wait for it, quietly after the first
-                if failures == 0:
-                    log.warning("SNS delivery paused", extra={"error": str(exc)[:300]})
-                failures += 1
-                self._stop.wait(min(5.0, 0.5 * failures))
-                continue
-            for message in answer.get("Messages", []):
-                with self._lock:
-                    self._in_flight += 1
-                assert self._pool is not None
-                try:
-                    self._pool.submit(self._deliver, message)
-                except RuntimeError:  # shutting down
-                    with self._lock:
-                        self._in_flight -= 1
-
-    def _count(self, outcome: str) -> None:
-        with self._lock:
-            self.deliveries[outcome] += 1
-
-    def _deliver(self, message: dict[str, Any]) -> None:
-        """One SNS message -> the analysis Lambda, retried like an asynchronous invocation."""
-        try:
-            try:
-                envelope = json.loads(message["Body"])
-            except ValueError:
-                envelope = {"Message": message["Body"]}
-            event = sns_event(envelope, self._subscription)
-            attempts = 1 + self.options.analysis_retries
-            for attempt in range(attempts):
-                if self._stop.is_set():
-                    return  # stopping: the message stays in the queue
-                invocation = self.functions["analysis"].invoke(event)
-                self._dirty.set()
-                if invocation.ok:
-                    self._count("delivered")
-                    break
-                if attempt + 1 < attempts:
-                    self._count("retried")
-                    if self._stop.wait(self.options.retry_delay * 2**attempt):
-                        return  # stopping: the message stays in the queue
-            else:
-                self._count("failed")
-                log.error(
-                    "SNS event dropped after all attempts",
-                    extra={"attempts": attempts, "message_id": envelope.get("MessageId")},
-                )
-            with contextlib.suppress(Exception):
-                self.client("sqs").delete_message(
-                    QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"]
-                )
-        finally:
-            with self._lock:
-                self._in_flight -= 1
+    def _invoke_ingestion(self, event: dict[str, Any]) -> Invocation:
+        return self.functions["ingestion"].invoke(event)
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """Wait until every published message was delivered (and its retries done)."""
-        deadline = time.monotonic() + timeout
-        sqs = self.client("sqs")
-        quiet = 0
-        while time.monotonic() < deadline:
-            attributes = sqs.get_queue_attributes(
-                QueueUrl=self._queue_url,
-                AttributeNames=[
-                    "ApproximateNumberOfMessages",
-                    "ApproximateNumberOfMessagesNotVisible",
-                ],
-            )["Attributes"]
-            waiting = sum(int(v) for v in attributes.values())
-            with self._lock:
-                busy = self._in_flight
-            quiet = quiet + 1 if waiting == 0 and busy == 0 else 0
-            if quiet >= 2:
-                return True
-            time.sleep(0.1)
-        return False
+        return self._delivery.wait_idle(timeout)
+
+    def _invoke_analysis(self, event: dict[str, Any]) -> Invocation:
+        return self.functions["analysis"].invoke(event)
 
     # --- HTTP ---
 
     def _invoke_dashboard(self, event: dict[str, Any], request_id: str) -> Invocation:
         return self.functions["dashboard"].invoke(event, request_id=request_id)
-
-    def _authorised(self, request: HttpRequest) -> bool:
-        query = dict(urllib.parse.parse_qsl(request.target.partition("?")[2]))
-        given = next((v for k, v in request.headers if k.lower() == "x-api-key"), None)
-        given = given or query.get("api_key") or ""
-        return secrets.compare_digest(given.encode(), self.api_key.encode())
-
-    def _route_ingest(self, request: HttpRequest) -> HttpAnswer:
-        if not self._authorised(request):
-            return json_answer(401, {"error": "unauthorized", "message": "X-API-Key is required"})
-        query = dict(urllib.parse.parse_qsl(request.target.partition("?")[2]))
-        feed, released, over_time = self.feed, 0, None
-        # No scheduled ingestion between the release and this one: it sees what was released.
-        with self._ingest_lock:
-            if feed is not None and query.get("release", "").isdigit():
-                released = feed.release_next(int(query["release"]))
-            served = feed.served if feed is not None else 0
-            invocation = self.ingest()
-            if feed is not None:
-                # The sample also publishes on its clock: what this ingestion saw first
-                # beyond this request's releases was released since the previous one.
-                over_time = max(0, feed.served - served - released)
-        if not invocation.ok:
-            return answer_from_invocation(invocation)
-        return json_answer(
-            200,
-            {
-                "ingestion": invocation.result,
-                "released": released,
-                "released_over_time": over_time,
-            },
-        )
 
     def status(self) -> dict[str, Any]:
         return {
@@ -653,11 +408,6 @@ class Stack:
                 for role, f in self.functions.items()
             },
         }
-
-    def _route_status(self, request: HttpRequest) -> HttpAnswer:
-        if not self._authorised(request):
-            return json_answer(401, {"error": "unauthorized", "message": "X-API-Key is required"})
-        return json_answer(200, self.status())
 
     def wait_healthy(self, timeout: float = 60.0) -> int:
         """Poll ``GET /health`` through the Function URL; its last status."""

@@ -78,10 +78,12 @@ def assemble_zip(
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(member.file, target)
     ctx.progress(f"{backend}:install {len(wheels)} wheels in {image} ({ctx.engine.name})")
+    from sentiment_pipeline.packaging.install.containersteps import install_in_container
     from sentiment_pipeline.packaging.install.engines import EngineError
 
     try:
-        ctx.engine.install(
+        install_in_container(
+            ctx.engine,
             image,
             wheels,
             site,

@@ -241,12 +241,16 @@ def build(
                         push=push,
                         docker_archive=docker_archive,
                     )
+                    from sentiment_pipeline.packaging.install.sdist import (
+                        NativeBuilder,
+                        built_wheels,
+                    )
+
                     native = None
                     if ctx.engine is not None and image is not None:
-                        from sentiment_pipeline.packaging.install.sdist import NativeBuilder
-
                         native = NativeBuilder(ctx.engine, image, artifact.target, offline)
-                    paths = cache.fetch(wheels, offline=offline, native=native)
+                    fetched = cache.fetch(wheels, offline=offline)
+                    paths = built_wheels(wheels, fetched, cache, offline=offline, native=native)
                     result = _build_one(
                         impl, artifact, paths, final, ctx, key, layer_paths, verify_dynamic, started
                     )

@@ -1,12 +1,16 @@
-"""A content-addressed wheel cache: every wheel stored once, by its sha256, checked on use."""
+"""A content-addressed wheel cache: every wheel stored once, by its sha256, checked on use.
+
+It only stores and returns files. Locked wheels are downloaded into it by their
+hash; wheels built from a source archive (by :mod:`.install.sdist`) are kept
+under the archive's hash, with the built wheel's own hash recorded and checked
+on use. What to build, and how, is not its business.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,7 +20,6 @@ from sentiment_pipeline.errors import PipelineError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from sentiment_pipeline.packaging.install.sdist import NativeBuilder
     from sentiment_pipeline.packaging.lock import LockedWheel
 
 __all__ = ["CacheError", "WheelCache", "default_cache_root", "sha256_file"]
@@ -83,17 +86,11 @@ class WheelCache:
             )
         return path
 
-    def fetch(
-        self,
-        wheels: Sequence[LockedWheel],
-        *,
-        offline: bool = False,
-        native: NativeBuilder | None = None,
-    ) -> list[Path]:
-        """Every wheel's cached path, downloading missing ones (in parallel) unless offline.
+    def fetch(self, wheels: Sequence[LockedWheel], *, offline: bool = False) -> list[Path]:
+        """Every entry's cached file, downloading missing ones (in parallel) unless offline.
 
-        Source archives (``sdist`` entries) are built into wheels once and cached;
-        ``native`` builds those that compile code (inside the target's build image).
+        A source archive (an ``sdist`` entry) is returned as it is: building it into
+        a wheel is :func:`sentiment_pipeline.packaging.install.sdist.wheel_from_sdist`.
         """
         present = {w.sha256: self.get(w) for w in wheels}
         missing = [w for w in wheels if present[w.sha256] is None]
@@ -112,95 +109,40 @@ class WheelCache:
         for wheel in wheels:
             path = present[wheel.sha256]
             assert path is not None
-            out.append(
-                self.built_from(wheel, path, offline=offline, native=native)
-                if wheel.sdist
-                else path
-            )
+            out.append(path)
         return out
 
-    def built_from(
-        self,
-        sdist: LockedWheel,
-        archive: Path,
-        *,
-        offline: bool,
-        native: NativeBuilder | None = None,
-    ) -> Path:
-        """The wheel built (PEP 517) from a source archive.
+    def built(self, key: str) -> Path | None:
+        """The wheel kept under ``key`` (see :meth:`keep_built`), if it still has its hash."""
+        return _built_wheel(self._built_folder(key))
 
-        Pure-Python archives are built here with uv. One that compiles code must be
-        compiled by the target's interpreter: by ``native`` (a container of the build
-        image) when given, else it is refused with the options. Cached by the
-        archive's sha256 (and, for native builds, the target and image) with the
-        built wheel's own hash, checked on use.
+    def keep_built(self, key: str, wheel: Path) -> Path:
+        """Keep ``wheel``, built from a source archive, under ``key``; its path in the cache.
+
+        ``key`` is the archive's sha256, with ``/<variant>`` for a build that also
+        depends on something else (``<sha256>/native-<target and image>``). The wheel
+        is moved when it is on the cache's filesystem, else copied.
         """
-        from packaging.utils import parse_wheel_filename
-
-        from sentiment_pipeline.packaging.lock import _uv
-
-        folder = self.root.parent.parent / "built" / sdist.sha256
-        cached = _built_wheel(folder)
-        if cached is not None:
-            return cached
+        folder = self._built_folder(key)
         folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=folder) as tmp:
-            command = [
-                _uv(),
-                "build",
-                "--wheel",
-                "--out-dir",
-                tmp,
-                "--python",
-                sys.executable,
-                "--no-python-downloads",
-                str(archive),
-            ]
-            if offline:
-                command.append("--offline")
-            proc = subprocess.run(command, capture_output=True, text=True, check=False)
-            built = sorted(Path(tmp).glob("*.whl"))
-            if (proc.returncode != 0 or len(built) != 1) and native is not None:
-                # No compiler (or headers) here: the build image may have them.
-                return self._built_natively(sdist, archive, native)
-            if proc.returncode != 0 or len(built) != 1:
-                tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-                raise CacheError(f"cannot build {sdist.filename} into a wheel: {' '.join(tail)}")
-            tags = parse_wheel_filename(built[0].name)[3]
-            if any(t.abi != "none" or t.platform != "any" for t in tags):
-                if native is not None:
-                    return self._built_natively(sdist, archive, native)
-                raise CacheError(
-                    f"{sdist.name} {sdist.version} has no wheel for the target and its source "
-                    "archive builds native code, which only the target interpreter may compile. "
-                    f"Options: pin a {sdist.name} version that publishes manylinux wheels, use "
-                    "a pure-Python alternative, or build with a container engine (--engine "
-                    "buildah|docker|podman) and a build image with a compiler (build-image, "
-                    "e.g. public.ecr.aws/sam/build-python<ver>)"
-                )
-            final = folder / built[0].name
-            os.replace(built[0], final)
+        final = folder / wheel.name
+        try:
+            os.replace(wheel, final)
+        except OSError:  # another filesystem: copy beside the final path, then rename
+            staged = folder / f".{wheel.name}.{os.getpid()}.partial"
+            shutil.copyfile(wheel, staged)
+            os.replace(staged, final)
         (folder / _BUILT_RECORD).write_text(f"{sha256_file(final)} {final.name}\n")
         return final
 
-    def _built_natively(self, sdist: LockedWheel, archive: Path, native: NativeBuilder) -> Path:
-        folder = self.root.parent.parent / "built" / sdist.sha256 / f"native-{native.key}"
-        cached = _built_wheel(folder)
-        if cached is not None:
-            return cached
+    def scratch(self, key: str) -> tempfile.TemporaryDirectory[str]:
+        """A temporary directory on the cache's filesystem, to build what is kept under ``key``."""
+        folder = self._built_folder(key)
         folder.mkdir(parents=True, exist_ok=True)
-        from sentiment_pipeline.packaging.install.engines import EngineError
-        from sentiment_pipeline.packaging.install.sdist import SdistError
+        return tempfile.TemporaryDirectory(dir=folder)
 
-        with tempfile.TemporaryDirectory(dir=folder) as tmp:
-            try:
-                built = native(archive, Path(tmp))
-            except (EngineError, SdistError) as exc:
-                raise CacheError(f"cannot build {sdist.filename} in {native.image}: {exc}") from exc
-            final = folder / built.name
-            os.replace(built, final)
-        (folder / _BUILT_RECORD).write_text(f"{sha256_file(final)} {final.name}\n")
-        return final
+    def _built_folder(self, key: str) -> Path:
+        return self.root.parent.parent / "built" / key
 
     def _download(self, wheel: LockedWheel) -> Path:
         # Imported here: a warm build never downloads, and ssl is slow to import.

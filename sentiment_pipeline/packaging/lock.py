@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from sentiment_pipeline.packaging.targets import Target
 
-__all__ = ["Lock", "LockFile", "LockedWheel", "ResolutionError", "resolve"]
+__all__ = ["Lock", "LockFile", "LockedWheel", "ResolutionError", "resolve", "uv_binary"]
 
 FORMAT_VERSION = 1
 
@@ -41,8 +41,8 @@ class ResolutionError(PipelineError, RuntimeError):
 @attrs.frozen(order=True)
 class LockedWheel:
     """One distribution of a lock: a wheel for the target, or (``sdist``) a source archive
-    that has no wheel for it and is built into one by the cache (native code only inside
-    the target's build image, through a container engine)."""
+    that has no wheel for it and is built into one (:mod:`.install.sdist`; native code only
+    inside the target's build image, through a container engine)."""
 
     name: str
     version: str
@@ -77,7 +77,8 @@ def inputs_hash(requirements: Sequence[str], target: Target) -> str:
     return "sha256:" + hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _uv() -> str:
+def uv_binary() -> str:
+    """The uv executable: the ``uv`` dependency's, else one on ``PATH``."""
     try:
         from uv import find_uv_bin
     except ImportError:  # pragma: no cover - uv is a dependency; a bare PATH install also works
@@ -101,7 +102,7 @@ def resolve(requirements: Sequence[str], target: Target, *, key: str) -> Lock:
         req.write_text("\n".join(requirements) + "\n")
         out = Path(tmp) / "pylock.toml"
         command = [
-            _uv(),
+            uv_binary(),
             "pip",
             "compile",
             str(req),

@@ -16,15 +16,9 @@ from sentiment_pipeline.aws.sns import SnsPublisher
 from sentiment_pipeline.errors import StorageUnavailableError
 from sentiment_pipeline.ingestion import ingest
 from sentiment_pipeline.memory import InMemoryRepository
-from sentiment_pipeline.models import (
-    AnalysisResult,
-    Item,
-    NewsArticle,
-    Sentiment,
-    SentimentScores,
-    Status,
-)
+from sentiment_pipeline.models import NewsArticle
 from sentiment_pipeline.ports import ItemQuery
+from sentiment_pipeline.records import AnalysisResult, Item, Sentiment, SentimentScores, Status
 from tests.integration.helpers import scan
 from tests.support import oracle
 from tests.support.newsapi_fake import article
@@ -38,7 +32,7 @@ NOW = dt.datetime(2024, 5, 2, 8, 0, tzinfo=dt.UTC)
 
 def _item(index: int, **raw: object) -> Item:
     parsed = NewsArticle.model_validate({**article(index), **raw})
-    return Item.from_article(parsed, now=NOW + dt.timedelta(seconds=index), ttl_days=30)
+    return parsed.to_item(now=NOW + dt.timedelta(seconds=index), ttl_days=30)
 
 
 def _result(compound: float = 0.6) -> AnalysisResult:

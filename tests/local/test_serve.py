@@ -20,7 +20,7 @@ HOST = get_target(f"python3.{sys.version_info.minor}", "x86_64")
 
 def test_a_present_interpreter_needs_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        "sentiment_pipeline.packaging.lock._uv", lambda: pytest.fail("uv was called")
+        "sentiment_pipeline.packaging.lock.uv_binary", lambda: pytest.fail("uv was called")
     )
     serve.ensure_interpreter(HOST, None, offline=False)
 
@@ -36,7 +36,7 @@ def test_a_failed_uv_install_is_reported_with_uvs_reason(
     fake = tmp_path / "uv"
     fake.write_text("#!/bin/sh\necho 'error: no route to the download host' >&2\nexit 2\n")
     fake.chmod(0o755)
-    monkeypatch.setattr("sentiment_pipeline.packaging.lock._uv", lambda: str(fake))
+    monkeypatch.setattr("sentiment_pipeline.packaging.lock.uv_binary", lambda: str(fake))
     with pytest.raises(
         StackError, match=r"uv could not install one \(error: no route to the download host\)"
     ):

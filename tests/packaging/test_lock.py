@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import tarfile
-import textwrap
 from typing import TYPE_CHECKING
 
 import pytest
 
-from sentiment_pipeline.packaging.cache import CacheError, WheelCache, sha256_file
-from sentiment_pipeline.packaging.lock import LockedWheel, LockFile, ResolutionError, resolve
+from sentiment_pipeline.packaging.cache import WheelCache
+from sentiment_pipeline.packaging.install.sdist import wheel_from_sdist
+from sentiment_pipeline.packaging.lock import LockFile, ResolutionError, resolve
 from sentiment_pipeline.packaging.targets import get_target
 
 if TYPE_CHECKING:
@@ -77,44 +76,9 @@ def test_a_pure_source_archive_is_locked_and_built_into_a_wheel(tmp_path: Path) 
     (entry,) = lock.wheels
     assert entry.sdist and entry.filename == "docopt-0.6.2.tar.gz"
     cache = WheelCache(tmp_path / "cache")
-    (wheel,) = cache.fetch(lock.wheels)
+    (archive,) = cache.fetch(lock.wheels)
+    assert archive.name == "docopt-0.6.2.tar.gz"
+    wheel = wheel_from_sdist(entry, archive, cache, offline=False)
     assert wheel.name == "docopt-0.6.2-py2.py3-none-any.whl"
-    assert cache.fetch(lock.wheels, offline=True) == [wheel]  # built once, reused offline
-
-
-def test_a_native_source_archive_is_refused_with_the_options(tmp_path: Path) -> None:
-    src = tmp_path / "nativepkg-1.0"
-    src.mkdir()
-    (src / "setup.py").write_text(
-        textwrap.dedent("""\
-        from setuptools import Extension, setup
-        setup(name="nativepkg", version="1.0", ext_modules=[Extension("nativepkg", ["m.c"])])
-        """)
-    )
-    (src / "m.c").write_text(
-        textwrap.dedent("""\
-        #include <Python.h>
-        static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, "nativepkg", 0, -1, 0};
-        PyMODINIT_FUNC PyInit_nativepkg(void) { return PyModule_Create(&m); }
-        """)
-    )
-    archive = tmp_path / "nativepkg-1.0.tar.gz"
-    with tarfile.open(archive, "w:gz") as tar:
-        tar.add(src, arcname="nativepkg-1.0")
-    entry = LockedWheel(
-        "nativepkg", "1.0", archive.name, "file://local", sha256_file(archive), sdist=True
-    )
-    with pytest.raises(CacheError, match=r"builds native code.*pin a nativepkg version"):
-        WheelCache(tmp_path / "cache").built_from(entry, archive, offline=False)
-
-
-def test_a_tampered_cached_wheel_is_detected_and_removed(tmp_path: Path) -> None:
-    lock = resolve(["six==1.17.0"], PY313, key="lambdas.x")
-    cache = WheelCache(tmp_path / "cache")
-    (path,) = cache.fetch(lock.wheels)
-    path.write_bytes(path.read_bytes() + b"tampered")
-    with pytest.raises(CacheError, match="the cache was modified; it has been removed"):
-        cache.fetch(lock.wheels)
-    assert not path.exists()
-    with pytest.raises(CacheError, match="--offline, but these wheels are not cached"):
-        cache.fetch(lock.wheels, offline=True)
+    (again,) = cache.fetch(lock.wheels, offline=True)
+    assert wheel_from_sdist(entry, again, cache, offline=True) == wheel  # built once, reused

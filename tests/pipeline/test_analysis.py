@@ -14,13 +14,8 @@ from sentiment_pipeline.analysis.vader import VaderModel
 from sentiment_pipeline.errors import ConfigurationError, UnknownModelError
 from sentiment_pipeline.ingestion import ingest
 from sentiment_pipeline.memory import InMemoryPublisher, InMemoryRepository
-from sentiment_pipeline.models import (
-    ItemMessage,
-    Sentiment,
-    SentimentScores,
-    Status,
-    label_for,
-)
+from sentiment_pipeline.models import ItemMessage
+from sentiment_pipeline.records import Sentiment, SentimentScores, Status, label_for
 from tests.support.newsapi_fake import article
 
 if TYPE_CHECKING:

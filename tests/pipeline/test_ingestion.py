@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from sentiment_pipeline.ingestion import ingest, normalise
 from sentiment_pipeline.memory import InMemoryPublisher, InMemoryRepository
-from sentiment_pipeline.models import Status
+from sentiment_pipeline.records import Status
 from tests.support import oracle
 from tests.support.newsapi_fake import article
 from tests.support.strategies import raw_articles

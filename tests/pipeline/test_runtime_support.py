@@ -20,6 +20,9 @@ from sentiment_pipeline.secretcache import CachedSecret, secret_value
 DOCTESTED = [
     "sentiment_pipeline.models",
     "sentiment_pipeline.records",
+    "sentiment_pipeline.records.item",
+    "sentiment_pipeline.records.scores",
+    "sentiment_pipeline.records.serialise",
     "sentiment_pipeline.logs",
     "sentiment_pipeline.secretcache",
     "sentiment_pipeline.cursors",

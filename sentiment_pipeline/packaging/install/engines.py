@@ -1,19 +1,19 @@
-"""Container engines: install wheels with the target's own interpreter, offline.
+"""Container engines: run a command in a throwaway container of an image, offline.
 
 The ``zip-in-docker`` path needs what a cross-install cannot give: ``.pyc``
 compiled by the runtime's interpreter, and native builds against its libraries.
-An :class:`Engine` runs a throwaway container of a build image (by default the
-Lambda base image of the target) with the wheels mounted read-only and an output
-directory mounted read-write; nothing inside the container touches the network.
+An :class:`Engine` runs a command in a throwaway container of a build image (by
+default the Lambda base image of the target) with host directories mounted;
+what runs there (installing wheels, building one) is
+:mod:`sentiment_pipeline.packaging.install.containersteps`.
 
 Three engines: docker (daemon), podman and buildah (daemonless; buildah runs
 with ``--isolation chroot`` and the storage driver of
 ``$SENTIMENT_PIPELINE_BUILDAH_STORAGE``, ``vfs`` by default, so it works as root
 in an unprivileged container where neither overlay nor runc are available).
 
->>> engine = detect("auto")  # doctest: +SKIP
->>> engine.install("public.ecr.aws/lambda/python:3.13-x86_64", wheels, Path("out"),
-...                python="3.13", compile_prefix="/var/task")  # doctest: +SKIP
+>>> detect("auto").run("public.ecr.aws/lambda/python:3.13", ["python3", "-V"])  # doctest: +SKIP
+CompletedProcess(args=[...], returncode=0, stdout='Python 3.13.5\\n', stderr='')
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ import shlex
 import shutil
 import signal
 import subprocess
-import tempfile
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -44,63 +43,9 @@ STORAGE_ENV = "SENTIMENT_PIPELINE_BUILDAH_STORAGE"
 
 _PROBE_TIMEOUT = 20.0
 _CLEANUP_TIMEOUT = 120.0
-_WHEELS = "/sp-wheels"
-_OUT = "/sp-out"
 # Inside the container: PATH of the Lambda base images (/var/lang/bin first) plus the
 # usual directories, so ``python3`` is the runtime's interpreter in either kind of image.
 _PATH = "/var/lang/bin:/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
-_WRONG_PYTHON = 90  # exit status of _INSTALL when the image's python3 is not the target's
-
-# Builds one source archive into a wheel, offline, with pip's isolated build
-# environment made from the mounted wheels of its build requirements.
-_BUILD = r"""
-import os, subprocess, sys
-want, sdist, out = sys.argv[1], sys.argv[2], sys.argv[3]
-have = "%d.%d" % sys.version_info[:2]
-if have != want:
-    sys.stderr.write("python3 in this image is Python %s, not %s\n" % (have, want))
-    sys.exit(90)
-os.umask(0o022)
-sys.exit(subprocess.call([sys.executable, "-m", "pip", "--isolated", "wheel", "--no-deps",
-                          "--no-index", "--find-links", os.path.dirname(sdist),
-                          "--no-cache-dir", "--disable-pip-version-check",
-                          "--wheel-dir", out, sdist]))
-"""
-
-# Runs as ``python3 -I -c`` inside the build image; it must work on every Python
-# the catalog knows (3.9+). One container does both steps: with vfs storage every
-# container start copies the image, so two containers would cost twice.
-_INSTALL = r"""
-import compileall, os, py_compile, subprocess, sys
-want, prefix, out, wheels = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
-have = "%d.%d" % sys.version_info[:2]
-if have != want:
-    sys.stderr.write("python3 in this image is Python %s, not %s\n" % (have, want))
-    sys.exit(90)
-os.umask(0o022)
-if wheels:
-    # --isolated: no pip.conf or PIP_* variables of the image; --no-index: offline.
-    # --target is exempt from PEP 668's "externally managed" refusal (checked on
-    # Debian's pip 23.0.1 and 25.1.1), so no --break-system-packages is needed.
-    status = subprocess.call([sys.executable, "-m", "pip", "--isolated", "install",
-                              "--no-index", "--no-deps", "--no-compile", "--no-cache-dir",
-                              "--disable-pip-version-check", "--target", out] + wheels)
-    if status:
-        sys.exit(status)
-# Reproducible bytecode: no mtimes in headers (unchecked-hash), paths as Lambda has
-# them in tracebacks; PYTHONHASHSEED=0 (set by the caller) fixes frozenset order.
-# Like pip, a file that does not compile ships without .pyc (it fails only if imported).
-compileall.compile_dir(out, quiet=2, workers=0, stripdir=out, prependdir=prefix,
-                       invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
-for top, dirs, files in os.walk(out):  # Lambda needs every file world-readable
-    for name in dirs + files:
-        path = os.path.join(top, name)
-        if not os.path.islink(path):
-            mode = os.stat(path).st_mode & 0o7777
-            want_mode = mode | (0o555 if name in dirs else 0o444)
-            if mode != want_mode:
-                os.chmod(path, want_mode)
-"""
 
 
 class EngineError(PipelineError, RuntimeError):
@@ -168,10 +113,9 @@ def _check_mount_path(engine: str, path: str) -> None:
 
 
 class Engine(abc.ABC):
-    """A container engine that installs wheels with a build image's interpreter.
+    """A container engine: runs commands in throwaway containers of an image.
 
-    Subclasses implement :meth:`run`, :meth:`has_image` and :meth:`_probe`;
-    :meth:`install` is shared.
+    Subclasses implement :meth:`run`, :meth:`has_image` and :meth:`_probe`.
     """
 
     name: ClassVar[str]
@@ -232,173 +176,6 @@ class Engine(abc.ABC):
         >>> Buildah().run("localhost/img", ["python3", "-V"]).stdout  # doctest: +SKIP
         'Python 3.13.5\\n'
         """
-
-    def install(
-        self,
-        image: str,
-        wheels: Sequence[Path],
-        out: Path,
-        *,
-        python: str,
-        compile_prefix: str,
-        timeout: float = 900,
-    ) -> None:
-        """Install ``wheels`` into ``out`` inside ``image``, offline, and compile ``.pyc``.
-
-        ``python3 -m pip install --no-index --no-deps --no-compile --target`` with
-        the wheels mounted read-only, then ``compileall`` with
-        ``--invalidation-mode unchecked-hash`` over all of ``out`` (sources already
-        there included), with paths rewritten to ``compile_prefix`` ("/var/task"
-        for a function, "/opt/python" for a layer) so tracebacks show Lambda's
-        paths. The image's ``python3`` must be Python ``python`` ("3.13").
-        Files end up owned by the invoking user and world-readable.
-
-        Raises :class:`EngineError` with pip's message if the install fails.
-        """
-        out.mkdir(parents=True, exist_ok=True)
-        names: dict[str, Path] = {}
-        for wheel in wheels:
-            seen = names.setdefault(wheel.name, wheel)
-            if seen != wheel:
-                raise EngineError(
-                    self.name,
-                    f"two wheels named {wheel.name}: {seen} and {wheel}",
-                    fix="pass each distribution once",
-                )
-        argv = [
-            "python3",
-            "-I",
-            "-c",
-            _INSTALL,
-            python,
-            compile_prefix,
-            _OUT,
-            *(f"{_WHEELS}/{name}" for name in sorted(names)),
-        ]
-        proc = self._run_staged(
-            image,
-            names,
-            argv,
-            out,
-            env={"PYTHONHASHSEED": "0", "HOME": "/tmp"},
-            cwd="/",
-            timeout=timeout,
-            python=python,
-            doing=f"installing {len(names)} wheels",
-        )
-        if proc.returncode != 0:
-            raise EngineError(
-                self.name,
-                f"pip install --target of {len(names)} wheels in {image} exited {proc.returncode}",
-                output=proc.stderr or proc.stdout,
-                fix="the install is offline (--no-index --no-deps): a wheel pip calls invalid "
-                "is damaged (delete it from the cache and build again); a missing dependency "
-                "means the lock is incomplete (lock again); the image needs python3 with pip",
-            )
-        collisions = [
-            line.strip()
-            for line in (proc.stdout + proc.stderr).splitlines()
-            if "Target directory" in line and "already exists" in line
-        ]
-        if collisions:
-            # pip keeps what was there and only warns: the artifact would miss files.
-            raise EngineError(
-                self.name,
-                "pip did not install over files already in the output",
-                output="\n".join(collisions),
-                fix="a source directory has the name of a package a wheel installs; "
-                "rename it or remove the requirement",
-            )
-
-    def build_wheel(
-        self,
-        image: str,
-        sdist: Path,
-        build_wheels: Sequence[Path],
-        out: Path,
-        *,
-        python: str,
-        timeout: float = 900,
-    ) -> Path:
-        """Build ``sdist`` into a wheel inside ``image`` with its ``python3``, offline.
-
-        ``pip wheel --no-deps --no-index`` with the source archive and the wheels of
-        its build requirements (``build_wheels``) mounted read-only; pip makes its
-        isolated build environment from those. The image needs the target's Python,
-        a compiler and Python's headers (a SAM build image, or the Lambda image
-        with ``gcc`` and ``python3-devel`` added). Returns the wheel, in ``out``.
-        """
-        out.mkdir(parents=True, exist_ok=True)
-        proc = self._run_staged(
-            image,
-            {path.name: path for path in (sdist, *build_wheels)},
-            ["python3", "-I", "-c", _BUILD, python, f"{_WHEELS}/{sdist.name}", _OUT],
-            out,
-            env={"HOME": "/tmp", "PIP_NO_INPUT": "1", "SOURCE_DATE_EPOCH": "315532800"},
-            cwd="/tmp",
-            timeout=timeout,
-            python=python,
-            doing=f"building {sdist.name}",
-        )
-        built = sorted(out.glob("*.whl"))
-        if proc.returncode != 0 or len(built) != 1:
-            raise EngineError(
-                self.name,
-                f"pip wheel of {sdist.name} in {image} exited {proc.returncode}",
-                output=proc.stderr or proc.stdout,
-                fix="the build image needs a compiler and Python's headers (e.g. "
-                "public.ecr.aws/sam/build-python<ver>, or gcc and python3-devel added to the "
-                "Lambda image) and the archive's build requirements must have wheels",
-            )
-        return built[0]
-
-    def _run_staged(
-        self,
-        image: str,
-        files: dict[str, Path],
-        argv: list[str],
-        out: Path,
-        *,
-        env: dict[str, str],
-        cwd: str,
-        timeout: float,
-        python: str,
-        doing: str,
-    ) -> subprocess.CompletedProcess[str]:
-        """Run ``argv`` in ``image`` with ``files`` mounted read-only at the wheels path and
-        ``out`` writable; a timeout or an image of another Python is an :class:`EngineError`."""
-        with tempfile.TemporaryDirectory(prefix="sp-wheels-") as staging:
-            # One read-only directory of hard links (copies across filesystems), so
-            # the content-addressed cache is never mounted, let alone writable.
-            for name, path in files.items():
-                try:
-                    os.link(path, Path(staging, name))
-                except OSError:
-                    shutil.copyfile(path, Path(staging, name))
-            try:
-                proc = self.run(
-                    image,
-                    argv,
-                    mounts=[(Path(staging), _WHEELS, True), (out, _OUT, False)],
-                    env=env,
-                    cwd=cwd,
-                    timeout=timeout,
-                )
-            except subprocess.TimeoutExpired as exc:
-                raise EngineError(
-                    self.name,
-                    f"{doing} in {image} took over {timeout:.0f} s",
-                    output=str(exc.stderr or ""),
-                ) from exc
-        if proc.returncode == _WRONG_PYTHON:
-            raise EngineError(
-                self.name,
-                f"{image} is not a Python {python} image",
-                output=proc.stderr,
-                fix=f"use a build image of the target's Python (public.ecr.aws/lambda/"
-                f"python:{python}-<arch>) with build-image / --build-image",
-            )
-        return proc
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

@@ -1,8 +1,11 @@
-"""Native source archives, built inside the target's build image by a container engine.
+"""Source archives, built into wheels: pure ones here with uv, native ones in the build image.
 
-A source archive with no wheel for the target that compiles code can only be
-built by the target's interpreter against the target's C library: in a
-container of the build image. The archive's build requirements (its
+A lock names a source archive (an ``sdist`` entry) only for a distribution with
+no wheel for the target. :func:`wheel_from_sdist` builds it (PEP 517) and keeps
+the wheel in the cache under the archive's hash. A pure-Python archive is built
+on this machine with uv. One that compiles code can only be built by the
+target's interpreter against the target's C library: in a container of the
+build image (:class:`NativeBuilder`). The archive's build requirements (its
 ``[build-system] requires``) are fetched as wheels on the host, since the
 container has no network, and mounted with it. The wheel pip builds there is
 tagged ``linux_<arch>``, which says nothing about the C library it needs; it was
@@ -18,28 +21,42 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tarfile
 import tomllib
 import zipfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
 
 from sentiment_pipeline.errors import PipelineError
+from sentiment_pipeline.packaging.cache import default_cache_root
 
 if TYPE_CHECKING:
-    from pathlib import Path
+    from collections.abc import Sequence
 
+    from sentiment_pipeline.packaging.cache import WheelCache
     from sentiment_pipeline.packaging.install.engines import Engine
+    from sentiment_pipeline.packaging.lock import LockedWheel
     from sentiment_pipeline.packaging.targets import Target
 
-__all__ = ["NativeBuilder", "SdistError", "build_native", "build_requirements", "retag"]
+__all__ = [
+    "NativeBuilder",
+    "SdistError",
+    "build_native",
+    "build_requirements",
+    "built_wheels",
+    "retag",
+    "wheel_from_sdist",
+]
 
 # pip's default when an archive has no pyproject.toml or no [build-system] (PEP 517/518).
 _LEGACY = ["setuptools>=40.8.0"]
 
 
-class SdistError(PipelineError):
+class SdistError(PipelineError, RuntimeError):
     """A source archive cannot be read or built."""
 
 
@@ -141,7 +158,11 @@ def build_native(
     build_wheels: list[Path],
 ) -> Path:
     """Build ``archive`` in ``image`` with ``engine`` and retag it for ``target``."""
-    built = engine.build_wheel(image, archive, build_wheels, work / "built", python=target.python)
+    from sentiment_pipeline.packaging.install.containersteps import build_wheel_in_container
+
+    built = build_wheel_in_container(
+        engine, image, archive, build_wheels, work / "built", python=target.python
+    )
     return retag(built, target.platform_tags[0], work)
 
 
@@ -174,7 +195,6 @@ class NativeBuilder:
 
     def _wheels(self, requirements: list[str]) -> list[Path]:
         """The build requirements' wheels for the target, fetched once into the cache."""
-        from sentiment_pipeline.packaging.cache import default_cache_root
         from sentiment_pipeline.packaging.install.fetch import FetchError, download
 
         home = default_cache_root() / "build-requirements"
@@ -202,3 +222,97 @@ class NativeBuilder:
         shutil.rmtree(home, ignore_errors=True)
         staging.rename(home)
         return sorted(home.glob("*.whl"))
+
+
+def built_wheels(
+    entries: Sequence[LockedWheel],
+    files: Sequence[Path],
+    cache: WheelCache,
+    *,
+    offline: bool,
+    native: NativeBuilder | None = None,
+) -> list[Path]:
+    """``files`` (the cache's, one per lock entry) with each source archive built into its wheel."""
+    return [
+        wheel_from_sdist(entry, path, cache, offline=offline, native=native)
+        if entry.sdist
+        else path
+        for entry, path in zip(entries, files, strict=True)
+    ]
+
+
+def wheel_from_sdist(
+    sdist: LockedWheel,
+    archive: Path,
+    cache: WheelCache,
+    *,
+    offline: bool,
+    native: NativeBuilder | None = None,
+) -> Path:
+    """The wheel built (PEP 517) from the source archive ``archive`` of ``sdist``.
+
+    Pure-Python archives are built here with uv. One that compiles code must be
+    compiled by the target's interpreter: by ``native`` (a container of the build
+    image) when given, else it is refused with the options. Kept in ``cache``
+    under the archive's sha256 (and, for native builds, the target and image)
+    with the built wheel's own hash, checked on use.
+    """
+    cached = cache.built(sdist.sha256)
+    if cached is not None:
+        return cached
+    from packaging.utils import parse_wheel_filename
+
+    from sentiment_pipeline.packaging.lock import uv_binary
+
+    with cache.scratch(sdist.sha256) as tmp:
+        command = [
+            uv_binary(),
+            "build",
+            "--wheel",
+            "--out-dir",
+            tmp,
+            "--python",
+            sys.executable,
+            "--no-python-downloads",
+            str(archive),
+        ]
+        if offline:
+            command.append("--offline")
+        proc = subprocess.run(command, capture_output=True, text=True, check=False)
+        built = sorted(Path(tmp).glob("*.whl"))
+        if (proc.returncode != 0 or len(built) != 1) and native is not None:
+            # No compiler (or headers) here: the build image may have them.
+            return _built_natively(sdist, archive, cache, native)
+        if proc.returncode != 0 or len(built) != 1:
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+            raise SdistError(f"cannot build {sdist.filename} into a wheel: {' '.join(tail)}")
+        tags = parse_wheel_filename(built[0].name)[3]
+        if any(t.abi != "none" or t.platform != "any" for t in tags):
+            if native is not None:
+                return _built_natively(sdist, archive, cache, native)
+            raise SdistError(
+                f"{sdist.name} {sdist.version} has no wheel for the target and its source "
+                "archive builds native code, which only the target interpreter may compile. "
+                f"Options: pin a {sdist.name} version that publishes manylinux wheels, use "
+                "a pure-Python alternative, or build with a container engine (--engine "
+                "buildah|docker|podman) and a build image with a compiler (build-image, "
+                "e.g. public.ecr.aws/sam/build-python<ver>)"
+            )
+        return cache.keep_built(sdist.sha256, built[0])
+
+
+def _built_natively(
+    sdist: LockedWheel, archive: Path, cache: WheelCache, native: NativeBuilder
+) -> Path:
+    key = f"{sdist.sha256}/native-{native.key}"
+    cached = cache.built(key)
+    if cached is not None:
+        return cached
+    from sentiment_pipeline.packaging.install.engines import EngineError
+
+    with cache.scratch(key) as tmp:
+        try:
+            built = native(archive, Path(tmp))
+        except (EngineError, SdistError) as exc:
+            raise SdistError(f"cannot build {sdist.filename} in {native.image}: {exc}") from exc
+        return cache.keep_built(key, built)

@@ -8,7 +8,6 @@ Without root, buildah or debootstrap the fixture fails with what to install.
 from __future__ import annotations
 
 import os
-import stat
 import subprocess
 import sys
 import uuid
@@ -27,7 +26,6 @@ from sentiment_pipeline.packaging.install.engines import (
 from sentiment_pipeline.packaging.sandbox import Placed
 from sentiment_pipeline.packaging.verify.dynamic import run_dynamic
 from sentiment_pipeline.packaging.verify.sources import open_tree
-from tests.support import wheelhouse
 from tests.support.build_image import BuildImageError, lambda_like_image
 
 if TYPE_CHECKING:
@@ -35,29 +33,10 @@ if TYPE_CHECKING:
 
     from sentiment_pipeline import Target
 
-PLATFORM = "manylinux_2_17_x86_64"
-WHEELS = ("six==1.17.0", "markupsafe==3.0.2")  # pure Python + a C extension
-MAGIC_313 = (3571).to_bytes(2, "little") + b"\r\n"  # importlib.util.MAGIC_NUMBER of 3.13
-
 
 @pytest.fixture(scope="module")
 def buildah() -> Buildah:
     return Buildah()
-
-
-@pytest.fixture(scope="module")
-def wheels() -> list[Path]:
-    found = wheelhouse.fetch(WHEELS, python="3.13", platform=PLATFORM)
-    assert len(found) == 2, found
-    return found
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {
-        path.relative_to(root).as_posix(): path.read_bytes()
-        for path in sorted(root.rglob("*"))
-        if path.is_file()
-    }
 
 
 # --- detect() ---
@@ -211,104 +190,6 @@ def test_an_image_that_does_not_exist_is_an_engine_error(buildah: Buildah) -> No
 def test_has_image(buildah: Buildah, lambda_image: str) -> None:
     assert buildah.has_image(lambda_image)
     assert not buildah.has_image("localhost/sentiment-pipeline/no-such-image:0")
-
-
-# --- install() ---
-
-
-def test_install_compiles_reproducible_bytecode_for_the_target(
-    buildah: Buildah, lambda_image: str, wheels: list[Path], tmp_path: Path
-) -> None:
-    # The image's interpreter is "externally managed" (PEP 668), as Debian's are:
-    # a plain pip install is refused there, an install --target is not.
-    refused = buildah.run(
-        lambda_image, ["python3", "-m", "pip", "install", "--no-index", "six"], timeout=120
-    )
-    assert refused.returncode != 0
-    assert "externally-managed-environment" in refused.stdout + refused.stderr
-
-    outs = [tmp_path / "first", tmp_path / "second"]
-    for out in outs:
-        out.mkdir()
-        (out / "handler.py").write_text("import six\n\ndef lambda_handler(e, c):\n    return 1\n")
-        buildah.install(lambda_image, wheels, out, python="3.13", compile_prefix="/var/task")
-
-    out = outs[0]
-    for name in (
-        "six.py",
-        "six-1.17.0.dist-info/RECORD",
-        "markupsafe/__init__.py",
-        "markupsafe/_speedups.cpython-313-x86_64-linux-gnu.so",
-        "MarkupSafe-3.0.2.dist-info/METADATA",
-        "__pycache__/six.cpython-313.pyc",
-        "__pycache__/handler.cpython-313.pyc",  # sources already in the output too
-        "markupsafe/__pycache__/__init__.cpython-313.pyc",
-    ):
-        assert (out / name).is_file(), name
-    pycs = sorted(out.rglob("*.pyc"))
-    assert all(p.name.endswith(".cpython-313.pyc") for p in pycs), pycs
-    for pyc in pycs:
-        header = pyc.read_bytes()[:8]
-        assert header[:4] == MAGIC_313, pyc
-        assert int.from_bytes(header[4:8], "little") == 0b01, pyc  # hash-based, unchecked
-    for path in out.rglob("*"):
-        mode = path.stat().st_mode
-        assert path.stat().st_uid == os.getuid(), path
-        assert mode & stat.S_IROTH, path  # world-readable, as Lambda needs
-    assert tree(outs[0]) == tree(outs[1])  # byte-identical, bytecode included
-
-    # Tracebacks name Lambda's paths, not the container's mount point.
-    shown = buildah.run(
-        lambda_image,
-        [
-            "python3",
-            "-c",
-            "import marshal; f = open('/o/__pycache__/six.cpython-313.pyc', 'rb'); "
-            "f.seek(16); print(marshal.loads(f.read()).co_filename)",
-        ],
-        mounts=[(out, "/o", True)],
-    )
-    assert shown.stdout.strip() == "/var/task/six.py", shown.stderr
-
-
-def test_install_for_a_layer_compiles_with_opt_python_paths(
-    buildah: Buildah, lambda_image: str, wheels: list[Path], tmp_path: Path
-) -> None:
-    out = tmp_path / "python"
-    buildah.install(lambda_image, wheels[:1], out, python="3.13", compile_prefix="/opt/python")
-    pyc = next(out.rglob("*.pyc")).read_bytes()
-    assert b"/opt/python/" in pyc and b"/sp-out" not in pyc
-
-
-def test_a_corrupt_wheel_fails_with_pips_message(
-    buildah: Buildah, lambda_image: str, tmp_path: Path
-) -> None:
-    broken = tmp_path / "wheels" / "broken-1.0-py3-none-any.whl"
-    broken.parent.mkdir()
-    broken.write_bytes(b"this is not a zip file")
-    with pytest.raises(EngineError) as info:
-        buildah.install(
-            lambda_image, [broken], tmp_path / "out", python="3.13", compile_prefix="/var/task"
-        )
-    message = str(info.value)
-    assert message.startswith(f"buildah: pip install --target of 1 wheels in {lambda_image}")
-    assert "ERROR:" in message and "broken-1.0-py3-none-any.whl" in message
-    assert "is invalid; the install is offline" in message
-    assert "\n" not in message
-
-
-def test_an_image_of_another_python_is_refused(
-    buildah: Buildah, lambda_image: str, wheels: list[Path], tmp_path: Path
-) -> None:
-    with pytest.raises(EngineError) as info:
-        buildah.install(
-            lambda_image, wheels, tmp_path / "out", python="3.12", compile_prefix="/var/task"
-        )
-    message = str(info.value)
-    assert f"{lambda_image} is not a Python 3.12 image" in message
-    assert "Python 3.13, not 3.12" in message
-    assert "public.ecr.aws/lambda/python:3.12-<arch>" in message
-    assert not (tmp_path / "out" / "six.py").exists()
 
 
 # --- the dynamic import check through the engine ---

@@ -1,7 +1,7 @@
-"""Native source archives: built in the target's build image by a container engine.
+"""Source archives built into wheels: pure ones with uv, native ones in the build image.
 
-The archive here is a real, tiny C extension made by the test; the image is the
-Lambda-like python3.13 image with gcc and Python's headers (a SAM-like build image).
+The native archive here is a real, tiny C extension made by the test; the image is
+the Lambda-like python3.13 image with gcc and Python's headers (a SAM-like build image).
 """
 
 from __future__ import annotations
@@ -16,10 +16,17 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from sentiment_pipeline.packaging.cache import CacheError, WheelCache
+from sentiment_pipeline.packaging.cache import WheelCache, sha256_file
 from sentiment_pipeline.packaging.install import install_wheels
 from sentiment_pipeline.packaging.install.engines import Buildah
-from sentiment_pipeline.packaging.install.sdist import NativeBuilder, build_requirements, retag
+from sentiment_pipeline.packaging.install.sdist import (
+    NativeBuilder,
+    SdistError,
+    build_requirements,
+    built_wheels,
+    retag,
+    wheel_from_sdist,
+)
 from sentiment_pipeline.packaging.lock import LockedWheel
 from sentiment_pipeline.packaging.targets import get_target
 from sentiment_pipeline.packaging.verify import verify
@@ -93,7 +100,7 @@ def test_a_native_sdist_builds_in_the_build_image_and_verifies_for_the_runtime(
 
     builder = Counting(Buildah(), native_build_image, TARGET)
     cache = WheelCache(tmp_path / "cache")
-    wheel = cache.built_from(locked(archive), archive, offline=False, native=builder)
+    wheel = wheel_from_sdist(locked(archive), archive, cache, offline=False, native=builder)
     assert wheel.name == "fastsum-1.0-cp313-cp313-manylinux_2_34_x86_64.whl"
     with zipfile.ZipFile(wheel) as zf:
         assert (
@@ -102,7 +109,7 @@ def test_a_native_sdist_builds_in_the_build_image_and_verifies_for_the_runtime(
         )
         assert "fastsum.cpython-313-x86_64-linux-gnu.so" in zf.namelist()
     # Cached: the same wheel, without building again.
-    again = cache.built_from(locked(archive), archive, offline=False, native=builder)
+    again = wheel_from_sdist(locked(archive), archive, cache, offline=False, native=builder)
     assert again == wheel and len(calls) == 1
 
     # Installed as Lambda would have it, it passes the verifier for python3.13 (RECORD
@@ -121,8 +128,81 @@ def test_a_native_sdist_builds_in_the_build_image_and_verifies_for_the_runtime(
 
 def test_without_an_engine_a_native_sdist_is_refused_with_the_options(tmp_path: Path) -> None:
     archive = make_sdist(tmp_path)
-    with pytest.raises(CacheError, match="fastsum"):
-        WheelCache(tmp_path / "cache").built_from(locked(archive), archive, offline=False)
+    with pytest.raises(SdistError, match="fastsum"):
+        wheel_from_sdist(locked(archive), archive, WheelCache(tmp_path / "cache"), offline=False)
+
+
+def test_a_native_legacy_sdist_is_refused_with_the_options(tmp_path: Path) -> None:
+    src = tmp_path / "nativepkg-1.0"
+    src.mkdir()
+    (src / "setup.py").write_text(
+        textwrap.dedent("""\
+        from setuptools import Extension, setup
+        setup(name="nativepkg", version="1.0", ext_modules=[Extension("nativepkg", ["m.c"])])
+        """)
+    )
+    (src / "m.c").write_text(
+        textwrap.dedent("""\
+        #include <Python.h>
+        static struct PyModuleDef m = {PyModuleDef_HEAD_INIT, "nativepkg", 0, -1, 0};
+        PyMODINIT_FUNC PyInit_nativepkg(void) { return PyModule_Create(&m); }
+        """)
+    )
+    archive = tmp_path / "nativepkg-1.0.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(src, arcname="nativepkg-1.0")
+    entry = LockedWheel(
+        "nativepkg", "1.0", archive.name, "file://local", sha256_file(archive), sdist=True
+    )
+    with pytest.raises(SdistError, match=r"builds native code.*pin a nativepkg version"):
+        wheel_from_sdist(entry, archive, WheelCache(tmp_path / "cache"), offline=False)
+
+
+PURE = {
+    "pyproject.toml": textwrap.dedent("""\
+        [build-system]
+        requires = ["setuptools>=68"]
+        build-backend = "setuptools.build_meta"
+
+        [project]
+        name = "purepkg"
+        version = "1.0"
+        """),
+    "purepkg.py": "ANSWER = 42\n",
+}
+
+
+def make_pure_sdist(directory: Path) -> Path:
+    archive = directory / "purepkg-1.0.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for name, text in PURE.items():
+            data = text.encode()
+            info = tarfile.TarInfo(f"purepkg-1.0/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return archive
+
+
+@pytest.mark.network
+def test_a_pure_sdist_is_built_once_and_kept_in_the_cache(tmp_path: Path) -> None:
+    archive = make_pure_sdist(tmp_path)
+    entry = LockedWheel(
+        "purepkg", "1.0", archive.name, archive.as_uri(), sha256_file(archive), sdist=True
+    )
+    cache = WheelCache(tmp_path / "cache")
+    wheel = wheel_from_sdist(entry, archive, cache, offline=False)
+    assert wheel.name == "purepkg-1.0-py3-none-any.whl"
+    assert wheel.is_relative_to(tmp_path / "cache")
+    with zipfile.ZipFile(wheel) as zf:
+        assert zf.read("purepkg.py") == b"ANSWER = 42\n"
+    archive.unlink()  # kept: the archive is not read again
+    assert wheel_from_sdist(entry, archive, cache, offline=True) == wheel
+
+
+def test_only_source_archives_are_built(tmp_path: Path) -> None:
+    wheel_entry = LockedWheel("six", "1.17.0", "six-1.17.0-py2.py3-none-any.whl", "u", "0" * 64)
+    given = tmp_path / wheel_entry.filename
+    assert built_wheels([wheel_entry], [given], WheelCache(tmp_path), offline=True) == [given]
 
 
 def test_retag_rewrites_tags_and_the_record_line(tmp_path: Path) -> None:

@@ -1,29 +1,25 @@
-"""The pydantic-free records: checks on what is read back or returned by a model, and JSON."""
+"""The stored item: what is read back from the table is checked; items are immutable."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import decimal
 import json
-import math
 from typing import Any
 
 import pytest
 
-from sentiment_pipeline.analysis import analyse
-from sentiment_pipeline.ingestion import ingest
-from sentiment_pipeline.memory import InMemoryPublisher, InMemoryRepository
+from sentiment_pipeline.memory import InMemoryRepository
 from sentiment_pipeline.models import NewsArticle
 from sentiment_pipeline.records import (
     AnalysisResult,
     Item,
-    ItemsResponse,
-    ItemView,
     Sentiment,
     SentimentScores,
     Status,
-    to_json,
+    iso,
+    item_key,
+    parse_time,
 )
 from tests.support.newsapi_fake import article
 
@@ -32,57 +28,12 @@ NOW = dt.datetime(2024, 5, 2, 8, 0, tzinfo=dt.UTC)
 
 def _item(**changes: Any) -> Item:
     parsed = NewsArticle.model_validate(article(1))
-    return dataclasses.replace(Item.from_article(parsed, now=NOW, ttl_days=30), **changes)
+    return dataclasses.replace(parsed.to_item(now=NOW, ttl_days=30), **changes)
 
 
 def _stored(item: Item) -> dict[str, Any]:
     """The item as the table's attributes read back (plain values, None omitted)."""
     return {k: v for k, v in item.to_dict().items() if v is not None}
-
-
-def test_scores_are_checked_and_stored_as_floats() -> None:
-    zero: Any = decimal.Decimal("0")  # what a plugin might return; converted to float
-    scores = SentimentScores(1, 0, 1, zero)
-    assert scores == SentimentScores(1.0, 0.0, 1.0, 0.0)
-    assert all(type(v) is float for v in dataclasses.astuple(scores))
-    assert scores.label is Sentiment.POSITIVE
-
-
-@pytest.mark.parametrize(
-    ("values", "problem"),
-    [
-        ((1.01, 0.0, 1.0, 0.0), "compound must be in"),
-        ((-1.5, 0.0, 1.0, 0.0), "compound must be in"),
-        ((math.nan, 0.0, 1.0, 0.0), "compound must be in"),
-        ((0.0, -0.1, 1.0, 0.0), "positive must be in"),
-        ((0.0, 0.0, 1.2, 0.0), "neutral must be in"),
-        ((0.0, 0.0, 1.0, math.inf), "negative must be in"),
-        ((0.0, "0.5", 1.0, 0.0), "positive must be a number"),
-        ((True, 0.0, 1.0, 0.0), "compound must be a number"),
-        ((0.0, 0.0, None, 0.0), "neutral must be a number"),
-    ],
-)
-def test_out_of_range_scores_are_refused(values: tuple[Any, ...], problem: str) -> None:
-    with pytest.raises(ValueError, match=problem):
-        SentimentScores(*values)
-
-
-def test_a_model_returning_bad_scores_fails_the_item_not_the_batch() -> None:
-    class Overconfident:
-        name, version = "overconfident", "1"
-
-        def score(self, text: str) -> SentimentScores:
-            return SentimentScores(2.0, 1.0, 0.0, 0.0)
-
-    repo, publisher = InMemoryRepository(), InMemoryPublisher()
-    ingest([article(1)], repo, publisher)
-    summary = analyse(publisher.messages, Overconfident(), repo, max_attempts=1)
-    assert summary.failed == 1
-    [item] = repo.items.values()
-    assert item.status is Status.FAILED
-    assert item.failure_reason == (
-        "overconfident: ValueError: compound must be in [-1, 1], not 2.0"
-    )
 
 
 def test_items_round_trip_through_their_stored_values() -> None:
@@ -161,23 +112,23 @@ def test_items_are_immutable_and_the_memory_store_hands_out_copies() -> None:
     )
 
 
-def test_dashboard_json_is_compact_utf8_with_enum_values() -> None:
-    item = _item(
-        title="Zürich rallies",
-        status=Status.ANALYZED,
-        sentiment=Sentiment.POSITIVE,
-        scores=SentimentScores(0.5, 0.25, 0.75, 0.0),
-        model_name="vader",
-        model_version="3.3.2",
+def test_stored_times_are_utc_fixed_width_and_sort_as_text() -> None:
+    moments = [
+        dt.datetime(2024, 5, 1, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5))),
+        dt.datetime(2024, 5, 2, 4, 0, 0, 5, tzinfo=dt.UTC),
+        dt.datetime(2024, 5, 1, 9, 0, tzinfo=dt.UTC),
+    ]
+    texts = [iso(m, micro=True) for m in moments]
+    assert texts[0] == "2024-05-02T04:30:00.000000Z"
+    assert sorted(texts) == [iso(m, micro=True) for m in sorted(moments)]
+    assert all(parse_time(t) == m for t, m in zip(texts, moments, strict=True))
+    assert parse_time("2024-05-01T10:00:00") == dt.datetime(2024, 5, 1, 10, tzinfo=dt.UTC)
+    with pytest.raises(ValueError):
+        parse_time("yesterday")
+
+
+def test_the_key_is_the_article_not_the_delivery() -> None:
+    assert item_key("bbc-news", "https://e.example/a") == item_key(
+        "bbc-news", "https://e.example/a"
     )
-    body = to_json(ItemsResponse(items=[ItemView.of(item)], next_cursor=None))
-    assert body.startswith('{"items":[{"id":"')
-    assert "Zürich" in body  # UTF-8, not \\u escapes
-    view = json.loads(body)["items"][0]
-    assert (view["status"], view["sentiment"], view["model"]) == (
-        "ANALYZED",
-        "positive",
-        "vader/3.3.2",
-    )
-    assert view["scores"] == {"compound": 0.5, "positive": 0.25, "neutral": 0.75, "negative": 0.0}
-    assert json.loads(body)["next_cursor"] is None
+    assert item_key("bbc-news", "https://e.example/a") != item_key("bbc", "https://e.example/a")
