@@ -31,7 +31,7 @@ from sentiment_pipeline.packaging.plan import ArtifactPlan, FunctionPlan
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from sentiment_pipeline.packaging.oci.image import Descriptor, Manifest
+    from sentiment_pipeline.packaging.oci.image import Descriptor, ImageManifest
     from sentiment_pipeline.packaging.oci.registry import RegistryClient
 
 __all__ = ["ContainerImage"]
@@ -44,7 +44,7 @@ class _Base:
     reference: str
     repository: str
     digest: str
-    manifest: Manifest
+    manifest: ImageManifest
     config: dict[str, Any]
     client: RegistryClient = attrs.field(eq=False)
 

@@ -4,9 +4,10 @@ Pure and offline: nothing here talks to a registry or an engine. The modules,
 one concept each:
 
 - :mod:`.layer`: a reproducible app layer (sorted tar, fixed gzip) and its cache;
-- :mod:`.image`: media types, configs, manifests, index resolution, architecture checks;
+- :mod:`.mediatypes`: the media types of both families, spelled once;
+- :mod:`.image`: configs, manifests, index resolution, architecture checks;
 - :mod:`.layout`: OCI image layout directories, and blob sources;
-- :mod:`.archive`: ``docker load`` tarballs.
+- :mod:`.dockerarchive`: ``docker load`` tarballs.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sentiment_pipeline.packaging.oci.image import (
     ArchitectureMismatchError,
     Descriptor,
     ImageError,
-    Manifest,
+    ImageManifest,
     PlatformNotFoundError,
     UnexpectedIndexError,
     build_manifest,
@@ -50,11 +51,11 @@ __all__ = [
     "BlobSource",
     "Descriptor",
     "ImageError",
+    "ImageManifest",
     "Layer",
     "LayerCache",
     "LayerError",
     "LayerFile",
-    "Manifest",
     "PlatformNotFoundError",
     "UnexpectedIndexError",
     "blob_source",

@@ -29,27 +29,30 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from sentiment_pipeline.errors import PipelineError, one_line
+from sentiment_pipeline.packaging.oci.mediatypes import (
+    DOCKER_CONFIG,
+    DOCKER_FAMILY_PREFIX,
+    DOCKER_LAYER_GZIP,
+    DOCKER_MANIFEST,
+    DOCKER_MANIFEST_LIST,
+    INDEX_TYPES,
+    MANIFEST_TYPES,
+    OCI_CONFIG,
+    OCI_FAMILY_PREFIX,
+    OCI_INDEX,
+    OCI_LAYER_GZIP,
+    OCI_MANIFEST,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
 __all__ = [
-    "DOCKER_CONFIG",
-    "DOCKER_LAYER_GZIP",
-    "DOCKER_MANIFEST",
-    "DOCKER_MANIFEST_LIST",
-    "INDEX_TYPES",
-    "MANIFEST_TYPES",
-    "OCI_CONFIG",
-    "OCI_INDEX",
-    "OCI_LAYER",
-    "OCI_LAYER_GZIP",
-    "OCI_MANIFEST",
     "ArchitectureMismatchError",
     "Descriptor",
     "Family",
     "ImageError",
-    "Manifest",
+    "ImageManifest",
     "PlatformNotFoundError",
     "UnexpectedIndexError",
     "build_manifest",
@@ -62,20 +65,8 @@ __all__ = [
     "parse_manifest",
     "require_manifest",
     "select_platform",
+    "sha256_digest",
 ]
-
-DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
-DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
-DOCKER_LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
-OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
-OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
-
-MANIFEST_TYPES = frozenset({DOCKER_MANIFEST, OCI_MANIFEST})
-INDEX_TYPES = frozenset({DOCKER_MANIFEST_LIST, OCI_INDEX})
 
 Family = Literal["docker", "oci"]
 
@@ -189,6 +180,15 @@ class Descriptor:
         return attrs.evolve(self, media_type=media_type)
 
 
+def sha256_digest(data: bytes) -> str:
+    """The ``sha256:<hex>`` digest of ``data``: the id of a blob, manifest or config.
+
+    >>> sha256_digest(b"{}")[:15]
+    'sha256:44136fa3'
+    """
+    return f"sha256:{hashlib.sha256(data).hexdigest()}"
+
+
 def descriptor(media_type: str, data_or_digest: bytes | str, size: int | None = None) -> Descriptor:
     """A descriptor for ``data`` (hashed here), or for a known digest and size.
 
@@ -196,8 +196,7 @@ def descriptor(media_type: str, data_or_digest: bytes | str, size: int | None = 
     'sha256:44136fa3'
     """
     if isinstance(data_or_digest, bytes):
-        digest = f"sha256:{hashlib.sha256(data_or_digest).hexdigest()}"
-        return Descriptor(media_type, digest, len(data_or_digest))
+        return Descriptor(media_type, sha256_digest(data_or_digest), len(data_or_digest))
     if size is None:
         raise TypeError("descriptor(media_type, digest, size): size is required with a digest")
     return Descriptor(media_type, data_or_digest, size)
@@ -210,9 +209,9 @@ def canonical_json(obj: Any) -> bytes:
 
 def family_of(media_type: str) -> Family:
     """``"docker"`` or ``"oci"``, from a manifest, config or layer media type."""
-    if media_type.startswith("application/vnd.docker."):
+    if media_type.startswith(DOCKER_FAMILY_PREFIX):
         return "docker"
-    if media_type.startswith("application/vnd.oci."):
+    if media_type.startswith(OCI_FAMILY_PREFIX):
         return "oci"
     raise ImageError(one_line(f"media type {media_type!r} is neither Docker nor OCI"))
 
@@ -296,7 +295,7 @@ def build_manifest(config_bytes: bytes, layers: Sequence[Descriptor], family: Fa
 
 
 @attrs.frozen
-class Manifest:
+class ImageManifest:
     """A parsed manifest or index; ``raw`` keeps the exact bytes (their digest is the id)."""
 
     media_type: str
@@ -311,14 +310,14 @@ class Manifest:
 
     @property
     def digest(self) -> str:
-        return f"sha256:{hashlib.sha256(self.raw).hexdigest()}"
+        return sha256_digest(self.raw)
 
     @property
     def family(self) -> Family:
         return family_of(self.media_type)
 
 
-def parse_manifest(data: bytes, content_type: str | None = None) -> Manifest:
+def parse_manifest(data: bytes, content_type: str | None = None) -> ImageManifest:
     """Parse a manifest or index, telling them apart by media type, else by shape.
 
     ``content_type`` is the registry's Content-Type header, if any; registries
@@ -360,7 +359,7 @@ def parse_manifest(data: bytes, content_type: str | None = None) -> Manifest:
         entries = body.get("manifests")
         if not isinstance(entries, list):
             raise ImageError("image index without a 'manifests' list")
-        return Manifest(
+        return ImageManifest(
             media_type,
             data,
             manifests=tuple(
@@ -370,7 +369,7 @@ def parse_manifest(data: bytes, content_type: str | None = None) -> Manifest:
     layers = body.get("layers")
     if not isinstance(layers, list):
         raise ImageError("image manifest without a 'layers' list")
-    return Manifest(
+    return ImageManifest(
         media_type,
         data,
         config=Descriptor.from_json(body.get("config"), "config"),
@@ -378,14 +377,16 @@ def parse_manifest(data: bytes, content_type: str | None = None) -> Manifest:
     )
 
 
-def require_manifest(manifest: Manifest, reference: str) -> Manifest:
+def require_manifest(manifest: ImageManifest, reference: str) -> ImageManifest:
     """``manifest`` if it is a single-platform manifest, else :class:`UnexpectedIndexError`."""
     if manifest.is_index:
         raise UnexpectedIndexError(reference, manifest.media_type)
     return manifest
 
 
-def select_platform(index: Manifest, architecture: str, *, reference: str = "image") -> Descriptor:
+def select_platform(
+    index: ImageManifest, architecture: str, *, reference: str = "image"
+) -> Descriptor:
     """The descriptor of ``index``'s linux manifest for a Lambda ``architecture``.
 
     ``x86_64`` matches ``amd64``; ``arm64`` matches ``arm64``/``aarch64`` with

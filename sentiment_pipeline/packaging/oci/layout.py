@@ -25,17 +25,16 @@ from typing import IO, TYPE_CHECKING
 
 from sentiment_pipeline.errors import one_line
 from sentiment_pipeline.packaging.oci.image import (
-    OCI_INDEX,
-    OCI_MANIFEST,
     Descriptor,
     ImageError,
-    Manifest,
+    ImageManifest,
     build_manifest,
     canonical_json,
     descriptor,
     parse_manifest,
     require_manifest,
 )
+from sentiment_pipeline.packaging.oci.mediatypes import OCI_INDEX, OCI_MANIFEST
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
@@ -163,7 +162,7 @@ def write_layout(
     return top
 
 
-def read_layout(layout: Path, tag: str | None = None) -> Manifest:
+def read_layout(layout: Path, tag: str | None = None) -> ImageManifest:
     """The manifest of ``tag`` in ``layout`` (its ``raw`` bytes are checked against the index).
 
     With no tag, the layout must hold exactly one manifest. A layout whose

@@ -36,17 +36,13 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, NamedTuple
 
 from sentiment_pipeline.errors import PipelineError, one_line
+from sentiment_pipeline.packaging.oci.image import sha256_digest
+from sentiment_pipeline.packaging.oci.mediatypes import ACCEPTED_MANIFEST_TYPES, INDEX_TYPES
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
 __all__ = [
-    "DOCKER_MANIFEST",
-    "DOCKER_MANIFEST_LIST",
-    "INDEX_MEDIA_TYPES",
-    "MANIFEST_MEDIA_TYPES",
-    "OCI_INDEX",
-    "OCI_MANIFEST",
     "FetchedManifest",
     "ImageRef",
     "PushResult",
@@ -55,16 +51,7 @@ __all__ = [
     "RetryPolicy",
     "parse_ecr_token",
     "parse_www_authenticate",
-    "sha256_digest",
 ]
-
-DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
-DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-MANIFEST_MEDIA_TYPES = (DOCKER_MANIFEST, OCI_MANIFEST)
-INDEX_MEDIA_TYPES = (DOCKER_MANIFEST_LIST, OCI_INDEX)
-ALL_MEDIA_TYPES = (*MANIFEST_MEDIA_TYPES, *INDEX_MEDIA_TYPES)
 
 USER_ENV = "SENTIMENT_PIPELINE_REGISTRY_USER"
 PASSWORD_ENV = "SENTIMENT_PIPELINE_REGISTRY_PASSWORD"
@@ -92,11 +79,6 @@ class RegistryError(PipelineError, RuntimeError):
         self.repository = repository
         self.status = status
         super().__init__(one_line(message))
-
-
-def sha256_digest(data: bytes) -> str:
-    """The ``sha256:<hex>`` digest of ``data``."""
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -306,7 +288,7 @@ class RegistryClient:
     def get_manifest(
         self,
         ref: ImageRef,
-        accept: Iterable[str] = ALL_MEDIA_TYPES,
+        accept: Iterable[str] = ACCEPTED_MANIFEST_TYPES,
         *,
         expect_manifest: bool = False,
     ) -> FetchedManifest:
@@ -335,9 +317,9 @@ class RegistryClient:
                 f"{ref} is not a JSON manifest: {exc}", host=self.host, repository=ref.repository
             ) from exc
         media_type = (resp.getheader("Content-Type") or "").partition(";")[0].strip()
-        if media_type not in ALL_MEDIA_TYPES and isinstance(doc, dict):
+        if media_type not in ACCEPTED_MANIFEST_TYPES and isinstance(doc, dict):
             media_type = str(doc.get("mediaType") or media_type)
-        is_index = media_type in INDEX_MEDIA_TYPES or (isinstance(doc, dict) and "manifests" in doc)
+        is_index = media_type in INDEX_TYPES or (isinstance(doc, dict) and "manifests" in doc)
         if expect_manifest and is_index:
             raise RegistryError(
                 f"an index was found where a manifest was expected: {ref} is {media_type} "
@@ -353,7 +335,7 @@ class RegistryClient:
         if ref.digest:
             return ref.digest
         path = f"/v2/{ref.repository}/manifests/{ref.reference}"
-        headers = {"Accept": ", ".join(ALL_MEDIA_TYPES)}
+        headers = {"Accept": ", ".join(ACCEPTED_MANIFEST_TYPES)}
         with self._request("HEAD", path, ref.repository, "pull", headers, ok=(200,)) as resp:
             digest = _dcd(resp)
         return digest or self.get_manifest(ref).digest

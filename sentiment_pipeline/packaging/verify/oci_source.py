@@ -19,6 +19,11 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from sentiment_pipeline.errors import ArtifactError
+from sentiment_pipeline.packaging.oci.mediatypes import (
+    GZIP_LAYER_TYPES,
+    INDEX_TYPES,
+    PLAIN_LAYER_TYPES,
+)
 from sentiment_pipeline.packaging.verify.sources import (
     READ_ERRORS,
     Entry,
@@ -30,19 +35,6 @@ from sentiment_pipeline.packaging.verify.sources import (
 __all__ = ["OciTree", "parse_oci_ref"]
 
 TASK_ROOT = "var/task/"
-_INDEX_TYPES = frozenset(
-    {
-        "application/vnd.oci.image.index.v1+json",
-        "application/vnd.docker.distribution.manifest.list.v2+json",
-    }
-)
-_GZIP_LAYERS = frozenset(
-    {
-        "application/vnd.oci.image.layer.v1.tar+gzip",
-        "application/vnd.docker.image.rootfs.diff.tar.gzip",
-    }
-)
-_PLAIN_LAYERS = frozenset({"application/vnd.oci.image.layer.v1.tar"})
 
 
 def parse_oci_ref(text: str) -> tuple[Path, str | None]:
@@ -96,7 +88,7 @@ def _task_part(blob: Path, digest: str, media_type: str, scratch: Path, number: 
     if part.is_file():
         return part
     plain = scratch / f"layer-{number}.tar"
-    opener = gzip.open if media_type in _GZIP_LAYERS else open
+    opener = gzip.open if media_type in GZIP_LAYER_TYPES else open
     with opener(blob, "rb") as src, tarfile.open(plain, "w", format=tarfile.GNU_FORMAT) as out:
         stream = tarfile.open(fileobj=_Padded(src), mode="r|")  # noqa: SIM115
         for member in stream:
@@ -163,14 +155,14 @@ class OciTree(Tree):
                 f"; the layout holds: {', '.join(names) or 'none'} (use oci:PATH:TAG)",
             )
         descriptor = manifests[0]
-        if descriptor.get("mediaType") in _INDEX_TYPES:
+        if descriptor.get("mediaType") in INDEX_TYPES:
             raise ArtifactError(
                 self.label,
                 "an image index was found where a single-platform "
                 "manifest was expected; Lambda rejects indexes",
             )
         data: dict[str, Any] = json.loads(self._blob(descriptor["digest"]).read_bytes())
-        if data.get("mediaType") in _INDEX_TYPES or "manifests" in data:
+        if data.get("mediaType") in INDEX_TYPES or "manifests" in data:
             raise ArtifactError(
                 self.label,
                 "an image index was found where a single-platform "
@@ -183,7 +175,7 @@ class OciTree(Tree):
         for number, layer in enumerate(layers):
             media_type = layer.get("mediaType", "")
             blob = self._blob(layer["digest"])
-            if media_type not in _GZIP_LAYERS and media_type not in _PLAIN_LAYERS:
+            if media_type not in GZIP_LAYER_TYPES and media_type not in PLAIN_LAYER_TYPES:
                 raise ArtifactError(
                     self.label,
                     f"layer {layer['digest']} has media type {media_type!r}, which this "

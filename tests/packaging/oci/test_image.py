@@ -10,14 +10,6 @@ import pytest
 
 from sentiment_pipeline.errors import PipelineError
 from sentiment_pipeline.packaging.oci.image import (
-    DOCKER_CONFIG,
-    DOCKER_LAYER_GZIP,
-    DOCKER_MANIFEST,
-    DOCKER_MANIFEST_LIST,
-    OCI_CONFIG,
-    OCI_INDEX,
-    OCI_LAYER_GZIP,
-    OCI_MANIFEST,
     ArchitectureMismatchError,
     ImageError,
     PlatformNotFoundError,
@@ -31,6 +23,16 @@ from sentiment_pipeline.packaging.oci.image import (
     parse_manifest,
     require_manifest,
     select_platform,
+)
+from sentiment_pipeline.packaging.oci.mediatypes import (
+    DOCKER_CONFIG,
+    DOCKER_LAYER_GZIP,
+    DOCKER_MANIFEST,
+    DOCKER_MANIFEST_LIST,
+    OCI_CONFIG,
+    OCI_INDEX,
+    OCI_LAYER_GZIP,
+    OCI_MANIFEST,
 )
 
 CREATED = "2023-11-14T22:13:20Z"

@@ -18,11 +18,6 @@ import pytest
 
 from sentiment_pipeline.packaging.oci.dockerarchive import write_docker_archive
 from sentiment_pipeline.packaging.oci.image import (
-    DOCKER_MANIFEST,
-    OCI_CONFIG,
-    OCI_INDEX,
-    OCI_LAYER_GZIP,
-    OCI_MANIFEST,
     ArchitectureMismatchError,
     Descriptor,
     ImageError,
@@ -43,6 +38,13 @@ from sentiment_pipeline.packaging.oci.layout import (
     read_blob,
     read_layout,
     write_layout,
+)
+from sentiment_pipeline.packaging.oci.mediatypes import (
+    DOCKER_MANIFEST,
+    OCI_CONFIG,
+    OCI_INDEX,
+    OCI_LAYER_GZIP,
+    OCI_MANIFEST,
 )
 
 if TYPE_CHECKING:

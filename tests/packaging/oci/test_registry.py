@@ -17,16 +17,18 @@ from typing import TYPE_CHECKING
 import pytest
 
 from sentiment_pipeline.errors import PipelineError
-from sentiment_pipeline.packaging.oci.registry import (
+from sentiment_pipeline.packaging.oci.image import sha256_digest
+from sentiment_pipeline.packaging.oci.mediatypes import (
     DOCKER_MANIFEST,
     OCI_INDEX,
     OCI_MANIFEST,
+)
+from sentiment_pipeline.packaging.oci.registry import (
     ImageRef,
     RegistryClient,
     RegistryError,
     parse_ecr_token,
     parse_www_authenticate,
-    sha256_digest,
 )
 from tests.packaging.oci.conftest import FAST_RETRY, PASSWORD, USER
 from tests.support.registry_server import free_port
