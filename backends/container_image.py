@@ -160,7 +160,8 @@ class ContainerImage(Backend):
             require_manifest,
             select_platform,
         )
-        from sentiment_pipeline.packaging.oci.registry import ImageRef, RegistryClient
+        from sentiment_pipeline.packaging.oci.reference import ImageRef
+        from sentiment_pipeline.packaging.oci.registry import RegistryClient
 
         ref = ImageRef.parse(reference)
         client = RegistryClient(ref.host, cache_dir=default_cache_root() / "blobs")
@@ -191,7 +192,8 @@ class ContainerImage(Backend):
         if built is None:
             return None
         from sentiment_pipeline.packaging.oci.dockerarchive import write_docker_archive
-        from sentiment_pipeline.packaging.oci.registry import ImageRef, RegistryClient
+        from sentiment_pipeline.packaging.oci.reference import ImageRef
+        from sentiment_pipeline.packaging.oci.registry import RegistryClient
 
         blobs = built.blobs
         if ctx.docker_archive:

@@ -1,13 +1,14 @@
-"""Daemonless, reproducible OCI/Docker images for Lambda: layers, manifests, layouts, tarballs.
+"""Daemonless, reproducible OCI/Docker images for Lambda: layers, manifests, layouts, registries.
 
-Pure and offline: nothing here talks to a registry or an engine. The modules,
-one concept each:
+The modules, one concept each (only :mod:`.registry` talks to the network):
 
-- :mod:`.layer`: a reproducible app layer (sorted tar, fixed gzip) and its cache;
 - :mod:`.mediatypes`: the media types of both families, spelled once;
+- :mod:`.reference`: ``HOST/REPO[:TAG][@DIGEST]`` and ``oci:LAYOUT[:TAG]``;
 - :mod:`.image`: configs, manifests, index resolution, architecture checks;
+- :mod:`.layer`: a reproducible app layer (sorted tar, fixed gzip) and its cache;
 - :mod:`.layout`: OCI image layout directories, and blob sources;
-- :mod:`.dockerarchive`: ``docker load`` tarballs.
+- :mod:`.dockerarchive`: ``docker load`` tarballs;
+- :mod:`.registry`: the distribution API client (transport, auth, client).
 """
 
 from __future__ import annotations
