@@ -154,12 +154,8 @@ class ContainerImage(Backend):
 
     def _base(self, reference: str, artifact: ArtifactPlan, ctx: BuildContext) -> _Base:
         """Pull the base manifest (pinned digest first) and config; check its architecture."""
-        from sentiment_pipeline.packaging.oci.image import (
-            check_architecture,
-            parse_manifest,
-            require_manifest,
-            select_platform,
-        )
+        from sentiment_pipeline.packaging.oci.image import parse_manifest, require_manifest
+        from sentiment_pipeline.packaging.oci.platform import check_architecture, select_platform
         from sentiment_pipeline.packaging.oci.reference import ImageRef
         from sentiment_pipeline.packaging.oci.registry import RegistryClient
 

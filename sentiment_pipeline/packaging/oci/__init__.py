@@ -4,7 +4,8 @@ The modules, one concept each (only :mod:`.registry` talks to the network):
 
 - :mod:`.mediatypes`: the media types of both families, spelled once;
 - :mod:`.reference`: ``HOST/REPO[:TAG][@DIGEST]`` and ``oci:LAYOUT[:TAG]``;
-- :mod:`.image`: configs, manifests, index resolution, architecture checks;
+- :mod:`.image`: descriptors, configs, manifests and indexes;
+- :mod:`.platform`: an index resolved to one architecture, a config checked against it;
 - :mod:`.layer`: a reproducible app layer (sorted tar, fixed gzip) and its cache;
 - :mod:`.layout`: OCI image layout directories, and blob sources;
 - :mod:`.dockerarchive`: ``docker load`` tarballs;
@@ -15,20 +16,16 @@ from __future__ import annotations
 
 from sentiment_pipeline.packaging.oci.dockerarchive import write_docker_archive
 from sentiment_pipeline.packaging.oci.image import (
-    ArchitectureMismatchError,
     Descriptor,
     ImageError,
     ImageManifest,
-    PlatformNotFoundError,
     UnexpectedIndexError,
     build_manifest,
     canonical_json,
-    check_architecture,
     derive_config,
     descriptor,
     parse_manifest,
     require_manifest,
-    select_platform,
 )
 from sentiment_pipeline.packaging.oci.layer import (
     Layer,
@@ -45,6 +42,12 @@ from sentiment_pipeline.packaging.oci.layout import (
     read_blob,
     read_layout,
     write_layout,
+)
+from sentiment_pipeline.packaging.oci.platform import (
+    ArchitectureMismatchError,
+    PlatformNotFoundError,
+    check_architecture,
+    select_platform,
 )
 
 __all__ = [

@@ -18,17 +18,14 @@ import pytest
 
 from sentiment_pipeline.packaging.oci.dockerarchive import write_docker_archive
 from sentiment_pipeline.packaging.oci.image import (
-    ArchitectureMismatchError,
     Descriptor,
     ImageError,
     UnexpectedIndexError,
     build_manifest,
     canonical_json,
-    check_architecture,
     derive_config,
     descriptor,
     parse_manifest,
-    select_platform,
 )
 from sentiment_pipeline.packaging.oci.layer import LayerFile, build_layer
 from sentiment_pipeline.packaging.oci.layout import (
@@ -45,6 +42,11 @@ from sentiment_pipeline.packaging.oci.mediatypes import (
     OCI_INDEX,
     OCI_LAYER_GZIP,
     OCI_MANIFEST,
+)
+from sentiment_pipeline.packaging.oci.platform import (
+    ArchitectureMismatchError,
+    check_architecture,
+    select_platform,
 )
 
 if TYPE_CHECKING:
