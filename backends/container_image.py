@@ -81,6 +81,7 @@ class ContainerImage(Backend):
     def assemble(
         self, artifact: ArtifactPlan, wheels: Sequence[Path], dest: Path, ctx: BuildContext
     ) -> AssembleResult:
+        from sentiment_pipeline.packaging.oci.blobs import blob_source
         from sentiment_pipeline.packaging.oci.image import (
             build_manifest,
             canonical_json,
@@ -91,7 +92,7 @@ class ContainerImage(Backend):
             files_from_tree,
             source_date_epoch,
         )
-        from sentiment_pipeline.packaging.oci.layout import blob_source, write_layout
+        from sentiment_pipeline.packaging.oci.layout import write_layout
 
         function = artifact.function
         assert function is not None
@@ -127,14 +128,7 @@ class ContainerImage(Backend):
             layers: list[Descriptor] = [*base.manifest.layers, ours]
             pulled = work / "blobs"
             pulled.mkdir()
-
-            def pull(digest: str) -> Path:
-                dest = pulled / digest.removeprefix("sha256:")
-                if dest.exists():
-                    return dest
-                return base.client.get_blob(base.repository, digest, dest)
-
-            blobs = blob_source([layer], fallback=pull)
+            blobs = blob_source([layer], fallback=base.client.blob_source(base.repository, pulled))
             ctx.progress(f"{self.name}:layout {artifact.key}")
             write_layout(dest, tag=TAG, config=config, layers=layers, blobs=blobs)
             manifest = build_manifest(config, layers, base.manifest.family)

@@ -7,13 +7,20 @@ The modules, one concept each (only :mod:`.registry` talks to the network):
 - :mod:`.image`: descriptors, configs, manifests and indexes;
 - :mod:`.platform`: an index resolved to one architecture, a config checked against it;
 - :mod:`.layer`: a reproducible app layer (sorted tar, fixed gzip) and its cache;
-- :mod:`.layout`: OCI image layout directories, and blob sources;
+- :mod:`.blobs`: blobs by digest, read only through a check of their sha256;
+- :mod:`.layout`: OCI image layout directories;
 - :mod:`.dockerarchive`: ``docker load`` tarballs;
 - :mod:`.registry`: the distribution API client (transport, auth, client).
 """
 
 from __future__ import annotations
 
+from sentiment_pipeline.packaging.oci.blobs import (
+    BlobDigestError,
+    BlobSource,
+    blob_source,
+    read_blob,
+)
 from sentiment_pipeline.packaging.oci.dockerarchive import write_docker_archive
 from sentiment_pipeline.packaging.oci.image import (
     Descriptor,
@@ -36,10 +43,8 @@ from sentiment_pipeline.packaging.oci.layer import (
     files_from_tree,
 )
 from sentiment_pipeline.packaging.oci.layout import (
-    BlobSource,
-    blob_source,
+    LayoutError,
     layout_blob_source,
-    read_blob,
     read_layout,
     write_layout,
 )
@@ -52,6 +57,7 @@ from sentiment_pipeline.packaging.oci.platform import (
 
 __all__ = [
     "ArchitectureMismatchError",
+    "BlobDigestError",
     "BlobSource",
     "Descriptor",
     "ImageError",
@@ -60,6 +66,7 @@ __all__ = [
     "LayerCache",
     "LayerError",
     "LayerFile",
+    "LayoutError",
     "PlatformNotFoundError",
     "UnexpectedIndexError",
     "blob_source",

@@ -130,6 +130,25 @@ def test_pull_by_tag_and_digest_verifies(
     assert pulled.requests["GET"] == 1  # served from the blob cache
 
 
+def test_a_cached_blob_that_no_longer_matches_is_pulled_again(
+    client: RegistryClient, registry: RegistryServer, repo: str, tmp_path: Path
+) -> None:
+    image = make_image(tmp_path, name="cached.py")
+    client.push_image(
+        ImageRef.parse(f"{registry.host}/{repo}:v1"), image.manifest, DOCKER_MANIFEST, image.blobs
+    )
+    cache = tmp_path / "cache"
+    puller = RegistryClient(registry.host, retry=FAST_RETRY, cache_dir=cache)
+    puller.get_blob(repo, image.layer_digest, tmp_path / "first")
+    cached = cache / image.layer_digest.replace(":", "/")
+    good = cached.read_bytes()
+    cached.write_bytes(bytes(len(good)))  # same size, other bytes
+    again = puller.get_blob(repo, image.layer_digest, tmp_path / "again")
+    assert again.read_bytes() == good
+    assert puller.requests["GET"] == 2  # the damaged copy was not served
+    assert cached.read_bytes() == good  # and the cache holds the checked blob again
+
+
 def test_unknown_manifest(client: RegistryClient, registry: RegistryServer, repo: str) -> None:
     with pytest.raises(RegistryError, match="manifest unknown") as err:
         client.get_manifest(ImageRef.parse(f"{registry.host}/{repo}:nope"))

@@ -16,6 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from sentiment_pipeline.packaging.oci.blobs import (
+    BlobDigestError,
+    BlobSource,
+    blob_source,
+    read_blob,
+)
 from sentiment_pipeline.packaging.oci.dockerarchive import write_docker_archive
 from sentiment_pipeline.packaging.oci.image import (
     Descriptor,
@@ -29,10 +35,8 @@ from sentiment_pipeline.packaging.oci.image import (
 )
 from sentiment_pipeline.packaging.oci.layer import LayerFile, build_layer
 from sentiment_pipeline.packaging.oci.layout import (
-    BlobSource,
-    blob_source,
+    LayoutError,
     layout_blob_source,
-    read_blob,
     read_layout,
     write_layout,
 )
@@ -323,6 +327,26 @@ def test_an_index_where_a_manifest_was_expected_is_detected(
     chosen = select_platform(parse_manifest(nested), "x86_64")
     assert chosen.digest == entry["digest"]
     assert read_layout(layout, "latest").digest == entry["digest"]
+
+
+def test_read_layout_checks_the_manifest_against_the_index(
+    bases: dict[str, Path], tmp_path: Path
+) -> None:
+    layout = tmp_path / "copy"
+    shutil.copytree(bases["amd64"], layout)
+    [entry] = json.loads((layout / "index.json").read_text())["manifests"]
+    blob = layout / "blobs" / "sha256" / entry["digest"].removeprefix("sha256:")
+    blob.write_bytes(blob.read_bytes().replace(b"sha256:", b"sha256-", 1))  # same size
+    with pytest.raises(BlobDigestError, match=f"blob {entry['digest']} does not match"):
+        read_layout(layout, "latest")
+
+
+def test_read_layout_says_what_the_layout_holds(bases: dict[str, Path], tmp_path: Path) -> None:
+    with pytest.raises(LayoutError, match=r"the layout holds: latest \(use oci:PATH:TAG\)") as err:
+        read_layout(bases["amd64"], "nope")
+    assert err.value.layout == bases["amd64"]
+    with pytest.raises(LayoutError, match=r"not an OCI image layout \(no index.json\)"):
+        read_layout(tmp_path)
 
 
 def test_a_corrupt_base_blob_fails_and_keeps_the_previous_layout(

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from sentiment_pipeline.packaging.cache import sha256_file
 from sentiment_pipeline.packaging.oci.image import sha256_digest
 from sentiment_pipeline.packaging.oci.mediatypes import ACCEPTED_MANIFEST_TYPES, INDEX_TYPES
 from sentiment_pipeline.packaging.oci.registry.auth import Auth, boto3_ecr_token
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     import ssl
     from collections.abc import Callable, Iterable, Mapping
 
+    from sentiment_pipeline.packaging.oci.blobs import BlobSource
     from sentiment_pipeline.packaging.oci.reference import ImageRef
 
 __all__ = ["FetchedManifest", "PushResult", "RegistryClient"]
@@ -161,11 +163,18 @@ class RegistryClient:
         return digest or self.get_manifest(ref).digest
 
     def get_blob(self, repository: str, digest: str, dest: Path) -> Path:
-        """Stream a blob into ``dest`` (through a temp file), verified against ``digest``."""
+        """Stream a blob into ``dest`` (through a temp file), verified against ``digest``.
+
+        With a ``cache_dir``, a cached copy is used when it still hashes to
+        ``digest`` (else it is dropped and pulled again), and a pulled blob is
+        cached only after its digest matched.
+        """
         cached = self.cache_dir / digest.replace(":", "/") if self.cache_dir else None
-        if cached and cached.is_file():
-            shutil.copyfile(cached, dest)
-            return dest
+        if cached is not None and cached.is_file():
+            if f"sha256:{sha256_file(cached)}" == digest:
+                shutil.copyfile(cached, dest)
+                return dest
+            cached.unlink(missing_ok=True)  # damaged or altered: never served
         hasher = hashlib.sha256()
         fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=".blob-")
         try:
@@ -185,13 +194,24 @@ class RegistryClient:
                     host=self.host,
                     repository=repository,
                 )
-            if cached:
-                cached.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(tmp_name, cached)
+            if cached is not None:
+                _store(Path(tmp_name), cached)
             os.replace(tmp_name, dest)
         finally:
             Path(tmp_name).unlink(missing_ok=True)
         return dest
+
+    def blob_source(self, repository: str, folder: Path) -> BlobSource:
+        """Blobs of ``repository`` as a :data:`~sentiment_pipeline.packaging.oci.blobs.BlobSource`:
+        each pulled (and checked) into ``folder`` when first asked for."""
+
+        def get(digest: str) -> Path:
+            dest = folder / digest.replace(":", "-")
+            if dest.is_file():
+                return dest
+            return self.get_blob(repository, digest, dest)
+
+        return get
 
     # --- push ---
 
@@ -356,6 +376,19 @@ class RegistryClient:
         return self.transport.request(
             method, target, repo, headers, body, ok=ok, auth=self._auth, actions=actions
         )
+
+
+def _store(blob: Path, cached: Path) -> None:
+    """Copy a checked blob into the cache: a temporary file renamed into place, so a
+    reader never sees half a blob (a failed copy costs speed, never correctness)."""
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    fd, staged = tempfile.mkstemp(dir=cached.parent, prefix=".blob-")
+    os.close(fd)
+    try:
+        shutil.copyfile(blob, staged)
+        os.replace(staged, cached)
+    except OSError:
+        Path(staged).unlink(missing_ok=True)
 
 
 def _dcd(resp: http.client.HTTPResponse) -> str | None:
