@@ -24,7 +24,7 @@ from sentiment_pipeline.packaging.oci.mediatypes import (
     INDEX_TYPES,
     PLAIN_LAYER_TYPES,
 )
-from sentiment_pipeline.packaging.verify.sources import (
+from sentiment_pipeline.packaging.verify.sources.base import (
     READ_ERRORS,
     Entry,
     Tree,
