@@ -3,7 +3,8 @@
 
 - :mod:`.base`: :class:`Tree`, :class:`Entry`, and the name and link checks;
 - :mod:`.archives`: :class:`ZipTree` (zip bombs refused unread), :class:`DirTree`;
-- :mod:`.images`: an image's ``/var/task`` from an OCI layout or a registry.
+- :mod:`.images`: an image's ``/var/task`` from an OCI layout or a registry, every
+  blob checked against its digest (:mod:`.taskparts`: each layer's part, cached).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 from pathlib import Path
 
 from sentiment_pipeline.errors import ArtifactError
+from sentiment_pipeline.packaging.oci.reference import LAYOUT_SCHEME, REGISTRY_SCHEME
 from sentiment_pipeline.packaging.verify.sources.archives import (
     BOMB_MIN_SIZE,
     BOMB_RATIO,
@@ -26,7 +28,7 @@ from sentiment_pipeline.packaging.verify.sources.base import (
     check_link,
     check_name,
 )
-from sentiment_pipeline.packaging.verify.sources.images import OciTree, RegistryTree, parse_oci_ref
+from sentiment_pipeline.packaging.verify.sources.images import ImageTree, open_image
 
 __all__ = [
     "BOMB_MIN_SIZE",
@@ -35,6 +37,7 @@ __all__ = [
     "READ_ERRORS",
     "DirTree",
     "Entry",
+    "ImageTree",
     "Tree",
     "ZipTree",
     "check_link",
@@ -47,15 +50,10 @@ def open_tree(path: str | os.PathLike[str]) -> Tree:
     """Open a zip, a directory, ``oci:LAYOUT[:TAG]`` or ``docker://HOST/REPO:TAG`` (an
     image's ``/var/task``); :class:`ArtifactError` for anything else."""
     text = os.fspath(path)
-    if not text.startswith("oci:") and (Path(text) / "oci-layout").is_file():
-        text = f"oci:{text}"  # an image layout directory, as the container-image backend writes
-    if text.startswith("docker://"):
-        return RegistryTree(text)
-    if text.startswith("oci:"):
-        layout, tag = parse_oci_ref(text)
-        if not (layout / "index.json").is_file():
-            raise ArtifactError(text, "not an OCI image layout (no index.json)")
-        return OciTree(layout, tag)
+    if not text.startswith(LAYOUT_SCHEME) and (Path(text) / "oci-layout").is_file():
+        text = f"{LAYOUT_SCHEME}{text}"  # a layout directory, as the container-image backend writes
+    if text.startswith((LAYOUT_SCHEME, REGISTRY_SCHEME)):
+        return open_image(text)
     p = Path(path)
     if p.is_dir():
         return DirTree(p)

@@ -1,29 +1,36 @@
-"""An image's ``/var/task``, read from an OCI image layout (``oci:PATH[:TAG]``).
+"""An image's ``/var/task`` as an artifact source: ``oci:LAYOUT[:TAG]`` or ``docker://HOST/REPO:TAG``.
 
 Only the function's directory matters to the verifier; it is read from the
-image's layers in order (whiteouts honoured), each layer decompressed once to a
-temporary tar so members can be read in any order. Nothing is extracted.
+image's layers in order (whiteouts honoured), each layer's part kept as a small
+tar (:mod:`.taskparts`) so members can be read in any order. Nothing is extracted.
+
+Layouts and registries are read through the oci package, one path for both:
+the manifest is checked against the digest the index or the registry names, the
+config and every layer against the manifest's digests. An image whose bytes do
+not match its own digests cannot be judged: it is unusable input
+(:class:`ArtifactError`, CLI exit 2) naming the blob, both digests and the fix.
 """
 
 from __future__ import annotations
 
-import gzip
-import io
 import json
-import os
 import posixpath
-import shutil
 import tarfile
 import tempfile
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
-from sentiment_pipeline.errors import ArtifactError
-from sentiment_pipeline.packaging.oci.mediatypes import (
-    GZIP_LAYER_TYPES,
-    INDEX_TYPES,
-    PLAIN_LAYER_TYPES,
+from sentiment_pipeline.errors import ArtifactError, PipelineError
+from sentiment_pipeline.packaging.oci.blobs import BlobDigestError, read_blob
+from sentiment_pipeline.packaging.oci.image import (
+    ImageError,
+    UnexpectedIndexError,
+    parse_manifest,
+    require_manifest,
 )
+from sentiment_pipeline.packaging.oci.layout import LayoutError, layout_blob_source, read_layout
+from sentiment_pipeline.packaging.oci.reference import REGISTRY_SCHEME, ImageRef, LayoutRef
+from sentiment_pipeline.packaging.oci.registry import RegistryClient, RegistryError
 from sentiment_pipeline.packaging.verify.sources.base import (
     READ_ERRORS,
     Entry,
@@ -31,158 +38,123 @@ from sentiment_pipeline.packaging.verify.sources.base import (
     check_link,
     check_name,
 )
+from sentiment_pipeline.packaging.verify.sources.taskparts import (
+    READABLE_LAYER_TYPES,
+    TASK_ROOT,
+    task_part,
+)
 
-__all__ = ["OciTree", "parse_oci_ref"]
+if TYPE_CHECKING:
+    from sentiment_pipeline.packaging.oci.blobs import BlobSource
+    from sentiment_pipeline.packaging.oci.image import ImageManifest
 
-TASK_ROOT = "var/task/"
+__all__ = ["ImageTree", "open_image"]
 
-
-def parse_oci_ref(text: str) -> tuple[Path, str | None]:
-    """``oci:PATH[:TAG]`` -> (layout directory, tag or None)."""
-    rest = text.removeprefix("oci:")
-    path, sep, tag = rest.rpartition(":")
-    if sep and tag and "/" not in tag and Path(path).is_dir():
-        return Path(path), tag
-    return Path(rest), None
+_UNREADABLE = (OSError, ValueError, KeyError, TypeError, *READ_ERRORS, tarfile.TarError)
 
 
-class _Padded(io.RawIOBase):
-    """A layer stream that ends the way tar readers expect.
+def open_image(text: str) -> ImageTree:
+    """``/var/task`` of the image ``text`` names (``oci:...`` or ``docker://...``).
 
-    Some writers (umoci 0.4) end the tar without padding or end-of-archive
-    blocks; container runtimes accept that, so it is padded as they read it.
+    Raises :class:`ArtifactError` for anything that is not a readable image
+    whose every blob matches its digest.
     """
-
-    def __init__(self, source: io.BufferedIOBase | IO[bytes]) -> None:
-        self.source = source
-        self.count = 0
-        self.tail: bytes | None = None
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        if self.tail is None:
-            data = self.source.read(len(buffer))
-            if data:
-                self.count += len(data)
-                buffer[: len(data)] = data
-                return len(data)
-            self.tail = bytes(-self.count % 512 + 1024)
-        data, self.tail = self.tail[: len(buffer)], self.tail[len(buffer) :]
-        buffer[: len(data)] = data
-        return len(data)
-
-
-def _task_part(blob: Path, digest: str, media_type: str, scratch: Path, number: int) -> Path:
-    """A tar of what the layer holds under /var/task, cached by the layer's digest.
-
-    The layer is streamed once and only /var/task is kept: a base image's hundreds
-    of MB are inflated but never written. Layers are immutable by digest, so the
-    next verification of an image on the same base skips the base entirely.
-    """
-    from sentiment_pipeline.packaging.cache import default_cache_root
-
-    cache = default_cache_root() / "task-parts" / digest.replace(":", "-")
-    part = cache / "part.tar"
-    if part.is_file():
-        return part
-    plain = scratch / f"layer-{number}.tar"
-    opener = gzip.open if media_type in GZIP_LAYER_TYPES else open
-    with opener(blob, "rb") as src, tarfile.open(plain, "w", format=tarfile.GNU_FORMAT) as out:
-        stream = tarfile.open(fileobj=_Padded(src), mode="r|")  # noqa: SIM115
-        for member in stream:
-            name = member.name.removeprefix("./").removeprefix("/")
-            if name.startswith(TASK_ROOT) or name + "/" == TASK_ROOT:
-                out.addfile(member, stream.extractfile(member) if member.isfile() else None)
+    scratch = tempfile.TemporaryDirectory(prefix="sp-image-")
     try:
-        cache.mkdir(parents=True, exist_ok=True)
-        staged = cache / f".{number}.{os.getpid()}.tmp"
-        shutil.copyfile(plain, staged)
-        os.replace(staged, part)
-    except OSError:
-        return plain  # an unwritable cache costs speed, never correctness
-    return part
+        if text.startswith(REGISTRY_SCHEME):
+            return _from_registry(text, Path(scratch.name), scratch)
+        return _from_layout(LayoutRef.parse(text), scratch)
+    except BaseException:
+        scratch.cleanup()
+        raise
 
 
-class OciTree(Tree):
-    """``/var/task`` of the image ``tag`` in an OCI layout, as a verifier tree."""
+def _from_layout(ref: LayoutRef, scratch: tempfile.TemporaryDirectory[str]) -> ImageTree:
+    label = str(ref)
+    try:
+        manifest = read_layout(ref.path, ref.tag)
+    except (ImageError, *_UNREADABLE) as exc:
+        raise _unusable(label, exc) from exc
+    return ImageTree(label, ref.path, manifest, layout_blob_source(ref.path), scratch)
+
+
+def _from_registry(text: str, folder: Path, scratch: tempfile.TemporaryDirectory[str]) -> ImageTree:
+    try:
+        ref = ImageRef.parse(text)
+        client = RegistryClient(ref.host)
+    except (PipelineError, ValueError) as exc:
+        raise ArtifactError(text, str(exc)) from exc
+    try:
+        fetched = client.get_manifest(ref, expect_manifest=True)  # checked against its digest
+        manifest = require_manifest(parse_manifest(fetched.data, fetched.media_type), str(ref))
+        blobs = client.blob_source(ref.repository, folder)
+        return ImageTree(text, Path(ref.repository), manifest, blobs, scratch)
+    except ArtifactError:
+        raise
+    except (RegistryError, ImageError, *_UNREADABLE) as exc:
+        raise _unusable(text, exc) from exc
+    finally:
+        client.close()
+
+
+def _unusable(label: str, exc: Exception) -> ArtifactError:
+    """The one-line reason an image cannot be verified at all."""
+    if isinstance(exc, UnexpectedIndexError):
+        return ArtifactError(
+            label,
+            "an image index was found where a single-platform manifest was expected "
+            f"({exc.media_type}); Lambda rejects indexes: verify one platform's image "
+            "(oci:LAYOUT:TAG of a single manifest, or docker://HOST/REPO@sha256:DIGEST of "
+            "the platform's manifest)",
+        )
+    if isinstance(exc, LayoutError):
+        return ArtifactError(label, exc.reason)
+    if isinstance(exc, (BlobDigestError, RegistryError)):
+        return ArtifactError(label, str(exc))
+    return ArtifactError(label, f"not a readable image ({exc})")
+
+
+class ImageTree(Tree):
+    """``/var/task`` of one image, its manifest, config and layers checked while read."""
 
     kind = "image"
 
-    def __init__(self, layout: Path, tag: str | None = None) -> None:
-        self.path = layout
-        self.label = f"oci:{layout}" + (f":{tag}" if tag else "")
+    def __init__(
+        self,
+        label: str,
+        path: Path,
+        manifest: ImageManifest,
+        blobs: BlobSource,
+        scratch: tempfile.TemporaryDirectory[str],
+    ) -> None:
+        self.path = path
+        self.label = label
         self.archive_size = None
-        self._tmp = tempfile.TemporaryDirectory(prefix="sp-oci-")
+        self._scratch = scratch
         self._tars: list[tarfile.TarFile] = []
         try:
-            manifest = self._manifest(tag)
-            self.config = json.loads(self._blob(manifest["config"]["digest"]).read_bytes())
-            self._entries = self._read_layers(manifest.get("layers", []))
-        except ArtifactError:
+            assert manifest.config is not None  # require_manifest: never an index
+            self.config: dict[str, Any] = json.loads(read_blob(blobs, manifest.config))
+            self._entries = self._read_layers(manifest, blobs)
+        except BaseException as exc:
             self.close()
-            raise
-        except (OSError, ValueError, KeyError, TypeError, *READ_ERRORS, tarfile.TarError) as exc:
-            self.close()
-            raise ArtifactError(self.label, f"not a readable OCI image layout ({exc})") from exc
+            if isinstance(exc, ArtifactError) or not isinstance(
+                exc, (ImageError, RegistryError, *_UNREADABLE)
+            ):
+                raise
+            raise _unusable(label, exc) from exc
 
-    # -- layout ---------------------------------------------------------------------------
-    def _blob(self, digest: str) -> Path:
-        algorithm, _, value = digest.partition(":")
-        path = self.path / "blobs" / algorithm / value
-        if not path.is_file():
-            raise ArtifactError(self.label, f"blob {digest} is missing from the layout")
-        return path
-
-    def _manifest(self, tag: str | None) -> dict[str, Any]:
-        index = json.loads((self.path / "index.json").read_text())
-        manifests = index.get("manifests", [])
-        if tag is not None:
-            manifests = [
-                m
-                for m in manifests
-                if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == tag
-            ]
-        if len(manifests) != 1:
-            names = sorted(
-                m.get("annotations", {}).get("org.opencontainers.image.ref.name", "?")
-                for m in index.get("manifests", [])
-            )
-            raise ArtifactError(
-                self.label,
-                f"expected one image{' tagged ' + tag if tag else ''}"
-                f"; the layout holds: {', '.join(names) or 'none'} (use oci:PATH:TAG)",
-            )
-        descriptor = manifests[0]
-        if descriptor.get("mediaType") in INDEX_TYPES:
-            raise ArtifactError(
-                self.label,
-                "an image index was found where a single-platform "
-                "manifest was expected; Lambda rejects indexes",
-            )
-        data: dict[str, Any] = json.loads(self._blob(descriptor["digest"]).read_bytes())
-        if data.get("mediaType") in INDEX_TYPES or "manifests" in data:
-            raise ArtifactError(
-                self.label,
-                "an image index was found where a single-platform "
-                "manifest was expected; Lambda rejects indexes",
-            )
-        return data
-
-    def _read_layers(self, layers: list[dict[str, Any]]) -> list[Entry]:
+    def _read_layers(self, manifest: ImageManifest, blobs: BlobSource) -> list[Entry]:
         found: dict[str, Entry] = {}
-        for number, layer in enumerate(layers):
-            media_type = layer.get("mediaType", "")
-            blob = self._blob(layer["digest"])
-            if media_type not in GZIP_LAYER_TYPES and media_type not in PLAIN_LAYER_TYPES:
+        for layer in manifest.layers:
+            if layer.media_type not in READABLE_LAYER_TYPES:
                 raise ArtifactError(
                     self.label,
-                    f"layer {layer['digest']} has media type {media_type!r}, which this "
+                    f"layer {layer.digest} has media type {layer.media_type!r}, which this "
                     "verifier (and Lambda) cannot read",
                 )
-            plain = _task_part(blob, layer["digest"], media_type, Path(self._tmp.name), number)
-            tar = tarfile.open(plain, "r:")  # noqa: SIM115 - kept open for reads; closed in close()
+            part = task_part(blobs, layer, Path(self._scratch.name))
+            tar = tarfile.open(part, "r:")  # noqa: SIM115 - kept open for reads; closed in close()
             self._tars.append(tar)
             for info in tar:
                 self._apply(found, tar, info)
@@ -247,47 +219,5 @@ class OciTree(Tree):
     def close(self) -> None:
         for tar in self._tars:
             tar.close()
-        self._tmp.cleanup()
-
-
-class RegistryTree(OciTree):
-    """``docker://HOST/REPO:TAG``: the image is pulled (manifest, config, layers, each
-    checked against its digest) into a temporary layout, then read like ``oci:``."""
-
-    def __init__(self, reference: str) -> None:
-        from sentiment_pipeline.errors import PipelineError
-        from sentiment_pipeline.packaging.oci.registry import ImageRef, RegistryClient
-
-        self._download = tempfile.TemporaryDirectory(prefix="sp-pull-")
-        root = Path(self._download.name)
-        try:
-            ref = ImageRef.parse(reference)
-            client = RegistryClient(ref.host)
-            try:
-                fetched = client.get_manifest(ref, expect_manifest=True)
-                manifest = json.loads(fetched.data)
-                blobs = root / "blobs" / "sha256"
-                blobs.mkdir(parents=True)
-                (blobs / fetched.digest.removeprefix("sha256:")).write_bytes(fetched.data)
-                for blob in [manifest["config"], *manifest.get("layers", [])]:
-                    digest = blob["digest"]
-                    client.get_blob(ref.repository, digest, blobs / digest.removeprefix("sha256:"))
-            finally:
-                client.close()
-            (root / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
-            top = {
-                "mediaType": fetched.media_type,
-                "digest": fetched.digest,
-                "size": len(fetched.data),
-                "annotations": {"org.opencontainers.image.ref.name": "image"},
-            }
-            (root / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [top]}))
-        except (PipelineError, ValueError, KeyError, TypeError, OSError) as exc:
-            self._download.cleanup()
-            raise ArtifactError(reference, str(exc)) from exc
-        super().__init__(root, "image")
-        self.label = reference
-
-    def close(self) -> None:
-        super().close()
-        self._download.cleanup()
+        self._tars.clear()
+        self._scratch.cleanup()
