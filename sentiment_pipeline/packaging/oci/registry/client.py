@@ -128,7 +128,8 @@ class RegistryClient:
             if claimed and claimed != digest:
                 raise RegistryError(
                     f"digest mismatch pulling {ref}: expected {claimed} ({source}), got "
-                    f"{digest}. The registry's copy is corrupt or altered; do not use it",
+                    f"{digest}. The registry's copy is corrupt or altered: do not use it; push the "
+                    "image again",
                     host=self.host,
                     repository=ref.repository,
                 )
@@ -190,7 +191,8 @@ class RegistryClient:
             if actual != digest:
                 raise RegistryError(
                     f"digest mismatch pulling blob {digest} from {self.host}/{repository}: "
-                    f"expected {digest}, got {actual}. The registry's copy is corrupt or altered",
+                    f"expected {digest}, got {actual}. The registry's copy is corrupt or altered: "
+                    "do not use it; push the image again",
                     host=self.host,
                     repository=repository,
                 )

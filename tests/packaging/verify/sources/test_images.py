@@ -203,3 +203,4 @@ def test_a_tampered_registry_blob_is_reported_after_a_verification(
     message = str(err.value)
     assert f"digest mismatch pulling blob {image.layer_digest}" in message
     assert f"expected {image.layer_digest}, got sha256:" in message
+    assert "push the image again" in message
