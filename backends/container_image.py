@@ -33,7 +33,7 @@ from sentiment_pipeline.packaging.sandbox import TASK_ROOT
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from sentiment_pipeline.packaging.oci.image import Descriptor, Manifest
+    from sentiment_pipeline.packaging.oci.image import Descriptor, ImageManifest
     from sentiment_pipeline.packaging.oci.registry import RegistryClient
 
 __all__ = ["ContainerImage"]
@@ -47,7 +47,7 @@ class _Base:
     reference: str
     repository: str
     digest: str
-    manifest: Manifest
+    manifest: ImageManifest
     config: dict[str, Any]
     client: RegistryClient = attrs.field(eq=False)
 
@@ -84,6 +84,7 @@ class ContainerImage(Backend):
     def assemble(
         self, artifact: ArtifactPlan, wheels: Sequence[Path], dest: Path, ctx: BuildContext
     ) -> AssembleResult:
+        from sentiment_pipeline.packaging.oci.blobs import blob_source
         from sentiment_pipeline.packaging.oci.image import (
             build_manifest,
             canonical_json,
@@ -94,7 +95,7 @@ class ContainerImage(Backend):
             files_from_tree,
             source_date_epoch,
         )
-        from sentiment_pipeline.packaging.oci.layout import blob_source, write_layout
+        from sentiment_pipeline.packaging.oci.layout import write_layout
 
         function = artifact.function
         assert function is not None
@@ -130,14 +131,7 @@ class ContainerImage(Backend):
             layers: list[Descriptor] = [*base.manifest.layers, ours]
             pulled = work / "blobs"
             pulled.mkdir()
-
-            def pull(digest: str) -> Path:
-                dest = pulled / digest.removeprefix("sha256:")
-                if dest.exists():
-                    return dest
-                return base.client.get_blob(base.repository, digest, dest)
-
-            blobs = blob_source([layer], fallback=pull)
+            blobs = blob_source([layer], fallback=base.client.blob_source(base.repository, pulled))
             ctx.progress(f"{self.name}:layout {artifact.key}")
             write_layout(dest, tag=TAG, config=config, layers=layers, blobs=blobs)
             manifest = build_manifest(config, layers, base.manifest.family)
@@ -157,13 +151,10 @@ class ContainerImage(Backend):
 
     def _base(self, reference: str, artifact: ArtifactPlan, ctx: BuildContext) -> _Base:
         """Pull the base manifest (pinned digest first) and config; check its architecture."""
-        from sentiment_pipeline.packaging.oci.image import (
-            check_architecture,
-            parse_manifest,
-            require_manifest,
-            select_platform,
-        )
-        from sentiment_pipeline.packaging.oci.registry import ImageRef, RegistryClient
+        from sentiment_pipeline.packaging.oci.image import parse_manifest, require_manifest
+        from sentiment_pipeline.packaging.oci.platform import check_architecture, select_platform
+        from sentiment_pipeline.packaging.oci.reference import ImageRef
+        from sentiment_pipeline.packaging.oci.registry import RegistryClient
 
         ref = ImageRef.parse(reference)
         client = RegistryClient(ref.host, cache_dir=default_cache_root() / "blobs")
@@ -194,7 +185,8 @@ class ContainerImage(Backend):
         if built is None:
             return None
         from sentiment_pipeline.packaging.oci.dockerarchive import write_docker_archive
-        from sentiment_pipeline.packaging.oci.registry import ImageRef, RegistryClient
+        from sentiment_pipeline.packaging.oci.reference import ImageRef
+        from sentiment_pipeline.packaging.oci.registry import RegistryClient
 
         blobs = built.blobs
         if ctx.docker_archive:

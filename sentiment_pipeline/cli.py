@@ -262,13 +262,17 @@ def _path(text: str) -> Path:
 def _artifact(text: str) -> str:
     """An artifact: a path made absolute, ``oci:LAYOUT[:TAG]`` with its layout made
     absolute, or ``docker://...`` as it is."""
-    if text.startswith("docker://"):
+    from sentiment_pipeline.packaging.oci.reference import (
+        LAYOUT_SCHEME,
+        REGISTRY_SCHEME,
+        LayoutRef,
+    )
+
+    if text.startswith(REGISTRY_SCHEME):
         return text
-    if text.startswith("oci:"):
-        layout, sep, tag = text.removeprefix("oci:").rpartition(":")
-        if sep and tag and "/" not in tag and Path(layout).is_dir():
-            return f"oci:{_path(layout)}:{tag}"
-        return f"oci:{_path(text.removeprefix('oci:'))}"
+    if text.startswith(LAYOUT_SCHEME):
+        ref = LayoutRef.parse(text)
+        return str(LayoutRef(_path(str(ref.path)), ref.tag))
     return str(_path(text))
 
 

@@ -17,7 +17,7 @@ import pytest
 from sentiment_pipeline.cli import _artifact, _interpreter, _path
 from sentiment_pipeline.local.stack import StackOptions
 from sentiment_pipeline.packaging.manifest import Manifest
-from tests.packaging.verify.test_oci_source import umoci
+from tests.packaging.verify.sources.test_images import umoci
 from tests.support.synth import add_dist
 
 HANDLER = "import six\n\ndef lambda_handler(event, context):\n    return six.X\n"

@@ -22,14 +22,15 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from sentiment_pipeline.errors import one_line
-from sentiment_pipeline.packaging.oci.image import OCI_LAYER, ImageError, canonical_json
-from sentiment_pipeline.packaging.oci.layout import open_blob
+from sentiment_pipeline.packaging.oci.blobs import open_blob
+from sentiment_pipeline.packaging.oci.image import ImageError, canonical_json
+from sentiment_pipeline.packaging.oci.mediatypes import OCI_LAYER
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from sentiment_pipeline.packaging.oci.blobs import BlobSource
     from sentiment_pipeline.packaging.oci.image import Descriptor
-    from sentiment_pipeline.packaging.oci.layout import BlobSource
 
 __all__ = ["write_docker_archive"]
 

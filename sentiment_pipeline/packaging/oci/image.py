@@ -4,7 +4,7 @@ Lambda accepts a single-platform image manifest, Docker v2 schema 2 or OCI,
 and rejects an index or manifest list (what ``docker buildx`` makes by default
 with provenance attestations). So everything here produces one manifest whose
 media types all belong to one family, and tells an index apart wherever a
-manifest is read, resolving it to one platform or refusing it.
+manifest is read, refusing it (:mod:`.platform` resolves one to a platform).
 
 Configs stay dicts: the base config carries fields we never touch (Env,
 Entrypoint, labels, history), and a model class would drop what it does not
@@ -29,53 +29,40 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from sentiment_pipeline.errors import PipelineError, one_line
+from sentiment_pipeline.packaging.oci.mediatypes import (
+    DOCKER_CONFIG,
+    DOCKER_FAMILY_PREFIX,
+    DOCKER_LAYER_GZIP,
+    DOCKER_MANIFEST,
+    DOCKER_MANIFEST_LIST,
+    INDEX_TYPES,
+    MANIFEST_TYPES,
+    OCI_CONFIG,
+    OCI_FAMILY_PREFIX,
+    OCI_INDEX,
+    OCI_LAYER_GZIP,
+    OCI_MANIFEST,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
 __all__ = [
-    "DOCKER_CONFIG",
-    "DOCKER_LAYER_GZIP",
-    "DOCKER_MANIFEST",
-    "DOCKER_MANIFEST_LIST",
-    "INDEX_TYPES",
-    "MANIFEST_TYPES",
-    "OCI_CONFIG",
-    "OCI_INDEX",
-    "OCI_LAYER",
-    "OCI_LAYER_GZIP",
-    "OCI_MANIFEST",
-    "ArchitectureMismatchError",
     "Descriptor",
     "Family",
     "ImageError",
-    "Manifest",
-    "PlatformNotFoundError",
+    "ImageManifest",
     "UnexpectedIndexError",
     "build_manifest",
     "canonical_json",
-    "check_architecture",
     "convert_media_type",
     "derive_config",
     "descriptor",
     "family_of",
     "parse_manifest",
     "require_manifest",
-    "select_platform",
+    "sha256_digest",
 ]
-
-DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
-DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
-DOCKER_LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
-OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
-OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
-
-MANIFEST_TYPES = frozenset({DOCKER_MANIFEST, OCI_MANIFEST})
-INDEX_TYPES = frozenset({DOCKER_MANIFEST_LIST, OCI_INDEX})
 
 Family = Literal["docker", "oci"]
 
@@ -88,34 +75,9 @@ _TO_OCI = {
 }
 _TO_DOCKER = {v: k for k, v in _TO_OCI.items()}
 
-# Lambda architecture names (and aliases) -> (OCI architecture, acceptable variants).
-_PLATFORMS: dict[str, tuple[str, frozenset[str | None]]] = {
-    "x86_64": ("amd64", frozenset({None})),
-    "amd64": ("amd64", frozenset({None})),
-    "arm64": ("arm64", frozenset({"v8", None})),
-    "aarch64": ("arm64", frozenset({"v8", None})),
-}
-
 
 class ImageError(PipelineError, ValueError):
     """An image manifest, index or config that cannot be used as given."""
-
-
-class ArchitectureMismatchError(ImageError):
-    """The base image is built for another architecture than the Lambda's target."""
-
-    def __init__(self, image: str, expected: str, actual: str) -> None:
-        self.image = image
-        self.expected = expected
-        self.actual = actual
-        super().__init__(
-            one_line(
-                f"base image {image} is for {actual}, the Lambda targets {expected}: use the "
-                f"{expected} variant of the base image (public.ecr.aws/lambda/python:<version>-"
-                f"{'arm64' if _oci_arch(expected) == 'arm64' else 'x86_64'}), or change the "
-                "target architecture"
-            )
-        )
 
 
 class UnexpectedIndexError(ImageError):
@@ -130,22 +92,6 @@ class UnexpectedIndexError(ImageError):
                 "is required (Lambda rejects indexes): push or reference one platform's "
                 "manifest, e.g. build with 'docker buildx build --provenance=false "
                 "--platform linux/amd64'"
-            )
-        )
-
-
-class PlatformNotFoundError(ImageError, LookupError):
-    """An index without a manifest for the requested architecture."""
-
-    def __init__(self, reference: str, architecture: str, available: tuple[str, ...]) -> None:
-        self.reference = reference
-        self.architecture = architecture
-        self.available = available
-        super().__init__(
-            one_line(
-                f"{reference} has no linux/{_oci_arch(architecture)} manifest. Available: "
-                f"{', '.join(available) or 'none'}. Pick a base image published for "
-                f"{architecture}, or change the target architecture"
             )
         )
 
@@ -189,6 +135,15 @@ class Descriptor:
         return attrs.evolve(self, media_type=media_type)
 
 
+def sha256_digest(data: bytes) -> str:
+    """The ``sha256:<hex>`` digest of ``data``: the id of a blob, manifest or config.
+
+    >>> sha256_digest(b"{}")[:15]
+    'sha256:44136fa3'
+    """
+    return f"sha256:{hashlib.sha256(data).hexdigest()}"
+
+
 def descriptor(media_type: str, data_or_digest: bytes | str, size: int | None = None) -> Descriptor:
     """A descriptor for ``data`` (hashed here), or for a known digest and size.
 
@@ -196,8 +151,7 @@ def descriptor(media_type: str, data_or_digest: bytes | str, size: int | None = 
     'sha256:44136fa3'
     """
     if isinstance(data_or_digest, bytes):
-        digest = f"sha256:{hashlib.sha256(data_or_digest).hexdigest()}"
-        return Descriptor(media_type, digest, len(data_or_digest))
+        return Descriptor(media_type, sha256_digest(data_or_digest), len(data_or_digest))
     if size is None:
         raise TypeError("descriptor(media_type, digest, size): size is required with a digest")
     return Descriptor(media_type, data_or_digest, size)
@@ -210,9 +164,9 @@ def canonical_json(obj: Any) -> bytes:
 
 def family_of(media_type: str) -> Family:
     """``"docker"`` or ``"oci"``, from a manifest, config or layer media type."""
-    if media_type.startswith("application/vnd.docker."):
+    if media_type.startswith(DOCKER_FAMILY_PREFIX):
         return "docker"
-    if media_type.startswith("application/vnd.oci."):
+    if media_type.startswith(OCI_FAMILY_PREFIX):
         return "oci"
     raise ImageError(one_line(f"media type {media_type!r} is neither Docker nor OCI"))
 
@@ -296,7 +250,7 @@ def build_manifest(config_bytes: bytes, layers: Sequence[Descriptor], family: Fa
 
 
 @attrs.frozen
-class Manifest:
+class ImageManifest:
     """A parsed manifest or index; ``raw`` keeps the exact bytes (their digest is the id)."""
 
     media_type: str
@@ -311,14 +265,14 @@ class Manifest:
 
     @property
     def digest(self) -> str:
-        return f"sha256:{hashlib.sha256(self.raw).hexdigest()}"
+        return sha256_digest(self.raw)
 
     @property
     def family(self) -> Family:
         return family_of(self.media_type)
 
 
-def parse_manifest(data: bytes, content_type: str | None = None) -> Manifest:
+def parse_manifest(data: bytes, content_type: str | None = None) -> ImageManifest:
     """Parse a manifest or index, telling them apart by media type, else by shape.
 
     ``content_type`` is the registry's Content-Type header, if any; registries
@@ -360,7 +314,7 @@ def parse_manifest(data: bytes, content_type: str | None = None) -> Manifest:
         entries = body.get("manifests")
         if not isinstance(entries, list):
             raise ImageError("image index without a 'manifests' list")
-        return Manifest(
+        return ImageManifest(
             media_type,
             data,
             manifests=tuple(
@@ -370,7 +324,7 @@ def parse_manifest(data: bytes, content_type: str | None = None) -> Manifest:
     layers = body.get("layers")
     if not isinstance(layers, list):
         raise ImageError("image manifest without a 'layers' list")
-    return Manifest(
+    return ImageManifest(
         media_type,
         data,
         config=Descriptor.from_json(body.get("config"), "config"),
@@ -378,71 +332,8 @@ def parse_manifest(data: bytes, content_type: str | None = None) -> Manifest:
     )
 
 
-def require_manifest(manifest: Manifest, reference: str) -> Manifest:
+def require_manifest(manifest: ImageManifest, reference: str) -> ImageManifest:
     """``manifest`` if it is a single-platform manifest, else :class:`UnexpectedIndexError`."""
     if manifest.is_index:
         raise UnexpectedIndexError(reference, manifest.media_type)
     return manifest
-
-
-def select_platform(index: Manifest, architecture: str, *, reference: str = "image") -> Descriptor:
-    """The descriptor of ``index``'s linux manifest for a Lambda ``architecture``.
-
-    ``x86_64`` matches ``amd64``; ``arm64`` matches ``arm64``/``aarch64`` with
-    variant ``v8`` or none. Attestation entries (platform ``unknown``) never match.
-    """
-    if not index.is_index:
-        raise ImageError(f"{reference} is a single manifest, not an index: use it directly")
-    want, variants = _platform(architecture)
-    available = []
-    matches = []
-    for entry in index.manifests:
-        platform = entry.platform or {}
-        arch = _PLATFORMS.get(str(platform.get("architecture")), (platform.get("architecture"),))[0]
-        os_name = platform.get("os")
-        variant = platform.get("variant")
-        available.append(
-            f"{os_name}/{platform.get('architecture')}" + (f"/{variant}" if variant else "")
-        )
-        if (
-            os_name == "linux"
-            and arch == want
-            and variant in variants
-            and entry.media_type in MANIFEST_TYPES
-        ):
-            matches.append(entry)
-    if not matches:
-        raise PlatformNotFoundError(reference, architecture, tuple(available))
-    # an explicit v8 wins over an absent variant; otherwise the index's first entry.
-    matches.sort(key=lambda e: (e.platform or {}).get("variant") is None)
-    return matches[0]
-
-
-def check_architecture(
-    config: Mapping[str, Any], target: str, *, reference: str = "base image"
-) -> None:
-    """Raise :class:`ArchitectureMismatchError` unless ``config`` is linux/``target``."""
-    want, variants = _platform(target)
-    actual = config.get("architecture")
-    arch = _PLATFORMS.get(str(actual), (actual,))[0]
-    variant = config.get("variant")
-    os_name = config.get("os", "linux")
-    if arch != want or variant not in variants or os_name != "linux":
-        shown = f"{os_name}/{actual}" + (f"/{variant}" if variant else "")
-        raise ArchitectureMismatchError(reference, target, shown)
-
-
-def _platform(architecture: str) -> tuple[str, frozenset[str | None]]:
-    try:
-        return _PLATFORMS[architecture]
-    except KeyError:
-        raise ImageError(
-            one_line(
-                f"architecture {architecture!r}: Lambda runs x86_64 or arm64 "
-                "(amd64/aarch64 are accepted as aliases)"
-            )
-        ) from None
-
-
-def _oci_arch(architecture: str) -> str:
-    return _PLATFORMS.get(architecture, (architecture,))[0]

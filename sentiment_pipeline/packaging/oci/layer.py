@@ -42,7 +42,8 @@ import attrs
 
 from sentiment_pipeline.errors import PipelineError, one_line
 from sentiment_pipeline.packaging.cache import default_cache_root, sha256_file
-from sentiment_pipeline.packaging.oci.image import OCI_LAYER_GZIP, Descriptor
+from sentiment_pipeline.packaging.oci.image import Descriptor
+from sentiment_pipeline.packaging.oci.mediatypes import OCI_LAYER_GZIP
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -5,113 +5,74 @@ inside one. A Docker-family base converts without touching a byte, since a
 Docker gzip layer and an OCI ``tar+gzip`` layer are the same file; only the
 manifest (which we write anyway) names them differently.
 
-Blobs are copied through :data:`BlobSource` callables and re-hashed on the
-way, so a corrupt or wrong base blob fails the build instead of producing an
-image whose digests lie. The directory is assembled beside the destination and
-renamed into place: a reader sees the old layout or the new one, never half.
+Blobs are copied and read through :mod:`.blobs`, which re-hashes them on the
+way: a corrupt or wrong base blob fails the build instead of producing an image
+whose digests lie, and a layout whose blobs were altered fails whoever reads it.
+The directory is assembled beside the destination and renamed into place: a
+reader sees the old layout or the new one, never half.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 from sentiment_pipeline.errors import one_line
+from sentiment_pipeline.packaging.oci.blobs import copy_blob, read_blob
 from sentiment_pipeline.packaging.oci.image import (
-    OCI_INDEX,
-    OCI_MANIFEST,
     Descriptor,
     ImageError,
-    Manifest,
+    ImageManifest,
+    UnexpectedIndexError,
     build_manifest,
     canonical_json,
     descriptor,
     parse_manifest,
     require_manifest,
 )
+from sentiment_pipeline.packaging.oci.mediatypes import INDEX_TYPES, OCI_INDEX, OCI_MANIFEST
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Sequence
+    from collections.abc import Sequence
 
-    from sentiment_pipeline.packaging.oci.layer import Layer
+    from sentiment_pipeline.packaging.oci.blobs import BlobSource
 
-__all__ = [
-    "BlobSource",
-    "blob_source",
-    "copy_blob",
-    "layout_blob_source",
-    "open_blob",
-    "read_blob",
-    "read_layout",
-    "write_layout",
-]
+__all__ = ["LayoutError", "layout_blob_source", "read_layout", "write_layout"]
 
-BlobSource = Callable[[str], "Path | bytes"]
-"""``digest -> content``: a file (pulled from a registry, in a cache) or bytes."""
-
-_CHUNK = 1 << 20
 _REF_NAME = "org.opencontainers.image.ref.name"
 
 
-def blob_source(layers: Iterable[Layer], fallback: BlobSource | None = None) -> BlobSource:
-    """Serve ``layers`` from their files and every other digest from ``fallback``."""
-    ours = {layer.digest: layer.path for layer in layers}
+class LayoutError(ImageError):
+    """A directory that is not an OCI image layout, or that lacks the image asked for.
 
-    def get(digest: str) -> Path | bytes:
-        if digest in ours:
-            return ours[digest]
-        if fallback is None:
-            raise ImageError(f"no source for blob {digest}: pass a fallback blob source")
-        return fallback(digest)
+    ``reason`` says what is wrong without the path (:attr:`layout`).
+    """
 
-    return get
+    def __init__(self, layout: Path, reason: str) -> None:
+        self.layout = layout
+        self.reason = one_line(reason)
+        super().__init__(one_line(f"{layout}: {reason}"))
 
 
 def layout_blob_source(layout: Path) -> BlobSource:
-    """Blobs of an existing OCI layout (a base image already on disk)."""
+    """Blobs of an existing OCI layout (a base image already on disk), unchecked: read
+    them through :mod:`.blobs`."""
 
     def get(digest: str) -> Path:
         algorithm, _, hexdigest = digest.partition(":")
-        return layout / "blobs" / algorithm / hexdigest
+        path = layout / "blobs" / algorithm / hexdigest
+        if not path.is_file():
+            raise LayoutError(
+                layout, f"blob {digest} is missing from the layout: write or copy the image again"
+            )
+        return path
 
     return get
-
-
-def open_blob(blobs: BlobSource, expected: Descriptor) -> Iterator[bytes]:
-    """The chunks of a blob, checked against ``expected``'s size and digest at the end."""
-    content = blobs(expected.digest)
-    digest = hashlib.sha256()
-    size = 0
-    try:
-        fh = _reader(content)
-    except OSError as exc:
-        raise ImageError(one_line(f"blob {expected.digest} cannot be read: {exc}")) from exc
-    with fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-            yield chunk
-    actual = f"sha256:{digest.hexdigest()}"
-    if actual != expected.digest or size != expected.size:
-        raise ImageError(
-            one_line(
-                f"blob {expected.digest} ({expected.size} bytes) has {actual} ({size} bytes): "
-                "the base image's blobs are corrupt or from another image; pull it again"
-            )
-        )
-
-
-def copy_blob(blobs: BlobSource, expected: Descriptor, dest: IO[bytes]) -> None:
-    """Stream a checked blob into ``dest``."""
-    for chunk in open_blob(blobs, expected):
-        dest.write(chunk)
 
 
 def write_layout(
@@ -163,35 +124,37 @@ def write_layout(
     return top
 
 
-def read_layout(layout: Path, tag: str | None = None) -> Manifest:
-    """The manifest of ``tag`` in ``layout`` (its ``raw`` bytes are checked against the index).
+def read_layout(layout: Path, tag: str | None = None) -> ImageManifest:
+    """The manifest of ``tag`` in ``layout``, its bytes checked against the index's descriptor.
 
-    With no tag, the layout must hold exactly one manifest. A layout whose
-    entry is itself an index raises :class:`UnexpectedIndexError`.
+    With no tag, the layout must hold exactly one manifest. An entry that is
+    itself an index raises :class:`UnexpectedIndexError` (unread); a directory
+    that is not a layout, or has no such tag, :class:`LayoutError`.
     """
+    reference = f"oci:{layout}" + (f":{tag}" if tag else "")
     try:
         index = parse_manifest((layout / "index.json").read_bytes())
+    except FileNotFoundError as exc:
+        raise LayoutError(layout, "not an OCI image layout (no index.json)") from exc
     except OSError as exc:
-        raise ImageError(one_line(f"{layout} is not an OCI layout: {exc}")) from exc
+        raise LayoutError(layout, f"index.json cannot be read: {exc.strerror or exc}") from exc
+    except ImageError as exc:
+        raise LayoutError(layout, f"index.json is not an image index: {exc}") from exc
     entries = [
         m for m in index.manifests if tag is None or (m.annotations or {}).get(_REF_NAME) == tag
     ]
     if len(entries) != 1:
         tags = sorted((m.annotations or {}).get(_REF_NAME, "?") for m in index.manifests)
-        raise ImageError(
-            one_line(
-                f"{layout}: {len(entries)} manifests match tag {tag!r}; tags present: "
-                f"{', '.join(tags) or 'none'}"
-            )
+        raise LayoutError(
+            layout,
+            f"expected one image{' tagged ' + tag if tag else ''}; the layout holds: "
+            f"{', '.join(tags) or 'none'} (use oci:PATH:TAG)",
         )
-    data = read_blob(layout_blob_source(layout), entries[0])
-    reference = f"oci:{layout}" + (f":{tag}" if tag else "")
-    return require_manifest(parse_manifest(data, entries[0].media_type), reference)
-
-
-def read_blob(blobs: BlobSource, expected: Descriptor) -> bytes:
-    """A small blob (config, manifest) in memory, checked. Never use it for layers."""
-    return b"".join(open_blob(blobs, expected))
+    [entry] = entries
+    if entry.media_type in INDEX_TYPES:
+        raise UnexpectedIndexError(reference, entry.media_type)
+    data = read_blob(layout_blob_source(layout), entry)
+    return require_manifest(parse_manifest(data, entry.media_type), reference)
 
 
 def _write_bytes(blob_dir: Path, data: bytes) -> None:
@@ -207,8 +170,3 @@ def _replace_dir(new: Path, dest: Path) -> None:
     os.replace(new, dest)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
-
-
-def _reader(content: Path | bytes) -> IO[bytes]:
-    # BytesIO shares the bytes object until written to: no copy of the blob.
-    return open(content, "rb") if isinstance(content, Path) else io.BytesIO(content)

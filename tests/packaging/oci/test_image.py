@@ -10,6 +10,17 @@ import pytest
 
 from sentiment_pipeline.errors import PipelineError
 from sentiment_pipeline.packaging.oci.image import (
+    ImageError,
+    UnexpectedIndexError,
+    build_manifest,
+    canonical_json,
+    convert_media_type,
+    derive_config,
+    descriptor,
+    parse_manifest,
+    require_manifest,
+)
+from sentiment_pipeline.packaging.oci.mediatypes import (
     DOCKER_CONFIG,
     DOCKER_LAYER_GZIP,
     DOCKER_MANIFEST,
@@ -18,25 +29,12 @@ from sentiment_pipeline.packaging.oci.image import (
     OCI_INDEX,
     OCI_LAYER_GZIP,
     OCI_MANIFEST,
-    ArchitectureMismatchError,
-    ImageError,
-    PlatformNotFoundError,
-    UnexpectedIndexError,
-    build_manifest,
-    canonical_json,
-    check_architecture,
-    convert_media_type,
-    derive_config,
-    descriptor,
-    parse_manifest,
-    require_manifest,
-    select_platform,
 )
 
 CREATED = "2023-11-14T22:13:20Z"
 
 
-def _digest(n: int) -> str:
+def digest_of(n: int) -> str:
     return "sha256:" + hashlib.sha256(str(n).encode()).hexdigest()
 
 
@@ -50,7 +48,7 @@ BASE_CONFIG: dict[str, Any] = {
         "WorkingDir": "/var/task",
         "Cmd": ["base.handler"],
     },
-    "rootfs": {"type": "layers", "diff_ids": [_digest(1), _digest(2)]},
+    "rootfs": {"type": "layers", "diff_ids": [digest_of(1), digest_of(2)]},
     "history": [{"created_by": "base one"}, {"created_by": "base two"}],
 }
 
@@ -60,7 +58,7 @@ def test_derive_config_keeps_the_base_runtime_and_adds_ours() -> None:
     config = derive_config(
         BASE_CONFIG,
         cmd="handlers.ingest.handler",
-        diff_id=_digest(3),
+        diff_id=digest_of(3),
         created=CREATED,
         history_comment="sentiment-pipeline: ingest app layer",
     )
@@ -70,7 +68,7 @@ def test_derive_config_keeps_the_base_runtime_and_adds_ours() -> None:
     assert inner["Entrypoint"] == ["/lambda-entrypoint.sh"]
     assert inner["Env"] == BASE_CONFIG["config"]["Env"]
     assert inner["WorkingDir"] == "/var/task"
-    assert config["rootfs"]["diff_ids"] == [_digest(1), _digest(2), _digest(3)]
+    assert config["rootfs"]["diff_ids"] == [digest_of(1), digest_of(2), digest_of(3)]
     assert config["history"][-1] == {
         "created": CREATED,
         "created_by": "sentiment-pipeline: ingest app layer",
@@ -82,7 +80,7 @@ def test_derive_config_keeps_the_base_runtime_and_adds_ours() -> None:
     again = derive_config(
         BASE_CONFIG,
         cmd="handlers.ingest.handler",
-        diff_id=_digest(3),
+        diff_id=digest_of(3),
         created=CREATED,
         history_comment="sentiment-pipeline: ingest app layer",
     )
@@ -92,17 +90,19 @@ def test_derive_config_keeps_the_base_runtime_and_adds_ours() -> None:
 @pytest.mark.parametrize("cmd", ["", "handler", "app.handler extra", "app.\nhandler"])
 def test_derive_config_refuses_a_handler_that_is_not_one_string(cmd: str) -> None:
     with pytest.raises(ImageError, match=r"module\.function"):
-        derive_config(BASE_CONFIG, cmd=cmd, diff_id=_digest(3), created=CREATED, history_comment="")
+        derive_config(
+            BASE_CONFIG, cmd=cmd, diff_id=digest_of(3), created=CREATED, history_comment=""
+        )
 
 
 def test_derive_config_accepts_a_scratch_config_without_config_object() -> None:
     scratch: dict[str, Any] = {"architecture": "amd64", "os": "linux", "config": None}
     scratch["rootfs"] = {"type": "layers", "diff_ids": []}
     config = derive_config(
-        scratch, cmd="a.b", diff_id=_digest(1), created=CREATED, history_comment="c"
+        scratch, cmd="a.b", diff_id=digest_of(1), created=CREATED, history_comment="c"
     )
     assert config["config"] == {"Cmd": ["a.b"]}
-    assert config["rootfs"]["diff_ids"] == [_digest(1)]
+    assert config["rootfs"]["diff_ids"] == [digest_of(1)]
 
 
 def test_derive_config_refuses_a_non_image_config() -> None:
@@ -120,13 +120,13 @@ def test_descriptor_hashes_data_or_takes_a_digest() -> None:
     d = descriptor(OCI_CONFIG, b"{}")
     assert d.digest == "sha256:" + hashlib.sha256(b"{}").hexdigest()
     assert d.size == 2
-    assert descriptor(OCI_LAYER_GZIP, _digest(1), 10).to_json() == {
+    assert descriptor(OCI_LAYER_GZIP, digest_of(1), 10).to_json() == {
         "mediaType": OCI_LAYER_GZIP,
-        "digest": _digest(1),
+        "digest": digest_of(1),
         "size": 10,
     }
     with pytest.raises(TypeError):
-        descriptor(OCI_LAYER_GZIP, _digest(1))
+        descriptor(OCI_LAYER_GZIP, digest_of(1))
 
 
 @pytest.mark.parametrize(
@@ -141,8 +141,8 @@ def test_build_manifest_uses_one_family_throughout(
 ) -> None:
     config = canonical_json(BASE_CONFIG)
     layers = [
-        descriptor(DOCKER_LAYER_GZIP, _digest(1), 100),  # a Docker base layer...
-        descriptor(OCI_LAYER_GZIP, _digest(2), 200),  # ...and our OCI-typed app layer
+        descriptor(DOCKER_LAYER_GZIP, digest_of(1), 100),  # a Docker base layer...
+        descriptor(OCI_LAYER_GZIP, digest_of(2), 200),  # ...and our OCI-typed app layer
     ]
     raw = build_manifest(config, layers, family)
     body = json.loads(raw)
@@ -152,15 +152,15 @@ def test_build_manifest_uses_one_family_throughout(
     assert "manifests" not in body
     assert body["config"] == descriptor(config_type, config).to_json()
     assert [(lay["mediaType"], lay["digest"], lay["size"]) for lay in body["layers"]] == [
-        (layer_type, _digest(1), 100),
-        (layer_type, _digest(2), 200),
+        (layer_type, digest_of(1), 100),
+        (layer_type, digest_of(2), 200),
     ]
     parsed = require_manifest(parse_manifest(raw), "ours")
     assert parsed.media_type == manifest_type
     assert not parsed.is_index
     assert parsed.family == family
     assert parsed.digest == "sha256:" + hashlib.sha256(raw).hexdigest()
-    assert [layer.digest for layer in parsed.layers] == [_digest(1), _digest(2)]
+    assert [layer.digest for layer in parsed.layers] == [digest_of(1), digest_of(2)]
 
 
 def test_a_layer_type_without_an_equivalent_is_refused() -> None:
@@ -170,7 +170,7 @@ def test_a_layer_type_without_an_equivalent_is_refused() -> None:
     assert convert_media_type(DOCKER_LAYER_GZIP, "oci") == OCI_LAYER_GZIP
 
 
-def _index(media_type: str | None, entries: list[dict[str, Any]]) -> bytes:
+def index_json(media_type: str | None, entries: list[dict[str, Any]]) -> bytes:
     body: dict[str, Any] = {"schemaVersion": 2, "manifests": entries}
     if media_type:
         body["mediaType"] = media_type
@@ -180,19 +180,19 @@ def _index(media_type: str | None, entries: list[dict[str, Any]]) -> bytes:
 ENTRIES = [
     {
         "mediaType": OCI_MANIFEST,
-        "digest": _digest(10),
+        "digest": digest_of(10),
         "size": 1,
         "platform": {"architecture": "amd64", "os": "linux"},
     },
     {
         "mediaType": OCI_MANIFEST,
-        "digest": _digest(11),
+        "digest": digest_of(11),
         "size": 1,
         "platform": {"architecture": "arm64", "os": "linux", "variant": "v8"},
     },
     {  # a buildx provenance attestation
         "mediaType": OCI_MANIFEST,
-        "digest": _digest(12),
+        "digest": digest_of(12),
         "size": 1,
         "platform": {"architecture": "unknown", "os": "unknown"},
         "annotations": {"vnd.docker.reference.type": "attestation-manifest"},
@@ -211,50 +211,21 @@ ENTRIES = [
     ],
 )
 def test_an_index_is_told_apart(media_type: str | None, content_type: str | None) -> None:
-    index = parse_manifest(_index(media_type, ENTRIES), content_type)
+    index = parse_manifest(index_json(media_type, ENTRIES), content_type)
     assert index.is_index
     assert index.config is None
-    assert [m.digest for m in index.manifests] == [_digest(10), _digest(11), _digest(12)]
+    assert [m.digest for m in index.manifests] == [digest_of(10), digest_of(11), digest_of(12)]
     with pytest.raises(UnexpectedIndexError, match="single-platform manifest is required") as err:
         require_manifest(index, "registry.example/app:1")
     assert isinstance(err.value, PipelineError)
     assert err.value.reference == "registry.example/app:1"
 
 
-@pytest.mark.parametrize(
-    ("architecture", "expected"),
-    [("x86_64", 10), ("amd64", 10), ("arm64", 11), ("aarch64", 11)],
-)
-def test_select_platform_maps_lambda_names(architecture: str, expected: int) -> None:
-    index = parse_manifest(_index(OCI_INDEX, ENTRIES))
-    assert select_platform(index, architecture).digest == _digest(expected)
-
-
-def test_select_platform_accepts_arm64_without_variant_but_prefers_v8() -> None:
-    bare = {
-        **ENTRIES[1],
-        "digest": _digest(20),
-        "platform": {"architecture": "arm64", "os": "linux"},
-    }
-    index = parse_manifest(_index(OCI_INDEX, [bare, ENTRIES[1]]))
-    assert select_platform(index, "arm64").digest == _digest(11)
-    assert select_platform(parse_manifest(_index(OCI_INDEX, [bare])), "arm64").digest == _digest(20)
-
-
-def test_select_platform_names_what_is_available() -> None:
-    index = parse_manifest(_index(OCI_INDEX, [ENTRIES[0], ENTRIES[2]]))
-    with pytest.raises(PlatformNotFoundError, match="no linux/arm64 manifest") as err:
-        select_platform(index, "arm64", reference="public.ecr.aws/lambda/python:3.13")
-    assert err.value.available == ("linux/amd64", "unknown/unknown")
-    with pytest.raises(ImageError, match="x86_64 or arm64"):
-        select_platform(index, "riscv64")
-
-
 def test_parse_manifest_refuses_what_it_cannot_use() -> None:
     with pytest.raises(ImageError, match="schemaVersion 1"):
         parse_manifest(b'{"schemaVersion": 1, "fsLayers": []}')
     with pytest.raises(ImageError, match="contradicts"):
-        parse_manifest(_index(OCI_INDEX, ENTRIES), OCI_MANIFEST)
+        parse_manifest(index_json(OCI_INDEX, ENTRIES), OCI_MANIFEST)
     with pytest.raises(ImageError, match="not JSON"):
         parse_manifest(b"<html>")
     bad = {"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": {"digest": "md5:x"}}
@@ -263,18 +234,3 @@ def test_parse_manifest_refuses_what_it_cannot_use() -> None:
     bad["layers"] = []
     with pytest.raises(ImageError, match="without 'mediaType'"):
         parse_manifest(json.dumps(bad).encode())
-
-
-def test_check_architecture() -> None:
-    check_architecture(BASE_CONFIG, "x86_64")
-    check_architecture({"architecture": "arm64", "os": "linux", "variant": "v8"}, "arm64")
-    with pytest.raises(ArchitectureMismatchError) as err:
-        check_architecture(BASE_CONFIG, "arm64", reference="public.ecr.aws/lambda/python:3.13")
-    message = str(err.value)
-    assert "public.ecr.aws/lambda/python:3.13 is for linux/amd64" in message
-    assert "targets arm64" in message
-    assert "python:<version>-arm64" in message
-    assert (err.value.expected, err.value.actual) == ("arm64", "linux/amd64")
-    assert isinstance(err.value, ValueError)
-    with pytest.raises(ArchitectureMismatchError, match="windows/amd64"):
-        check_architecture({"architecture": "amd64", "os": "windows"}, "x86_64")

@@ -1,4 +1,4 @@
-"""Whole images (OCI layouts and ``docker load`` tarballs), checked with umoci and skopeo.
+"""OCI layouts, written and read, checked with umoci and skopeo.
 
 The base image is made in the test with umoci, not with our code, so the
 layout and manifest readers are exercised on another tool's output; our image
@@ -10,40 +10,42 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import subprocess
-import tarfile
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from sentiment_pipeline.packaging.oci.dockerarchive import write_docker_archive
+from sentiment_pipeline.packaging.oci.blobs import (
+    BlobDigestError,
+    blob_source,
+    read_blob,
+)
 from sentiment_pipeline.packaging.oci.image import (
+    ImageError,
+    UnexpectedIndexError,
+    build_manifest,
+    canonical_json,
+    derive_config,
+    descriptor,
+    parse_manifest,
+)
+from sentiment_pipeline.packaging.oci.layer import build_layer
+from sentiment_pipeline.packaging.oci.layout import (
+    LayoutError,
+    read_layout,
+    write_layout,
+)
+from sentiment_pipeline.packaging.oci.mediatypes import (
     DOCKER_MANIFEST,
     OCI_CONFIG,
     OCI_INDEX,
     OCI_LAYER_GZIP,
     OCI_MANIFEST,
+)
+from sentiment_pipeline.packaging.oci.platform import (
     ArchitectureMismatchError,
-    Descriptor,
-    ImageError,
-    UnexpectedIndexError,
-    build_manifest,
-    canonical_json,
-    check_architecture,
-    derive_config,
-    descriptor,
-    parse_manifest,
     select_platform,
 )
-from sentiment_pipeline.packaging.oci.layer import LayerFile, build_layer
-from sentiment_pipeline.packaging.oci.layout import (
-    BlobSource,
-    blob_source,
-    layout_blob_source,
-    read_blob,
-    read_layout,
-    write_layout,
-)
+from tests.packaging.oci.conftest import CREATED, EPOCH, HANDLER, app_files, app_image, run
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -52,89 +54,15 @@ pytestmark = pytest.mark.skipif(
     not (shutil.which("umoci") and shutil.which("skopeo")), reason="needs umoci and skopeo"
 )
 
-EPOCH = 1_700_000_000
-CREATED = "2023-11-14T22:13:20Z"
-HANDLER = "handler.handler"
-
-
-def _run(*argv: str | Path) -> str:
-    proc = subprocess.run([str(a) for a in argv], capture_output=True, text=True, check=False)
-    assert proc.returncode == 0, f"{argv}: {proc.stderr}"
-    return proc.stdout
-
-
-def _umoci_base(root: Path, architecture: str) -> Path:
-    """A Lambda-like base in an OCI layout, made by umoci: /var/task, os-release, entrypoint."""
-    rootfs = root / f"rootfs-{architecture}"
-    (rootfs / "var" / "task").mkdir(parents=True)
-    (rootfs / "etc").mkdir()
-    (rootfs / "etc" / "os-release").write_text('ID=test\nPRETTY_NAME="base"\n')
-    entry = rootfs / "lambda-entrypoint.sh"
-    entry.write_text('#!/bin/sh\nexec "$@"\n')
-    entry.chmod(0o755)
-    layout = root / f"base-{architecture}"
-    _run("umoci", "init", "--layout", layout)
-    _run("umoci", "new", "--image", f"{layout}:latest")
-    _run("umoci", "insert", "--image", f"{layout}:latest", rootfs, "/")
-    _run(
-        "umoci", "config", "--image", f"{layout}:latest",
-        "--config.entrypoint", "/lambda-entrypoint.sh",
-        "--config.env", "LAMBDA_TASK_ROOT=/var/task",
-        "--config.env", "LAMBDA_RUNTIME_DIR=/var/runtime",
-        "--config.workingdir", "/var/task",
-        "--architecture", architecture, "--os", "linux",
-    )  # fmt: skip
-    return layout
-
-
-@pytest.fixture(scope="module")
-def bases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("bases")
-    return {arch: _umoci_base(root, arch) for arch in ("amd64", "arm64")}
-
-
-def _app_files() -> list[LayerFile]:
-    return [
-        LayerFile("var/task/handler.py", b"def handler(event, context):\n    return event\n"),
-        LayerFile("var/task/pkg/__init__.py", b"VERSION = 1\n"),
-        LayerFile("var/task/pkg/bin/tool", b"#!/bin/sh\necho tool\n", 0o755),
-    ]
-
-
-def _app_image(
-    base: Path, work: Path, architecture: str = "x86_64"
-) -> tuple[bytes, list[Descriptor], BlobSource]:
-    """Our image over ``base``: (config bytes, layer descriptors, blob source)."""
-    manifest = read_layout(base, "latest")
-    assert manifest.config is not None
-    base_blobs = layout_blob_source(base)
-    base_config = json.loads(read_blob(base_blobs, manifest.config))
-    check_architecture(base_config, architecture, reference=f"oci:{base}:latest")
-    layer = build_layer(
-        _app_files(), work / "layers", mtime=EPOCH, skip_dirs=frozenset({"var", "var/task"})
-    )
-    config = derive_config(
-        base_config,
-        cmd=HANDLER,
-        diff_id=layer.diff_id,
-        created=CREATED,
-        history_comment="sentiment-pipeline: app layer",
-    )
-    layers = [
-        *manifest.layers,
-        layer.descriptor(),
-    ]
-    return canonical_json(config), layers, blob_source([layer], base_blobs)
-
 
 def test_layout_is_a_single_manifest_that_skopeo_reads(
     bases: dict[str, Path], tmp_path: Path
 ) -> None:
-    config, layers, blobs = _app_image(bases["amd64"], tmp_path)
+    config, layers, blobs = app_image(bases["amd64"], tmp_path)
     dest = tmp_path / "dist" / "container-image" / "ingest"
     top = write_layout(dest, tag="1.0", config=config, layers=layers, blobs=blobs)
 
-    raw = _run("skopeo", "inspect", "--raw", f"oci:{dest}:1.0").encode()
+    raw = run("skopeo", "inspect", "--raw", f"oci:{dest}:1.0").encode()
     body = json.loads(raw)
     assert body["mediaType"] == OCI_MANIFEST
     assert "manifests" not in body
@@ -142,7 +70,7 @@ def test_layout_is_a_single_manifest_that_skopeo_reads(
     assert body["config"]["mediaType"] == OCI_CONFIG
     assert {layer["mediaType"] for layer in body["layers"]} == {OCI_LAYER_GZIP}
 
-    inspected = json.loads(_run("skopeo", "inspect", "--config", f"oci:{dest}:1.0"))
+    inspected = json.loads(run("skopeo", "inspect", "--config", f"oci:{dest}:1.0"))
     assert inspected["config"]["Cmd"] == [HANDLER]
     assert inspected["config"]["Entrypoint"] == ["/lambda-entrypoint.sh"]
     assert inspected["config"]["WorkingDir"] == "/var/task"
@@ -165,11 +93,11 @@ def test_layout_is_a_single_manifest_that_skopeo_reads(
 
 
 def test_unpacked_rootfs_has_normalized_var_task(bases: dict[str, Path], tmp_path: Path) -> None:
-    config, layers, blobs = _app_image(bases["amd64"], tmp_path)
+    config, layers, blobs = app_image(bases["amd64"], tmp_path)
     dest = tmp_path / "layout"
     write_layout(dest, tag="latest", config=config, layers=layers, blobs=blobs)
     bundle = tmp_path / "bundle"
-    _run("umoci", "unpack", "--rootless", "--image", f"{dest}:latest", bundle)
+    run("umoci", "unpack", "--rootless", "--image", f"{dest}:latest", bundle)
     rootfs = bundle / "rootfs"
     assert (rootfs / "etc" / "os-release").read_text().startswith("ID=test")
     assert (rootfs / "lambda-entrypoint.sh").stat().st_mode & 0o777 == 0o755
@@ -193,7 +121,7 @@ def test_unpacked_rootfs_has_normalized_var_task(bases: dict[str, Path], tmp_pat
 def test_two_builds_give_the_same_image_digest(bases: dict[str, Path], tmp_path: Path) -> None:
     digests = []
     for n in range(2):
-        config, layers, blobs = _app_image(bases["amd64"], tmp_path / f"w{n}")
+        config, layers, blobs = app_image(bases["amd64"], tmp_path / f"w{n}")
         dest = tmp_path / "layout"  # the second build replaces the first in place
         digests.append(
             write_layout(dest, tag="latest", config=config, layers=layers, blobs=blobs).digest
@@ -205,47 +133,13 @@ def test_two_builds_give_the_same_image_digest(bases: dict[str, Path], tmp_path:
 def test_skopeo_copies_our_layout_to_a_docker_archive(
     bases: dict[str, Path], tmp_path: Path
 ) -> None:
-    config, layers, blobs = _app_image(bases["amd64"], tmp_path)
+    config, layers, blobs = app_image(bases["amd64"], tmp_path)
     dest = tmp_path / "layout"
     write_layout(dest, tag="latest", config=config, layers=layers, blobs=blobs)
     archive = tmp_path / "copied.tar"
-    _run("skopeo", "copy", f"oci:{dest}:latest", f"docker-archive:{archive}:app:latest")
-    inspected = json.loads(_run("skopeo", "inspect", "--config", f"docker-archive:{archive}"))
+    run("skopeo", "copy", f"oci:{dest}:latest", f"docker-archive:{archive}:app:latest")
+    inspected = json.loads(run("skopeo", "inspect", "--config", f"docker-archive:{archive}"))
     assert inspected["config"]["Cmd"] == [HANDLER]
-
-
-def test_our_docker_archive_is_readable_by_skopeo(bases: dict[str, Path], tmp_path: Path) -> None:
-    config, layers, blobs = _app_image(bases["amd64"], tmp_path)
-    archive = tmp_path / "dist" / "ingest.tar"
-    write_docker_archive(
-        archive, repo_tags=["ingest:latest"], config=config, layers=layers, blobs=blobs
-    )
-    inspected = json.loads(_run("skopeo", "inspect", f"docker-archive:{archive}"))
-    assert inspected["Architecture"] == "amd64"
-    # a docker-archive's layers are the uncompressed tars: their digests are the diff_ids
-    assert inspected["Layers"] == json.loads(config)["rootfs"]["diff_ids"]
-    with tarfile.open(archive) as tar:
-        member = tar.extractfile("manifest.json")
-        assert member is not None
-        [entry] = json.load(member)
-    assert entry["RepoTags"] == ["ingest:latest"]
-    raw_config = _run("skopeo", "inspect", "--config", "--raw", f"docker-archive:{archive}")
-    assert raw_config.encode() == config  # the very bytes we hashed
-    # skopeo re-reads every layer tar and checks it against the config's diff_ids
-    copied = tmp_path / "roundtrip"
-    _run("skopeo", "copy", f"docker-archive:{archive}", f"oci:{copied}:rt")
-    bundle = tmp_path / "bundle"
-    _run("umoci", "unpack", "--rootless", "--image", f"{copied}:rt", bundle)
-    assert (bundle / "rootfs" / "var" / "task" / "pkg" / "bin" / "tool").stat().st_mode & 0o777 == (
-        0o755
-    )
-    # deterministic: the same inputs give the same tarball bytes
-    again = tmp_path / "again.tar"
-    write_docker_archive(
-        again, repo_tags=["ingest:latest"], config=config, layers=layers, blobs=blobs
-    )
-    assert again.read_bytes() == archive.read_bytes()
-    assert sorted(p.name for p in archive.parent.iterdir()) == ["ingest.tar"]
 
 
 def test_a_docker_family_base_is_converted_inside_the_layout(
@@ -253,7 +147,7 @@ def test_a_docker_family_base_is_converted_inside_the_layout(
 ) -> None:
     # skopeo writes the base as Docker v2 schema 2 into a dir: transport (blobs by hex name)
     docker_dir = tmp_path / "docker-base"
-    _run("skopeo", "copy", "--format", "v2s2", f"oci:{bases['amd64']}:latest", f"dir:{docker_dir}")
+    run("skopeo", "copy", "--format", "v2s2", f"oci:{bases['amd64']}:latest", f"dir:{docker_dir}")
     manifest = parse_manifest((docker_dir / "manifest.json").read_bytes())
     assert manifest.media_type == DOCKER_MANIFEST
     assert manifest.config is not None
@@ -262,7 +156,7 @@ def test_a_docker_family_base_is_converted_inside_the_layout(
         return docker_dir / digest.removeprefix("sha256:")
 
     base_config = json.loads(read_blob(docker_blobs, manifest.config))
-    layer = build_layer(_app_files(), tmp_path / "l", mtime=EPOCH, skip_dirs=frozenset({"var"}))
+    layer = build_layer(app_files(), tmp_path / "l", mtime=EPOCH, skip_dirs=frozenset({"var"}))
     config = canonical_json(
         derive_config(
             base_config, cmd=HANDLER, diff_id=layer.diff_id, created=CREATED, history_comment="x"
@@ -280,14 +174,14 @@ def test_a_docker_family_base_is_converted_inside_the_layout(
     ours = read_layout(dest, "latest")
     assert [d.digest for d in ours.layers] == [d.digest for d in pushed.layers]
     assert {d.media_type for d in ours.layers} == {OCI_LAYER_GZIP}
-    _run("umoci", "unpack", "--rootless", "--image", f"{dest}:latest", tmp_path / "bundle")
+    run("umoci", "unpack", "--rootless", "--image", f"{dest}:latest", tmp_path / "bundle")
     assert (tmp_path / "bundle" / "rootfs" / "var" / "task" / "handler.py").is_file()
 
 
 def test_base_of_the_other_architecture_is_refused(bases: dict[str, Path], tmp_path: Path) -> None:
     with pytest.raises(ArchitectureMismatchError, match="is for linux/arm64, the Lambda targets"):
-        _app_image(bases["arm64"], tmp_path, "x86_64")
-    _app_image(bases["arm64"], tmp_path, "arm64")  # the matching target is fine
+        app_image(bases["arm64"], tmp_path, "x86_64")
+    app_image(bases["arm64"], tmp_path, "arm64")  # the matching target is fine
 
 
 def test_an_index_where_a_manifest_was_expected_is_detected(
@@ -321,10 +215,30 @@ def test_an_index_where_a_manifest_was_expected_is_detected(
     assert read_layout(layout, "latest").digest == entry["digest"]
 
 
+def test_read_layout_checks_the_manifest_against_the_index(
+    bases: dict[str, Path], tmp_path: Path
+) -> None:
+    layout = tmp_path / "copy"
+    shutil.copytree(bases["amd64"], layout)
+    [entry] = json.loads((layout / "index.json").read_text())["manifests"]
+    blob = layout / "blobs" / "sha256" / entry["digest"].removeprefix("sha256:")
+    blob.write_bytes(blob.read_bytes().replace(b"sha256:", b"sha256-", 1))  # same size
+    with pytest.raises(BlobDigestError, match=f"blob {entry['digest']} does not match"):
+        read_layout(layout, "latest")
+
+
+def test_read_layout_says_what_the_layout_holds(bases: dict[str, Path], tmp_path: Path) -> None:
+    with pytest.raises(LayoutError, match=r"the layout holds: latest \(use oci:PATH:TAG\)") as err:
+        read_layout(bases["amd64"], "nope")
+    assert err.value.layout == bases["amd64"]
+    with pytest.raises(LayoutError, match=r"not an OCI image layout \(no index.json\)"):
+        read_layout(tmp_path)
+
+
 def test_a_corrupt_base_blob_fails_and_keeps_the_previous_layout(
     bases: dict[str, Path], tmp_path: Path
 ) -> None:
-    config, layers, blobs = _app_image(bases["amd64"], tmp_path)
+    config, layers, blobs = app_image(bases["amd64"], tmp_path)
     dest = tmp_path / "layout"
     good = write_layout(dest, tag="latest", config=config, layers=layers, blobs=blobs)
 
@@ -338,17 +252,3 @@ def test_a_corrupt_base_blob_fails_and_keeps_the_previous_layout(
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
     with pytest.raises(ImageError, match="plain tag"):
         write_layout(dest, tag="a/b", config=config, layers=layers, blobs=blobs)
-
-
-def test_docker_archive_refuses_layers_that_do_not_match_the_config(
-    bases: dict[str, Path], tmp_path: Path
-) -> None:
-    config, layers, blobs = _app_image(bases["amd64"], tmp_path)
-    dest = tmp_path / "out" / "bad.tar"
-    with pytest.raises(ImageError, match="but the config says"):
-        write_docker_archive(
-            dest, repo_tags=["x:1"], config=config, layers=layers[::-1], blobs=blobs
-        )
-    with pytest.raises(ImageError, match="1 layers"):
-        write_docker_archive(dest, repo_tags=["x:1"], config=config, layers=layers[:1], blobs=blobs)
-    assert list(dest.parent.iterdir()) == []  # nothing partial is left behind

@@ -1,42 +1,32 @@
-"""Read an artifact (a zip or a directory) as a listing plus streamed contents.
+"""Zip archives and directories as artifact sources.
 
-The verifier never extracts an artifact and never executes anything from it:
-it lists entries from the zip's central directory (or a directory walk), then
-streams each member once. Paths are checked for traversal here, and zip bombs
-are refused before a single byte is inflated.
+A zip is listed from its central directory and streamed in file order; zip
+bombs (a high ratio, overlapping members, a lying total) are refused before a
+single byte is inflated. A directory is walked without following symlinks.
 """
 
 from __future__ import annotations
 
-import abc
 import os
-import posixpath
 import stat
 import zipfile
-import zlib
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Literal
-
-import attrs
+from typing import IO, TYPE_CHECKING
 
 from sentiment_pipeline.errors import ArtifactError
+from sentiment_pipeline.packaging.verify.sources.base import (
+    READ_ERRORS,
+    Entry,
+    Kind,
+    Tree,
+    check_link,
+    check_name,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = [
-    "BOMB_MIN_SIZE",
-    "BOMB_RATIO",
-    "MAX_TOTAL_UNCOMPRESSED",
-    "READ_ERRORS",
-    "DirTree",
-    "Entry",
-    "Tree",
-    "ZipTree",
-    "open_tree",
-]
-
-Kind = Literal["file", "dir", "symlink", "other"]
+__all__ = ["BOMB_MIN_SIZE", "BOMB_RATIO", "MAX_TOTAL_UNCOMPRESSED", "DirTree", "ZipTree"]
 
 # A member that inflates to more than BOMB_MIN_SIZE at over BOMB_RATIO:1 is refused
 # unread: honest code and data compress 3-20:1, and below that size inflating is harmless.
@@ -44,107 +34,8 @@ BOMB_RATIO = 250
 BOMB_MIN_SIZE = 16 * 1024 * 1024
 # Four times Lambda's unzipped limit: anything beyond is refused unread.
 MAX_TOTAL_UNCOMPRESSED = 4 * 250 * 1024 * 1024
-# What reading a damaged zip member can raise: a bad CRC, a truncated or invalid
-# deflate stream, an unsupported method, a lying header.
-READ_ERRORS = (
-    zipfile.BadZipFile,
-    zipfile.LargeZipFile,
-    zlib.error,
-    EOFError,
-    OSError,
-    ValueError,
-    NotImplementedError,
-    RuntimeError,
-)
 # Symlink targets are tiny; never read more than this for one.
 _MAX_LINK = 4096
-
-
-@attrs.frozen
-class Entry:
-    """One member of an artifact."""
-
-    name: str
-    """Normalised POSIX path inside the artifact (no leading ``./``, no trailing ``/``)."""
-    kind: Kind
-    size: int
-    compressed: int
-    executable: bool = False
-    link: str | None = None
-    unsafe: str | None = None
-    """Why the path is unsafe (traversal, absolute, link leaving the root, bomb), if it is."""
-    key: object = attrs.field(default=None, eq=False, repr=False)
-
-
-def check_name(raw: str) -> tuple[str, str | None]:
-    """Normalise a member name; return it and the reason it is unsafe, if it is."""
-    if "\x00" in raw:
-        return raw.replace("\x00", "\\0"), "contains a NUL byte"
-    if "\\" in raw:
-        return raw, "contains a backslash (a Windows path); Lambda would create a file of that name"
-    if raw.startswith("/") or (len(raw) > 1 and raw[1] == ":"):
-        return raw, "is an absolute path"
-    parts = [p for p in raw.split("/") if p not in ("", ".")]
-    if ".." in parts:
-        return raw, "contains '..' and would be written outside the artifact root"
-    if not parts and not raw.endswith("/"):
-        return raw, "has an empty name"
-    return "/".join(parts), None
-
-
-def check_link(name: str, target: str) -> str | None:
-    """Why a symlink at ``name`` pointing to ``target`` is unsafe, if it is."""
-    if target.startswith("/"):
-        return f"is a symlink to the absolute path {target!r}, outside the artifact"
-    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(name), target))
-    if resolved == ".." or resolved.startswith("../"):
-        return f"is a symlink to {target!r}, which leaves the artifact root"
-    return None
-
-
-class Tree(abc.ABC):
-    """An artifact's members: listed cheaply, then streamed one by one."""
-
-    path: Path
-    label: str
-    kind: str = "files"
-    """"files" for zips and directories; "image" for a container image's /var/task."""
-    archive_size: int | None = None
-    """Size of the archive file (None for directories)."""
-
-    @abc.abstractmethod
-    def entries(self) -> list[Entry]:
-        """Every member, in the order that streams best."""
-
-    @abc.abstractmethod
-    def open(self, entry: Entry) -> IO[bytes]:
-        """A binary stream of one member's contents."""
-
-    def read(self, entry: Entry, limit: int) -> bytes:
-        """Read a whole (small) member, at most ``limit`` bytes."""
-        with self.open(entry) as fh:
-            try:
-                return fh.read(limit)
-            except READ_ERRORS as exc:
-                raise self.corrupt(entry, exc) from exc
-
-    def corrupt(self, entry: Entry, exc: BaseException) -> ArtifactError:
-        """The error for a member that cannot be read."""
-        return ArtifactError(self.label, f"member {entry.name} is corrupt ({exc})")
-
-    def close(self) -> None:  # noqa: B027 - directories hold nothing to release
-        """Release the archive."""
-
-    def reader(self) -> Tree | None:
-        """A second reader of the same members (same :meth:`entries`) for another thread,
-        to be closed by the caller; None when this tree reads from one thread only."""
-        return None
-
-    def __enter__(self) -> Tree:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 class ZipTree(Tree):
@@ -320,30 +211,3 @@ class DirTree(Tree):
             return open(entry.key, "rb")
         except OSError as exc:
             raise ArtifactError(entry.key, f"cannot be read ({exc.strerror or exc})") from exc
-
-
-def open_tree(path: str | os.PathLike[str]) -> Tree:
-    """Open a zip, a directory, ``oci:LAYOUT[:TAG]`` or ``docker://HOST/REPO:TAG`` (an
-    image's ``/var/task``); :class:`ArtifactError` for anything else."""
-    text = os.fspath(path)
-    if not text.startswith("oci:") and (Path(text) / "oci-layout").is_file():
-        text = f"oci:{text}"  # an image layout directory, as the container-image backend writes
-    if text.startswith("docker://"):
-        from sentiment_pipeline.packaging.verify.oci_source import RegistryTree
-
-        return RegistryTree(text)
-    if text.startswith("oci:"):
-        from sentiment_pipeline.packaging.verify.oci_source import OciTree, parse_oci_ref
-
-        layout, tag = parse_oci_ref(text)
-        if not (layout / "index.json").is_file():
-            raise ArtifactError(text, "not an OCI image layout (no index.json)")
-        return OciTree(layout, tag)
-    p = Path(path)
-    if p.is_dir():
-        return DirTree(p)
-    if not p.exists():
-        raise ArtifactError(str(p), "no such file or directory")
-    if not p.is_file():
-        raise ArtifactError(str(p), "is neither a zip file nor a directory")
-    return ZipTree(p)
