@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from sentiment_pipeline.errors import PipelineError, one_line
+from sentiment_pipeline.packaging.sandbox.paths import RUNTIME_BIN
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -45,7 +46,7 @@ _PROBE_TIMEOUT = 20.0
 _CLEANUP_TIMEOUT = 120.0
 # Inside the container: PATH of the Lambda base images (/var/lang/bin first) plus the
 # usual directories, so ``python3`` is the runtime's interpreter in either kind of image.
-_PATH = "/var/lang/bin:/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
+_PATH = f"{RUNTIME_BIN}:/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
 
 
 class EngineError(PipelineError, RuntimeError):

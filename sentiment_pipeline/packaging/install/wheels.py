@@ -8,6 +8,8 @@ from installer import install
 from installer.destinations import SchemeDictionaryDestination
 from installer.sources import WheelFile
 
+from sentiment_pipeline.packaging.sandbox.paths import RUNTIME_BIN
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from pathlib import Path
@@ -33,7 +35,7 @@ def install_wheels(wheels: Iterable[Path], dest: Path, *, python: str = "3") -> 
     for wheel in wheels:
         destination = SchemeDictionaryDestination(
             {key: str(path) for key, path in schemes.items()},
-            interpreter=f"/var/lang/bin/python{python}",
+            interpreter=f"{RUNTIME_BIN}/python{python}",
             script_kind="posix",
         )
         with WheelFile.open(wheel) as source:

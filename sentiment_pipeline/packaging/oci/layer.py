@@ -44,6 +44,7 @@ from sentiment_pipeline.errors import PipelineError, one_line
 from sentiment_pipeline.packaging.cache import default_cache_root, sha256_file
 from sentiment_pipeline.packaging.oci.image import Descriptor
 from sentiment_pipeline.packaging.oci.mediatypes import OCI_LAYER_GZIP
+from sentiment_pipeline.packaging.sandbox.paths import TASK_ROOT
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -106,7 +107,7 @@ def source_date_epoch() -> int:
     return int(value) if value.isdigit() else 0
 
 
-def files_from_tree(root: Path, prefix: str = "var/task") -> list[LayerFile]:
+def files_from_tree(root: Path, prefix: str = TASK_ROOT.lstrip("/")) -> list[LayerFile]:
     """Every regular file under ``root`` as a :class:`LayerFile` under ``prefix``.
 
     A file with any execute bit becomes 0755, every other 0644: the modes the
@@ -276,7 +277,7 @@ def _check_path(path: str) -> str:
         raise LayerError(
             one_line(
                 f"{path!r} is not a layer path: give a normalized path relative to the image "
-                "root, such as 'var/task/handler.py'"
+                f"root, such as {TASK_ROOT.lstrip('/') + '/handler.py'!r}"
             )
         )
     return path

@@ -27,6 +27,16 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
+from sentiment_pipeline.packaging.sandbox.paths import (
+    _LANG,
+    LAYER_PYTHON,
+    LAYERS_ROOT,
+    LD_LIBRARY_PATH,
+    RUNTIME_BIN,
+    RUNTIME_DIR,
+    TASK_ROOT,
+)
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
@@ -38,6 +48,7 @@ __all__ = [
     "LAYERS_ROOT",
     "LAYER_PYTHON",
     "LD_LIBRARY_PATH",
+    "RUNTIME_BIN",
     "RUNTIME_DIR",
     "TASK_ROOT",
     "FunctionIdentity",
@@ -58,31 +69,6 @@ __all__ = [
 ]
 
 Role = Literal["function", "layer"]
-
-TASK_ROOT = "/var/task"
-"""Where the function is unpacked (``LAMBDA_TASK_ROOT``); read-only, the working directory."""
-LAYERS_ROOT = "/opt"
-"""Where every layer is unpacked, in the order listed."""
-RUNTIME_DIR = "/var/runtime"
-"""The runtime's bootstrap and, before python3.11, its SDK (``LAMBDA_RUNTIME_DIR``)."""
-_LANG = "/var/lang"
-"""The runtime's interpreter prefix."""
-LAYER_PYTHON = "python"
-"""A layer's directory for Python code, ``/opt/python`` once unpacked."""
-
-LD_LIBRARY_PATH: tuple[str, ...] = (
-    f"{_LANG}/lib",
-    "/lib64",
-    "/usr/lib64",
-    RUNTIME_DIR,
-    f"{RUNTIME_DIR}/lib",
-    TASK_ROOT,
-    f"{TASK_ROOT}/lib",
-    f"{LAYERS_ROOT}/lib",
-)
-"""Every python3.9-3.14 base image's ``LD_LIBRARY_PATH`` (aws-lambda-base-images
-Dockerfiles): a function's or layer's ``lib/`` resolves, a system library of the
-same soname wins."""
 
 # What a layer holds at its top (Lambda puts bin/ on PATH and lib/ on LD_LIBRARY_PATH).
 _LAYER_TOP = frozenset({LAYER_PYTHON, "lib", "bin", "extensions", "etc", "share", "include"})

@@ -166,7 +166,7 @@ def test_a_targets_json_carries_lambdas_import_path() -> None:
 
 # --- one owner ---------------------------------------------------------------------------
 
-_FACTS = ("/var/task", "/opt/python")
+_FACTS = ("var/task", "/opt/python", "/var/lang", "/var/runtime")
 _OWNER = REPOSITORY / "sentiment_pipeline" / "packaging" / "sandbox"
 
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from sentiment_pipeline.packaging.cache import default_cache_root, sha256_file
 from sentiment_pipeline.packaging.oci.blobs import BlobDigestError, open_checked
 from sentiment_pipeline.packaging.oci.mediatypes import GZIP_LAYER_TYPES, PLAIN_LAYER_TYPES
+from sentiment_pipeline.packaging.sandbox.paths import TASK_ROOT as SANDBOX_TASK_ROOT
 
 if TYPE_CHECKING:
     from sentiment_pipeline.packaging.oci.blobs import BlobSource
@@ -36,7 +37,8 @@ if TYPE_CHECKING:
 
 __all__ = ["READABLE_LAYER_TYPES", "TASK_ROOT", "TaskPartCache", "task_part"]
 
-TASK_ROOT = "var/task/"
+TASK_ROOT = SANDBOX_TASK_ROOT.lstrip("/") + "/"
+"""The task root as a path inside an image's layers."""
 READABLE_LAYER_TYPES = GZIP_LAYER_TYPES | PLAIN_LAYER_TYPES
 # Not "task-parts": entries there were keyed by a digest nobody had checked.
 _CACHE_FOLDER = "verified-task-parts"
