@@ -28,12 +28,12 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from sentiment_pipeline.packaging.sandbox.paths import (
-    _LANG,
     LAYER_PYTHON,
     LAYERS_ROOT,
     LD_LIBRARY_PATH,
     RUNTIME_BIN,
     RUNTIME_DIR,
+    RUNTIME_PREFIX,
     TASK_ROOT,
 )
 
@@ -107,8 +107,8 @@ def runtime_paths(target: Target) -> tuple[str, ...]:
     From python3.11 the runtime's site-packages (with its boto3) comes before
     ``/var/runtime``; before it, ``/var/runtime`` comes first.
     """
-    lib = f"{_LANG}/lib/python{target.python}"
-    stdlib = (f"{_LANG}/lib/python{target.cp[2:]}.zip", lib, f"{lib}/lib-dynload")
+    lib = f"{RUNTIME_PREFIX}/lib/python{target.python}"
+    stdlib = (f"{RUNTIME_PREFIX}/lib/python{target.cp[2:]}.zip", lib, f"{lib}/lib-dynload")
     if target.python_version >= (3, 11):
         return (f"{lib}/site-packages", RUNTIME_DIR, *stdlib)
     return (RUNTIME_DIR, *stdlib, f"{lib}/site-packages")

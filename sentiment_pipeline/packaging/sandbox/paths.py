@@ -13,6 +13,7 @@ __all__ = [
     "LD_LIBRARY_PATH",
     "RUNTIME_BIN",
     "RUNTIME_DIR",
+    "RUNTIME_PREFIX",
     "TASK_ROOT",
 ]
 
@@ -22,15 +23,15 @@ LAYERS_ROOT = "/opt"
 """Where every layer is unpacked, in the order listed."""
 RUNTIME_DIR = "/var/runtime"
 """The runtime's bootstrap and, before python3.11, its SDK (``LAMBDA_RUNTIME_DIR``)."""
-_LANG = "/var/lang"
+RUNTIME_PREFIX = "/var/lang"
 """The runtime's interpreter prefix."""
-RUNTIME_BIN = f"{_LANG}/bin"
+RUNTIME_BIN = f"{RUNTIME_PREFIX}/bin"
 """Where the runtime's ``python3`` is: first on ``PATH`` in Lambda's images."""
 LAYER_PYTHON = "python"
 """A layer's directory for Python code, ``/opt/python`` once unpacked."""
 
 LD_LIBRARY_PATH: tuple[str, ...] = (
-    f"{_LANG}/lib",
+    f"{RUNTIME_PREFIX}/lib",
     "/lib64",
     "/usr/lib64",
     RUNTIME_DIR,
