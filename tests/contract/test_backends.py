@@ -16,6 +16,7 @@ import pytest
 from sentiment_pipeline.packaging.backend import installed_backends, load_backend
 from sentiment_pipeline.packaging.build import build
 from sentiment_pipeline.packaging.manifest import Manifest
+from sentiment_pipeline.packaging.options import BuildOptions
 from sentiment_pipeline.packaging.plan import plan_functions
 from tests.support.projects import make_project
 
@@ -46,8 +47,8 @@ def test_every_artifact_is_verified_deterministic_and_reported(
 ) -> None:
     manifest = make_project(tmp_path / "p", lock=project_lock)
     options = {"backend": backend, "engine": "none", "base_image": base_image}
-    first = build(Manifest.load(manifest), out=tmp_path / "a", **options)  # type: ignore[arg-type]
-    second = build(Manifest.load(manifest), out=tmp_path / "b", **options)  # type: ignore[arg-type]
+    first = build(Manifest.load(manifest), BuildOptions(out=tmp_path / "a", **options))  # type: ignore[arg-type]
+    second = build(Manifest.load(manifest), BuildOptions(out=tmp_path / "b", **options))  # type: ignore[arg-type]
     assert first.ok, [a.problems for a in first.artifacts]
     assert [a.sha256 for a in first.artifacts] == [a.sha256 for a in second.artifacts]
     report = json.loads((tmp_path / "a" / backend / "report.json").read_text())
@@ -74,10 +75,7 @@ def test_a_failed_verification_leaves_no_artifact(
     manifest = make_project(tmp_path / "p", lock=project_lock, handler="app.main.missing")
     result = build(
         Manifest.load(manifest),
-        backend=backend,
-        out=tmp_path / "dist",
-        engine="none",
-        base_image=base_image,
+        BuildOptions(backend=backend, out=tmp_path / "dist", engine="none", base_image=base_image),
     )
     functions = [a for a in result.artifacts if a.kind == "function"]
     assert functions and not any(a.ok for a in functions)
