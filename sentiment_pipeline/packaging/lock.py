@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from sentiment_pipeline.packaging.targets import Target
 
-__all__ = ["Lock", "LockFile", "LockedWheel", "ResolutionError", "resolve"]
+__all__ = ["Lock", "LockFile", "LockedWheel", "ResolutionError", "inputs_hash", "resolve"]
 
 FORMAT_VERSION = 1
 
@@ -66,6 +66,10 @@ class Lock:
 
 
 def inputs_hash(requirements: Sequence[str], target: Target) -> str:
+    """What a lock depends on, hashed: the requirements (in any order) and the target.
+
+    A lock whose ``inputs`` equal this for an artifact's requirements is used as it is.
+    """
     payload = json.dumps(
         {
             "format": FORMAT_VERSION,
