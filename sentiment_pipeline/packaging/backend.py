@@ -79,8 +79,7 @@ def _quiet(message: str) -> None:
 
 @attrs.frozen
 class BuildContext:
-    """What a backend may use while it builds one artifact; made by the build, never by
-    the backend.
+    """What a backend may use while it builds one artifact (made by the build).
 
     The plan (:class:`~sentiment_pipeline.packaging.plan.ArtifactPlan`) already holds
     every choice about the artifact itself (its target, sources, build and base

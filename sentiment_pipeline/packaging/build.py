@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from sentiment_pipeline import __version__
+from sentiment_pipeline._version import __version__
 from sentiment_pipeline.packaging.backend import Backend, BuildContext, StepError, load_backend
 from sentiment_pipeline.packaging.cache import WheelCache, sha256_file
 from sentiment_pipeline.packaging.lock import Lock, LockFile

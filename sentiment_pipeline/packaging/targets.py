@@ -87,7 +87,16 @@ class Limits:
 
 @attrs.frozen
 class Target:
-    """One Lambda runtime on one architecture, with every fact we rely on."""
+    """One Lambda runtime on one architecture, with every fact we rely on.
+
+    Get one with :func:`get_target`; every check and build reads its facts from here.
+
+    >>> target = get_target("python3.13", "arm64")
+    >>> target.python, target.cp, target.os_name, target.glibc_str
+    ('3.13', 'cp313', 'Amazon Linux 2023', '2.34')
+    >>> target.sys_path[0]
+    '/var/task'
+    """
 
     runtime: str
     architecture: Architecture
@@ -215,7 +224,11 @@ class Target:
 
 
 def runtimes() -> tuple[str, ...]:
-    """Every runtime the catalog knows, oldest first."""
+    """Every runtime the catalog knows, oldest first.
+
+    >>> runtimes()[0], "python3.13" in runtimes()
+    ('python3.9', True)
+    """
     return tuple(_catalog()["runtimes"])
 
 
@@ -230,6 +243,9 @@ def get_target(runtime: str, architecture: str = "x86_64") -> Target:
 
     Raises :class:`~sentiment_pipeline.errors.UnknownTargetError` naming the
     known runtimes when either is unknown.
+
+    >>> get_target("python3.11").manylinux
+    'manylinux_2_26_x86_64'
     """
     catalog = _catalog()
     row = catalog["runtimes"].get(runtime)
@@ -270,5 +286,9 @@ def get_target(runtime: str, architecture: str = "x86_64") -> Target:
 
 
 def all_targets() -> tuple[Target, ...]:
-    """Every runtime on every architecture, in catalog order."""
+    """Every runtime on every architecture, in catalog order.
+
+    >>> [(t.runtime, t.architecture) for t in all_targets()][:2]
+    [('python3.9', 'x86_64'), ('python3.9', 'arm64')]
+    """
     return tuple(get_target(r, a) for r in runtimes() for a in ARCHITECTURES)

@@ -14,7 +14,11 @@ __all__ = ["Problem", "ProblemCode"]
 
 
 class ProblemCode(enum.StrEnum):
-    """Why an artifact would fail on its target runtime."""
+    """Why an artifact would fail on its target runtime: the stable codes of the report.
+
+    >>> ProblemCode("missing-file") is ProblemCode.MISSING_FILE
+    True
+    """
 
     MISSING_FILE = "missing-file"
     """A file listed in a ``*.dist-info/RECORD`` is absent (the preprod 502)."""

@@ -23,6 +23,11 @@ class Report:
 
     ``ok`` is true when no problem was found. It proves the artifact deployable only
     when :attr:`not_checked` is empty: the handler was found and imported.
+
+    >>> from sentiment_pipeline.packaging.targets import get_target
+    >>> report = Report(get_target("python3.13"), (), {"not_checked": ["import not checked"]})
+    >>> report.ok, report.not_checked
+    (True, ('import not checked',))
     """
 
     target: Target
