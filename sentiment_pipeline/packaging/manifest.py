@@ -131,10 +131,15 @@ class Manifest:
         # Absolute once, here: every path key is relative to the manifest's folder,
         # whatever the working directory of what runs later.
         self.path = Path(path).resolve()
+        """The manifest file, absolute."""
         self.root = self.path.parent
+        """Its folder: what ``sources`` and ``requirements-file`` are relative to."""
         self.defaults = document.defaults
+        """``[defaults]``."""
         self.layers = dict(document.layers)
+        """``[layers.NAME]`` by name, in the file's order."""
         self.lambdas = dict(document.lambdas)
+        """``[lambdas.NAME]`` by name, in the file's order."""
 
     @classmethod
     def load(cls, path: str | Path) -> Manifest:

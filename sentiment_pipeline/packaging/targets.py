@@ -99,23 +99,37 @@ class Target:
     """
 
     runtime: str
+    """Lambda's runtime identifier, ``"python3.13"``."""
     architecture: Architecture
+    """``"x86_64"`` or ``"arm64"``."""
     python_version: tuple[int, int]
+    """``(3, 13)``."""
     os_name: str
+    """The runtime's operating system, ``"Amazon Linux 2023"``."""
     glibc: tuple[int, int]
+    """The runtime's glibc version, ``(2, 34)``."""
     machine: str
+    """The machine name in wheel tags, ``"x86_64"`` or ``"aarch64"``."""
     elf_machine: str
+    """The ELF ``e_machine`` of the architecture, ``"EM_X86_64"`` or ``"EM_AARCH64"``."""
     sdk: dict[str, str | None] = attrs.field(hash=False)
     """Documented SDK versions (None: AWS no longer publishes them)."""
     sdk_reference: dict[str, str] = attrs.field(hash=False)
     """The SDK release the dynamic check uses in place of the runtime's."""
     sdk_modules: frozenset[str]
+    """Top-level modules of the runtime's SDK (``boto3``, ``botocore``...)."""
     stdlib_modules: frozenset[str] = attrs.field(repr=False)
+    """Top-level modules of the runtime's standard library."""
     runtime_libraries: frozenset[str] = attrs.field(repr=False)
+    """Shared libraries (sonames) the runtime's image provides."""
     libraries_source: str = attrs.field(repr=False)
+    """Where ``runtime_libraries`` comes from."""
     limits: Limits
+    """Lambda's size limits."""
     ld_library_path: tuple[str, ...]
+    """Lambda's ``LD_LIBRARY_PATH``, in order."""
     deprecated: str | None = None
+    """The runtime's deprecation date (ISO), if AWS announced one."""
 
     @property
     def python(self) -> str:
@@ -129,6 +143,7 @@ class Target:
 
     @property
     def glibc_str(self) -> str:
+        """``"2.34"``."""
         return f"{self.glibc[0]}.{self.glibc[1]}"
 
     @property
@@ -164,6 +179,7 @@ class Target:
 
     @functools.cached_property
     def wheel_tag_set(self) -> frozenset[str]:
+        """:attr:`wheel_tags` as a set, for membership tests."""
         return frozenset(self.wheel_tags)
 
     @property
@@ -179,6 +195,7 @@ class Target:
 
     @property
     def layer_site_packages(self) -> str:
+        """Where a layer's packages go for this Python, ``python/lib/python3.13/site-packages``."""
         return f"python/lib/python{self.python}/site-packages"
 
     @property

@@ -27,6 +27,8 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+import attrs
+
 from sentiment_pipeline.packaging.backend import Backend, load_backend
 from sentiment_pipeline.packaging.build import BuildResult, build
 from sentiment_pipeline.packaging.lock import Lock, LockedWheel, LockFile, inputs_hash
@@ -85,18 +87,31 @@ _DEPENDENCIES = {
 }
 
 
+@attrs.frozen
 class ContractProject:
-    """A project made by :func:`make_contract_project`: where its parts are."""
+    """A project made by :func:`make_contract_project`: where its parts are.
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        """The project's folder."""
-        self.manifest = root / "lambdas.toml"
+    >>> ContractProject(Path("/p")).manifest
+    PosixPath('/p/lambdas.toml')
+    """
+
+    root: Path
+    """The project's folder."""
+
+    @property
+    def manifest(self) -> Path:
         """Its manifest: one Lambda (``api``) with one layer (``common``)."""
-        self.lock = root / "lambdas.lock"
-        """The lock written for it."""
-        self.sources = tuple(sorted(_SOURCES))
+        return self.root / "lambdas.toml"
+
+    @property
+    def lock(self) -> Path:
+        """The lock file written for it."""
+        return self.root / "lambdas.lock"
+
+    @property
+    def sources(self) -> tuple[str, ...]:
         """The Lambda's source files, relative to ``root``: every function artifact has them."""
+        return tuple(sorted(_SOURCES))
 
 
 def _record_hash(data: bytes) -> str:
@@ -271,6 +286,7 @@ class BackendContract:
     # --- the contract ---
 
     def test_the_backend_loads_under_its_entry_point_name(self) -> None:
+        """The entry point loads a :class:`Backend` whose ``name`` is the entry point's."""
         backend = load_backend(self.backend_name)
         assert isinstance(backend, Backend)
         assert backend.name == self.backend_name
@@ -278,6 +294,9 @@ class BackendContract:
     def test_planning_is_pure_dependencies_first_one_artifact_per_function(
         self, tmp_path: Path
     ) -> None:
+        """``artifacts()`` writes nothing and gives equal plans twice: one function artifact
+        per function, in order, each after the layers it leaves out; output names distinct
+        and relative."""
         manifest = Manifest.parse(
             textwrap.dedent(f"""\
                 [defaults]
@@ -320,6 +339,9 @@ class BackendContract:
     def test_every_artifact_is_verified_in_place_and_reported(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
+        """Every planned artifact builds, passes verification and is at
+        ``<out>/<backend>/<output_name>``, named in ``report.json``; a zip holds the
+        function's sources and the file count and size ``assemble`` reported."""
         monkeypatch.chdir(tmp_path)
         project = self.project(tmp_path / "project")
         out = tmp_path / "out"
@@ -361,6 +383,7 @@ class BackendContract:
     def test_the_same_inputs_give_the_same_bytes(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
+        """Two builds of the same project give artifacts with the same digests."""
         monkeypatch.chdir(tmp_path)
         project = self.project(tmp_path / "project")
         first = self._build(project, tmp_path / "a")
@@ -374,6 +397,8 @@ class BackendContract:
     def test_a_build_writes_its_artifacts_and_report_and_nothing_else(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
+        """Nothing changes in the project, the working directory or the output folder but
+        the artifacts, the report and the lock file."""
         monkeypatch.chdir(tmp_path)
         project = self.project(tmp_path / "project")
         out = tmp_path / "out"
@@ -405,6 +430,8 @@ class BackendContract:
     def test_a_failed_verification_leaves_no_artifact(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
+        """A function whose handler is missing fails verification (``handler-missing``) and
+        leaves nothing at its path, and no partial file, behind."""
         monkeypatch.chdir(tmp_path)
         project = self.project(tmp_path / "project", handler="app.main.missing")
         out = tmp_path / "out"

@@ -65,8 +65,11 @@ class Problem:
     """
 
     code: ProblemCode
+    """What kind of problem it is."""
     path: str
+    """Where: a member of the artifact, ``path:line`` of an import, or the handler."""
     message: str
+    """The whole message: what is wrong, the offending value, and the fix."""
     fix: str = ""
 
     @property
@@ -77,4 +80,5 @@ class Problem:
         return self.message
 
     def to_json(self) -> dict[str, str]:
+        """``{"code", "path", "message"}``, as in ``verify --json``."""
         return {"code": self.code.value, "path": self.path, "message": self.message}

@@ -31,11 +31,15 @@ class Report:
     """
 
     target: Target
+    """The runtime the artifact was checked against."""
     problems: tuple[Problem, ...]
+    """Every problem found, in the order found."""
     checked: dict[str, Any] = attrs.field(hash=False)
+    """What was checked: counts, the handler, the dynamic check, notes, ``not_checked``."""
 
     @property
     def ok(self) -> bool:
+        """Whether no problem was found."""
         return not self.problems
 
     @property
@@ -48,6 +52,7 @@ class Report:
         return {p.code.value for p in self.problems}
 
     def to_json(self) -> dict[str, Any]:
+        """``{"ok", "target", "problems", "checked"}``: what ``verify --json`` prints."""
         return {
             "ok": self.ok,
             "target": self.target.to_json(),
@@ -56,6 +61,7 @@ class Report:
         }
 
     def dumps(self) -> str:
+        """:meth:`to_json` as indented JSON text."""
         return json.dumps(self.to_json(), indent=2, sort_keys=False)
 
     def render(self) -> str:
