@@ -73,10 +73,7 @@ class ContainerImage(Backend):
         self._built: dict[str, _Built] = {}
 
     def artifacts(self, functions: Sequence[FunctionPlan]) -> list[ArtifactPlan]:
-        return [
-            ArtifactPlan("function", f.name, f.target, f.all_requirements, function=f)
-            for f in functions
-        ]
+        return [ArtifactPlan(f) for f in functions]
 
     def output_name(self, artifact: ArtifactPlan) -> str:
         return artifact.name
@@ -110,7 +107,7 @@ class ContainerImage(Backend):
                     executable = (info.external_attr >> 16) & 0o111
                     (tree / info.filename).chmod(0o755 if executable else 0o644)
         try:
-            base = self._base(ctx.base_image or function.base_image, artifact, ctx)
+            base = self._base(function.base_image, artifact, ctx)
             epoch = source_date_epoch()
             layer = LayerCache().get_or_build(
                 files_from_tree(tree, _TASK_DIR),

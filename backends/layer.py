@@ -25,23 +25,8 @@ class LayerBackend(Backend):
         layers: dict[str, ArtifactPlan] = {}
         for function in functions:
             for layer in function.layers:
-                layers.setdefault(
-                    layer.name,
-                    ArtifactPlan(
-                        "layer", layer.name, layer.target, layer.requirements, layer=layer
-                    ),
-                )
-        functions_out = [
-            ArtifactPlan(
-                "function",
-                f.name,
-                f.target,
-                f.all_requirements,
-                function=f,
-                provided_by_layers=f.layers,
-            )
-            for f in functions
-        ]
+                layers.setdefault(layer.name, ArtifactPlan(layer))
+        functions_out = [ArtifactPlan(f, provided_by_layers=f.layers) for f in functions]
         return [*layers.values(), *functions_out]
 
     def assemble(

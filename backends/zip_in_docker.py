@@ -26,10 +26,7 @@ class ZipInDocker(Backend):
     description = "one self-contained zip per Lambda, built in a Lambda-like container"
 
     def artifacts(self, functions: Sequence[FunctionPlan]) -> list[ArtifactPlan]:
-        return [
-            ArtifactPlan("function", f.name, f.target, f.all_requirements, function=f)
-            for f in functions
-        ]
+        return [ArtifactPlan(f) for f in functions]
 
     def assemble(
         self, artifact: ArtifactPlan, wheels: Sequence[Path], dest: Path, ctx: BuildContext

@@ -633,12 +633,13 @@ def profile_build(manifest: Path, out: Path, only: list[str], top: int = 25) -> 
     """cProfile of one in-process build (``--engine none``, default verification)."""
     from sentiment_pipeline.packaging.build import build
     from sentiment_pipeline.packaging.manifest import Manifest
+    from sentiment_pipeline.packaging.options import BuildOptions
 
     loaded = Manifest.load(manifest)
     profiler = cProfile.Profile()
     start = time.perf_counter()
     profiler.enable()
-    result = build(loaded, only=only, out=out, engine="none")
+    result = build(loaded, BuildOptions(only=only, out=out, engine="none"))
     profiler.disable()
     seconds = time.perf_counter() - start
     buffer = io.StringIO()

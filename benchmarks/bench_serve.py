@@ -131,6 +131,7 @@ def main() -> int:
     from sentiment_pipeline.local.serve import build_specs
     from sentiment_pipeline.local.stack import Stack, StackOptions
     from sentiment_pipeline.packaging.manifest import Manifest
+    from sentiment_pipeline.packaging.options import BuildOptions
 
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
         work = Path(tmp)
@@ -139,7 +140,8 @@ def main() -> int:
         for name in ("handlers", "sentiment_pipeline"):
             shutil.copytree(ROOT / name, work / name, ignore=shutil.ignore_patterns("__pycache__"))
         specs, _ = build_specs(
-            Manifest.load(work / "lambdas.toml"), backend="zip-in-docker", out=work / "dist"
+            Manifest.load(work / "lambdas.toml"),
+            BuildOptions(backend="zip-in-docker", out=work / "dist", engine="none"),
         )
         options = StackOptions(
             state_dir=work / "state", port=0, ingest_every=0, ingest_on_start=False

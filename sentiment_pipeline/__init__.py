@@ -1,15 +1,22 @@
 """sentiment-pipeline: an event-driven sentiment pipeline for AWS Lambda, and
 packaging that cannot ship a broken Lambda.
 
-The verifier is :func:`sentiment_pipeline.packaging.verify.verify`. The packaging API is
-importable from here, lazily: importing a runtime module
-(``sentiment_pipeline.dashboard``, a handler) never loads the packaging code or
-its dependencies (pyelftools, packaging, installer), which Lambda artifacts
-do not carry.
+The library's API is importable from here: build the Lambdas of a manifest,
+verify any artifact against its target runtime, look up the target catalog, and
+write a packaging backend. The names resolve lazily, on first use: importing a
+runtime module (``sentiment_pipeline.dashboard``, a handler) never loads the
+packaging code or its dependencies (pydantic's manifest models, pyelftools,
+packaging, installer), which Lambda artifacts do not carry.
 
 >>> from sentiment_pipeline import get_target
 >>> get_target("python3.12", "arm64").manylinux
 'manylinux_2_34_aarch64'
+
+>>> from sentiment_pipeline import BuildOptions, Manifest, build, verify
+>>> result = build(Manifest.load("lambdas.toml"), BuildOptions(engine="none"))  # doctest: +SKIP
+>>> report = verify(result.artifacts[0].path, target=get_target("python3.13"))  # doctest: +SKIP
+>>> report.ok  # doctest: +SKIP
+True
 """
 
 from __future__ import annotations
@@ -18,7 +25,23 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from sentiment_pipeline._version import __version__ as __version__
     from sentiment_pipeline.errors import ArtifactError, PipelineError, UnknownTargetError
+    from sentiment_pipeline.packaging.backend import (
+        AssembleResult,
+        Backend,
+        BackendError,
+        BuildContext,
+        StepError,
+        installed_backends,
+        load_backend,
+    )
+    from sentiment_pipeline.packaging.build import ArtifactResult, BuildResult, build
+    from sentiment_pipeline.packaging.cache import CacheError
+    from sentiment_pipeline.packaging.lock import ResolutionError
+    from sentiment_pipeline.packaging.manifest import Manifest, ManifestError
+    from sentiment_pipeline.packaging.options import BuildOptions, OptionsError
+    from sentiment_pipeline.packaging.plan import ArtifactPlan, FunctionPlan, LayerPlan, PlanError
     from sentiment_pipeline.packaging.targets import (
         CATALOG_VERSION,
         Target,
@@ -26,28 +49,69 @@ if TYPE_CHECKING:
         get_target,
         runtimes,
     )
-    from sentiment_pipeline.packaging.verify import Problem, ProblemCode, Report
+    from sentiment_pipeline.packaging.verify import Problem, ProblemCode, Report, verify
 
 __all__ = [
     "CATALOG_VERSION",
     "ArtifactError",
+    "ArtifactPlan",
+    "ArtifactResult",
+    "AssembleResult",
+    "Backend",
+    "BackendError",
+    "BuildContext",
+    "BuildOptions",
+    "BuildResult",
+    "CacheError",
+    "FunctionPlan",
+    "LayerPlan",
+    "Manifest",
+    "ManifestError",
+    "OptionsError",
     "PipelineError",
+    "PlanError",
     "Problem",
     "ProblemCode",
     "Report",
+    "ResolutionError",
+    "StepError",
     "Target",
     "UnknownTargetError",
     "all_targets",
+    "build",
     "get_target",
+    "installed_backends",
+    "load_backend",
     "runtimes",
+    "verify",
 ]
 
-__version__ = "0.1.0.dev0"
-
+# Where each public name lives, relative to this package; imported on first use.
 _WHERE = {
+    "__version__": "_version",
     "ArtifactError": "errors",
     "PipelineError": "errors",
     "UnknownTargetError": "errors",
+    "AssembleResult": "packaging.backend",
+    "Backend": "packaging.backend",
+    "BackendError": "packaging.backend",
+    "BuildContext": "packaging.backend",
+    "StepError": "packaging.backend",
+    "installed_backends": "packaging.backend",
+    "load_backend": "packaging.backend",
+    "ArtifactResult": "packaging.build",
+    "BuildResult": "packaging.build",
+    "build": "packaging.build",
+    "CacheError": "packaging.cache",
+    "ResolutionError": "packaging.lock",
+    "Manifest": "packaging.manifest",
+    "ManifestError": "packaging.manifest",
+    "BuildOptions": "packaging.options",
+    "OptionsError": "packaging.options",
+    "ArtifactPlan": "packaging.plan",
+    "FunctionPlan": "packaging.plan",
+    "LayerPlan": "packaging.plan",
+    "PlanError": "packaging.plan",
     "CATALOG_VERSION": "packaging.targets",
     "Target": "packaging.targets",
     "all_targets": "packaging.targets",
@@ -56,6 +120,7 @@ _WHERE = {
     "Problem": "packaging.verify",
     "ProblemCode": "packaging.verify",
     "Report": "packaging.verify",
+    "verify": "packaging.verify",
 }
 
 
@@ -69,4 +134,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+    return sorted({*globals(), *__all__, "__version__"})

@@ -47,6 +47,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _build_parser() -> argparse.ArgumentParser:
+    from sentiment_pipeline.packaging.options import ENGINE_CHOICES
     from sentiment_pipeline.packaging.sandbox import TASK_ROOT
 
     parser = _Parser(
@@ -149,7 +150,9 @@ def _build_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--engine",
         default="auto",
-        help="auto (default), docker, podman, buildah, or none (local cross-install)",
+        choices=ENGINE_CHOICES,
+        help="auto (default): the first container engine found, else a local cross-install; "
+        "docker, podman, buildah; or none (local cross-install)",
     )
     build.add_argument("--build-image", help="override the build image of every artifact")
     build.add_argument("--base-image", help="override the base image (container-image backend)")
@@ -176,11 +179,11 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--json", action="store_true", help="print the report as JSON")
 
-    _add_serve_parser(sub)
+    _add_serve_parser(sub, ENGINE_CHOICES)
     return parser
 
 
-def _add_serve_parser(sub: Any) -> None:
+def _add_serve_parser(sub: Any, engines: Sequence[str]) -> None:
     serve = sub.add_parser(
         "serve",
         help="run the built pipeline Lambdas locally: moto, a Function URL, the dashboard",
@@ -204,7 +207,7 @@ def _add_serve_parser(sub: Any) -> None:
     serve.add_argument(
         "--engine",
         default="none",
-        choices=["auto", "docker", "podman", "buildah", "none"],
+        choices=engines,
         help="container engine of the build (default: none)",
     )
     serve.add_argument("--base-image", help="base image (container-image backend)")
@@ -373,6 +376,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 def _cmd_build(args: argparse.Namespace) -> int:
     from sentiment_pipeline.packaging.build import build
     from sentiment_pipeline.packaging.manifest import Manifest
+    from sentiment_pipeline.packaging.options import BuildOptions
 
     manifest = Manifest.load(args.manifest)
     interactive = sys.stderr.isatty() and not args.json
@@ -381,8 +385,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         if interactive:
             print(f"  ... {message}", file=sys.stderr, flush=True)
 
-    result = build(
-        manifest,
+    options = BuildOptions(
         backend=args.backend,
         only=args.lambdas,
         out=args.out,
@@ -395,6 +398,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         verify_dynamic=not args.no_import,
         progress=progress,
     )
+    result = build(manifest, options)
     if args.json:
         print(
             json.dumps(

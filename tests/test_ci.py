@@ -115,7 +115,7 @@ def test_nox_lists_its_sessions_under_a_plain_text_header() -> None:
         [sys.executable, "-m", "nox", "-l"], cwd=ROOT, capture_output=True, text=True, check=True
     )
     header = listed.stdout.split("Sessions defined in", 1)[0]
-    assert "nox -s lint typecheck tests" in header
+    assert "nox -s lint typecheck docs tests" in header
     assert "``" not in listed.stdout  # nox prints docstrings as they are: no reST markup
 
 

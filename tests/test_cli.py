@@ -58,6 +58,8 @@ def test_verify_problems_exit_1_with_json(good: Path, capsys: pytest.CaptureFixt
         (["verify", "missing.zip"], "missing.zip: no such file or directory"),
         (["verify", "{good}", "--runtime", "python2.7"], "unknown Lambda runtime 'python2.7'"),
         (["verify", "{good}", "--architecture", "mips"], "invalid choice: 'mips' (choose from"),
+        (["build", "--engine", "dockr"], "invalid choice: 'dockr' (choose from"),
+        (["serve", "--engine", "dockr"], "invalid choice: 'dockr' (choose from"),
         (["verify", "{notzip}"], "not a readable zip archive"),
         (["verify"], "the following arguments are required: artifact"),
         (["bogus"], "invalid choice"),

@@ -9,6 +9,7 @@ import pytest
 
 from sentiment_pipeline.packaging.build import build
 from sentiment_pipeline.packaging.manifest import Manifest
+from sentiment_pipeline.packaging.options import BuildOptions
 from tests.test_architecture import BUILD_SIDE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,7 +24,9 @@ BUILD_ONLY_DISTRIBUTIONS = ("uv", "stevedore", "pyelftools", "installer", "packa
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
     out = tmp_path_factory.mktemp("dist")
-    result = build(Manifest.load(ROOT / "lambdas.toml"), out=out, engine="none", offline=False)
+    result = build(
+        Manifest.load(ROOT / "lambdas.toml"), BuildOptions(out=out, engine="none", offline=False)
+    )
     assert result.ok, [(a.name, a.problems) for a in result.artifacts]
     names = {}
     for artifact in result.artifacts:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from packaging.requirements import Requirement
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -278,6 +279,31 @@ def test_installed_library_runs_from_the_venv_with_its_data_and_backends(
     assert found["page"] == "<!doctype html>"
     assert found["articles"] > 0
     assert found["target"] == "python3.13"
+
+
+# Only this repository's pipeline (and serve, and ECR pushes) need these: extras.
+PIPELINE_ONLY = ("vaderSentiment", "boto3", "botocore", "moto")
+
+
+def test_the_core_requirements_leave_the_pipelines_dependencies_to_extras(
+    distribution: PathDistribution,
+) -> None:
+    requires = distribution.requires or []
+    core = {Requirement(r).name.lower() for r in requires if Requirement(r).marker is None}
+    assert core.isdisjoint(name.lower() for name in PIPELINE_ONLY), sorted(core)
+    assert 'vaderSentiment==3.3.2; extra == "pipeline"' in requires
+    assert any(r.startswith("boto3") and 'extra == "pipeline"' in r for r in requires)
+    assert any(r.startswith("moto[server]") and 'extra == "local"' in r for r in requires)
+
+
+def test_the_core_install_has_no_pipeline_dependencies(installed: Installed, workdir: Path) -> None:
+    probe = (
+        "import importlib.util, json\n"
+        f"print(json.dumps([n for n in {PIPELINE_ONLY!r} if importlib.util.find_spec(n)]))"
+    )
+    proc = run([installed.python, "-c", probe], cwd=workdir, env=installed.env)
+    assert proc.returncode == 0, explain(proc)
+    assert json.loads(proc.stdout) == [], "the core install has what only the extras need"
 
 
 def test_help_lists_every_command(installed: Installed, workdir: Path) -> None:

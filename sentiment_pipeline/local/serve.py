@@ -17,12 +17,12 @@ from sentiment_pipeline.errors import PipelineError
 if TYPE_CHECKING:
     # Imported where used: the CLI builds this parser on every run, even a no-op build.
     import argparse
-    from collections.abc import Callable
 
     from sentiment_pipeline.local.runner import FunctionSpec
     from sentiment_pipeline.local.stack import Stack
     from sentiment_pipeline.packaging.build import BuildResult
     from sentiment_pipeline.packaging.manifest import Manifest
+    from sentiment_pipeline.packaging.options import BuildOptions
     from sentiment_pipeline.packaging.targets import Target
 
 __all__ = ["BuildFailedError", "build_specs", "command", "summary_table"]
@@ -37,38 +37,28 @@ class BuildFailedError(PipelineError):
 
 
 def build_specs(
-    manifest: Manifest,
-    *,
-    backend: str | None = None,
-    out: Path = Path("dist"),
-    engine: str = "none",
-    offline: bool = False,
-    base_image: str | None = None,
-    progress: Callable[[str], None] = lambda message: None,
+    manifest: Manifest, options: BuildOptions
 ) -> tuple[dict[str, FunctionSpec], BuildResult]:
-    """Build the manifest's pipeline Lambdas (reusing unchanged artifacts) as runnable specs."""
+    """Build the manifest's pipeline Lambdas (reusing unchanged artifacts) as runnable specs.
+
+    ``options`` are a build's (its ``only`` is replaced by the pipeline's Lambdas).
+    """
+    import attrs
+
     from sentiment_pipeline.local.runner import FunctionSpec
     from sentiment_pipeline.local.stack import ROLES, StackError
     from sentiment_pipeline.packaging.build import build
     from sentiment_pipeline.packaging.plan import plan_functions
 
-    functions = {f.name: f for f in plan_functions(manifest, backend=backend)}
+    options = attrs.evolve(options, only=ROLES)
+    functions = {f.name: f for f in plan_functions(manifest, backend=options.backend)}
     missing = [role for role in ROLES if role not in functions]
     if missing:
         raise StackError(
             f"{manifest.path}: serve runs the Lambdas {', '.join(ROLES)}; missing: "
             f"{', '.join(missing)}"
         )
-    result = build(
-        manifest,
-        backend=backend,
-        only=list(ROLES),
-        out=out,
-        engine=engine,
-        offline=offline,
-        base_image=base_image,
-        progress=progress,
-    )
+    result = build(manifest, options)
     if not result.ok:
         failed = [a for a in result.artifacts if not a.ok]
         details = "; ".join(
@@ -199,6 +189,7 @@ def command(args: argparse.Namespace) -> int:
     from sentiment_pipeline.local.moto import missing_local_extra
     from sentiment_pipeline.local.stack import Stack, StackError, StackOptions
     from sentiment_pipeline.packaging.manifest import Manifest
+    from sentiment_pipeline.packaging.options import BuildOptions
 
     # What serve needs beyond the library, before any work: each with its fix.
     fix = missing_local_extra()
@@ -217,12 +208,14 @@ def command(args: argparse.Namespace) -> int:
     print(f"building {manifest.path} ...", file=sys.stderr, flush=True)
     specs, result = build_specs(
         manifest,
-        backend=args.backend,
-        out=args.out,
-        engine=args.engine,
-        offline=args.offline,
-        base_image=args.base_image,
-        progress=progress,
+        BuildOptions(
+            backend=args.backend,
+            out=args.out,
+            engine=args.engine,
+            offline=args.offline,
+            base_image=args.base_image,
+            progress=progress,
+        ),
     )
     for artifact in result.artifacts:
         reused = "reused" if artifact.cache_hit else "built"

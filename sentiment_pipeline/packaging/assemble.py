@@ -42,8 +42,16 @@ def assemble_zip(
     *,
     prefix: str,
 ) -> AssembleResult:
+    """Write ``artifact`` as one deterministic zip at ``dest``; the zip backends' assemble.
+
+    Wheels go under ``prefix`` (``""`` for a function, ``"python/"`` for a layer), the
+    function's sources (if any) at the root. Without an engine the wheels are
+    cross-installed member by member; with ``ctx.engine`` they are installed (and
+    compiled) in ``artifact.build_image``. Failures are :class:`StepError` named
+    ``<backend>:install`` or ``<backend>:assemble``.
+    """
     function = artifact.function
-    exclude = function.exclude if function else artifact.layer.exclude if artifact.layer else ()
+    exclude = artifact.exclude
     # Source-only exclusions (host bytecode, VCS debris) must not strip compiled .pyc of deps.
     user_exclude = tuple(p for p in exclude if p not in ALWAYS_EXCLUDED)
     if ctx.engine is None:
@@ -64,10 +72,7 @@ def assemble_zip(
         stats = _write(backend, dest, members)
         return AssembleResult(False, (NO_BYTECODE_NOTE, *notes), stats["files"], stats["unzipped"])
 
-    image = ctx.build_image or (
-        function.build_image if function else artifact.layer.build_image if artifact.layer else None
-    )
-    assert image is not None
+    image = artifact.build_image
     tree = ctx.work / artifact.key / "tree"
     site = tree / prefix if prefix else tree
     site.mkdir(parents=True, exist_ok=True)

@@ -19,15 +19,17 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from sentiment_pipeline import __version__
+from sentiment_pipeline._version import __version__
 from sentiment_pipeline.packaging.backend import Backend, BuildContext, StepError, load_backend
 from sentiment_pipeline.packaging.cache import WheelCache, sha256_file
 from sentiment_pipeline.packaging.lock import Lock, LockFile
-from sentiment_pipeline.packaging.plan import ArtifactPlan, plan_functions
+from sentiment_pipeline.packaging.options import BuildOptions
+from sentiment_pipeline.packaging.plan import ArtifactPlan, FunctionPlan, plan_functions
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
+    from sentiment_pipeline.packaging.install.engines import Engine
     from sentiment_pipeline.packaging.manifest import Manifest
 
 __all__ = ["ArtifactResult", "BuildResult", "build"]
@@ -35,30 +37,51 @@ __all__ = ["ArtifactResult", "BuildResult", "build"]
 
 @attrs.frozen
 class ArtifactResult:
-    """One artifact of a build, as it goes into ``report.json``."""
+    """One artifact of a build, as it goes into ``report.json``.
+
+    >>> result = ArtifactResult(name="api", kind="function", backend="zip-in-docker",
+    ...     path="/p/dist/zip-in-docker/api.zip", runtime="python3.13", architecture="x86_64",
+    ...     ok=True, cache_hit=False, seconds=1.5, key="sha256:...")
+    >>> result.to_json()["path"], result.to_json()["native"]
+    ('/p/dist/zip-in-docker/api.zip', [])
+    """
 
     name: str
+    """The function's or layer's name in the manifest."""
     kind: str
+    """``"function"`` or ``"layer"``."""
     backend: str
     path: str
+    """Where the artifact is (absolute), or would have been when ``ok`` is false."""
     runtime: str
     architecture: str
     ok: bool
+    """Whether it was built and passed verification."""
     cache_hit: bool
+    """Whether an unchanged artifact of an earlier build was kept (not rebuilt)."""
     seconds: float
     key: str
+    """The hash of every input of the artifact; the same key, the same artifact."""
     sha256: str | None = None
+    """The zip's sha256, or an image layout's manifest digest."""
     zipped: int = 0
+    """Bytes on disk."""
     unzipped: int = 0
     files: int = 0
     native: tuple[str, ...] = ()
+    """Native files (extension modules, shared libraries) of the artifact."""
     compiled: bool = False
+    """Whether ``.pyc`` compiled by the target interpreter were included."""
     problems: tuple[dict[str, str], ...] = ()
+    """The verifier's problems (``code``, ``path``, ``message``) when ``ok`` is false."""
     dynamic: str = ""
+    """What the import check of the handler found, in one line."""
     notes: tuple[str, ...] = ()
     layers: tuple[str, ...] = ()
+    """The layer artifacts it was verified with, in order."""
 
     def to_json(self) -> dict[str, Any]:
+        """The JSON object of ``report.json`` (lists where this holds tuples)."""
         data = attrs.asdict(self)
         data["native"], data["notes"], data["layers"] = (
             list(self.native),
@@ -71,11 +94,20 @@ class ArtifactResult:
 
 @attrs.frozen
 class BuildResult:
+    """What :func:`build` did: every artifact, and the reports it wrote.
+
+    >>> BuildResult(artifacts=(), reports=()).ok
+    True
+    """
+
     artifacts: tuple[ArtifactResult, ...]
+    """Every artifact, in build order (a backend's dependencies first)."""
     reports: tuple[Path, ...]
+    """``<out>/<backend>/report.json``, one per backend."""
 
     @property
     def ok(self) -> bool:
+        """Whether every artifact was built and verified."""
         return all(a.ok for a in self.artifacts)
 
 
@@ -136,39 +168,55 @@ def _write_json(path: Path, data: object) -> None:
     os.replace(tmp.name, path)
 
 
-def build(
-    manifest: Manifest,
-    *,
-    backend: str | None = None,
-    only: Sequence[str] = (),
-    out: Path = Path("dist"),
-    engine: str = "auto",
-    offline: bool = False,
-    build_image: str | None = None,
-    base_image: str | None = None,
-    push: str | None = None,
-    docker_archive: bool = False,
-    verify_dynamic: bool = True,
-    progress: Callable[[str], None] = lambda message: None,
-) -> BuildResult:
-    """Build the selected Lambdas (all by default) with their backends; see the module doc."""
-    out = Path(out).resolve()  # the report records where artifacts are: not cwd-bound
-    functions = plan_functions(manifest, only=only, backend=backend)
-    groups: dict[str, list[Any]] = {}
+def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResult:
+    """Build, verify and report every selected Lambda of ``manifest`` with its backend.
+
+    ``options`` says which Lambdas (all by default), with which backend, engine and
+    images, and where artifacts go (see :class:`BuildOptions`; ``None``: the CLI's
+    defaults, ``dist/`` under the working directory). For each backend, in turn:
+    plan its artifacts, lock each for its target (the lock file beside the
+    manifest), fetch the wheels into the cache, assemble, verify, rename into
+    ``<out>/<backend>/`` only when verification passed, and write
+    ``<out>/<backend>/report.json``. An unchanged artifact is not rebuilt.
+
+    A failed verification is not an exception: its :class:`ArtifactResult` has
+    ``ok`` false and its problems, and the previous artifact, if any, is untouched.
+    Raises :class:`~sentiment_pipeline.packaging.plan.PlanError` (a name in
+    ``only`` the manifest lacks), :class:`~sentiment_pipeline.packaging.backend.BackendError`
+    (an unknown backend), :class:`~sentiment_pipeline.packaging.lock.ResolutionError`
+    (no wheels for the target), :class:`~sentiment_pipeline.packaging.cache.CacheError`
+    (a wheel that cannot be fetched) and
+    :class:`~sentiment_pipeline.packaging.backend.StepError` (a backend step failed).
+
+    >>> from sentiment_pipeline import BuildOptions, Manifest, build
+    >>> result = build(Manifest.load("lambdas.toml"), BuildOptions(engine="none"))  # doctest: +SKIP
+    >>> result.ok, [a.name for a in result.artifacts]  # doctest: +SKIP
+    (True, ['ingestion', 'analysis', 'dashboard'])
+    """
+    options = options if options is not None else BuildOptions()
+    progress = options.progress
+    functions = plan_functions(
+        manifest,
+        only=options.only,
+        backend=options.backend,
+        build_image=options.build_image,
+        base_image=options.base_image,
+    )
+    groups: dict[str, list[FunctionPlan]] = {}
     for function in functions:
         groups.setdefault(function.backend, []).append(function)
     backends = {name: load_backend(name) for name in groups}
     # Engines are detected lazily: an unchanged rebuild must not pay for probing them.
-    engine_state: dict[str, Any] = {}
+    engine_state: dict[str, Engine | None] = {}
 
-    def get_engine() -> Any:
+    def get_engine() -> Engine | None:
         if "engine" not in engine_state:
-            if engine == "none":
+            if options.engine == "none":
                 engine_state["engine"] = None
             else:
                 from sentiment_pipeline.packaging.install.engines import detect
 
-                engine_state["engine"] = detect(engine)
+                engine_state["engine"] = detect(options.engine)
         return engine_state["engine"]
 
     lockfile = LockFile(manifest.path.with_suffix(".lock"))
@@ -178,12 +226,12 @@ def build(
     with tempfile.TemporaryDirectory(prefix="sp-build-") as scratch:
         for name, group in groups.items():
             impl = backends[name]
-            out_dir = out / name
+            out_dir = options.out / name
             report_path = out_dir / "report.json"
             previous = _load_report(report_path)
             artifacts = impl.artifacts(group)
             locks = {
-                a.key: lockfile.get(a.key, a.requirements, a.target, offline=offline)
+                a.key: lockfile.get(a.key, a.requirements, a.target, offline=options.offline)
                 for a in artifacts
             }
             lockfile.save()
@@ -191,19 +239,12 @@ def build(
             group_results: list[ArtifactResult] = []
             for artifact in artifacts:
                 wheels = _wheels_for(artifact, locks)
-                image = build_image or (
-                    artifact.function.build_image
-                    if artifact.function
-                    else artifact.layer.build_image
-                    if artifact.layer
-                    else None
-                )
                 key = _artifact_key(
                     impl,
                     artifact,
                     [w.sha256 for w in wheels],
-                    engine,
-                    image if engine != "none" else None,
+                    options.engine,
+                    artifact.build_image if options.engine != "none" else None,
                 )
                 final = out_dir / impl.output_name(artifact)
                 layer_paths = [
@@ -215,7 +256,7 @@ def build(
                 started = time.perf_counter()
                 # With --push, rebuild (cheap: layers are cached) so the image can be pushed.
                 if (
-                    not (push or docker_archive)
+                    not (options.push or options.docker_archive)
                     and hit
                     and final.exists()
                     and _identity(final) == hit.get("sha256")
@@ -232,14 +273,12 @@ def build(
                     ctx = BuildContext(
                         engine=get_engine(),
                         cache=cache,
-                        offline=offline,
+                        offline=options.offline,
                         work=Path(scratch),
                         progress=progress,
-                        build_image=build_image,
-                        base_image=base_image,
                         lockfile=lockfile,
-                        push=push,
-                        docker_archive=docker_archive,
+                        push=options.push,
+                        docker_archive=options.docker_archive,
                     )
                     from sentiment_pipeline.packaging.install.sdist import (
                         NativeBuilder,
@@ -247,12 +286,24 @@ def build(
                     )
 
                     native = None
-                    if ctx.engine is not None and image is not None:
-                        native = NativeBuilder(ctx.engine, image, artifact.target, offline)
-                    fetched = cache.fetch(wheels, offline=offline)
-                    paths = built_wheels(wheels, fetched, cache, offline=offline, native=native)
+                    if ctx.engine is not None:
+                        native = NativeBuilder(
+                            ctx.engine, artifact.build_image, artifact.target, options.offline
+                        )
+                    fetched = cache.fetch(wheels, offline=options.offline)
+                    paths = built_wheels(
+                        wheels, fetched, cache, offline=options.offline, native=native
+                    )
                     result = _build_one(
-                        impl, artifact, paths, final, ctx, key, layer_paths, verify_dynamic, started
+                        impl,
+                        artifact,
+                        paths,
+                        final,
+                        ctx,
+                        key,
+                        layer_paths,
+                        options.verify_dynamic,
+                        started,
                     )
                 if artifact.kind == "layer" and result.ok:
                     built_layers[artifact.name] = final
@@ -262,7 +313,7 @@ def build(
                 report_path,
                 {
                     "backend": name,
-                    "engine": engine,
+                    "engine": options.engine,
                     "builder": __version__,
                     "artifacts": [r.to_json() for r in group_results],
                 },
@@ -316,14 +367,6 @@ def _discard(tmp: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _image_of(artifact: ArtifactPlan, ctx: BuildContext) -> str | None:
-    if ctx.build_image:
-        return ctx.build_image
-    if artifact.function is not None:
-        return artifact.function.build_image
-    return artifact.layer.build_image if artifact.layer is not None else None
-
-
 def _from_json(data: dict[str, Any]) -> dict[str, Any]:
     fields = {f.name for f in attrs.fields(ArtifactResult)}
     out = {k: v for k, v in data.items() if k in fields}
@@ -365,7 +408,7 @@ def _build_one(
             # An image is imported inside itself when an engine is there; anything else
             # inside the build image, when this machine has no interpreter of the target.
             engine=ctx.engine,
-            image=(f"oci:{tmp}:latest" if is_image else _image_of(artifact, ctx))
+            image=(f"oci:{tmp}:latest" if is_image else artifact.build_image)
             if ctx.engine is not None
             else None,
             prefer_image=is_image,

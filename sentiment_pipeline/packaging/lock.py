@@ -29,7 +29,15 @@ if TYPE_CHECKING:
 
     from sentiment_pipeline.packaging.targets import Target
 
-__all__ = ["Lock", "LockFile", "LockedWheel", "ResolutionError", "resolve", "uv_binary"]
+__all__ = [
+    "Lock",
+    "LockFile",
+    "LockedWheel",
+    "ResolutionError",
+    "inputs_hash",
+    "resolve",
+    "uv_binary",
+]
 
 FORMAT_VERSION = 1
 
@@ -66,6 +74,10 @@ class Lock:
 
 
 def inputs_hash(requirements: Sequence[str], target: Target) -> str:
+    """What a lock depends on, hashed: the requirements (in any order) and the target.
+
+    A lock whose ``inputs`` equal this for an artifact's requirements is used as it is.
+    """
     payload = json.dumps(
         {
             "format": FORMAT_VERSION,

@@ -116,16 +116,30 @@ class _Document(_Strict):
 
 
 class Manifest:
-    """A validated manifest, with the directory its paths are relative to."""
+    """A validated manifest, with the directory its paths are relative to.
+
+    Read one with :meth:`load` (a file) or :meth:`parse` (text); both raise
+    :class:`ManifestError` listing every problem, each with its file, line and key.
+
+    >>> m = Manifest.parse('[lambdas.api]\\nhandler = "app.handler"\\n',
+    ...                    path=Path("/project/lambdas.toml"), check_paths=False)
+    >>> m.root, list(m.lambdas), m.setting(m.lambdas["api"], "runtime")
+    (PosixPath('/project'), ['api'], 'python3.13')
+    """
 
     def __init__(self, path: Path, document: _Document) -> None:
         # Absolute once, here: every path key is relative to the manifest's folder,
         # whatever the working directory of what runs later.
         self.path = Path(path).resolve()
+        """The manifest file, absolute."""
         self.root = self.path.parent
+        """Its folder: what ``sources`` and ``requirements-file`` are relative to."""
         self.defaults = document.defaults
+        """``[defaults]``."""
         self.layers = dict(document.layers)
+        """``[layers.NAME]`` by name, in the file's order."""
         self.lambdas = dict(document.lambdas)
+        """``[lambdas.NAME]`` by name, in the file's order."""
 
     @classmethod
     def load(cls, path: str | Path) -> Manifest:
@@ -143,6 +157,11 @@ class Manifest:
 
     @classmethod
     def parse(cls, text: str, *, path: Path, check_paths: bool = True) -> Manifest:
+        """Validate manifest ``text`` as if read from ``path`` (its folder is the root).
+
+        ``check_paths``: also check that every ``sources`` and ``requirements-file``
+        exists. Raises :class:`ManifestError` with every problem found.
+        """
         path = Path(path).resolve()
         try:
             raw = tomllib.loads(text)

@@ -38,40 +38,88 @@ ALWAYS_EXCLUDED = (
 
 
 class PlanError(PipelineError, ValueError):
-    """A selection that the manifest cannot satisfy (unknown Lambda name...)."""
+    """A selection that the manifest cannot satisfy (unknown Lambda name...).
+
+    >>> from pathlib import Path
+    >>> from sentiment_pipeline.packaging.manifest import Manifest
+    >>> m = Manifest.parse('[lambdas.api]\\nhandler = "h.f"\\n', path=Path("/p/lambdas.toml"),
+    ...                    check_paths=False)
+    >>> plan_functions(m, only=["web"])
+    Traceback (most recent call last):
+    ...
+    sentiment_pipeline.packaging.plan.PlanError: no Lambda named 'web' in /p/lambdas.toml; ...
+    """
 
 
 @attrs.frozen
 class LayerPlan:
+    """One ``[layers.NAME]`` of the manifest, with every setting resolved.
+
+    >>> from pathlib import Path
+    >>> from sentiment_pipeline.packaging.manifest import Manifest
+    >>> m = Manifest.parse(
+    ...     '[layers.common]\\nrequirements = ["six"]\\n'
+    ...     '[lambdas.api]\\nhandler = "h.f"\\nlayers = ["common"]\\n',
+    ...     path=Path("lambdas.toml"), check_paths=False)
+    >>> (common,) = plan_functions(m)[0].layers
+    >>> common.key, common.requirements, common.target.runtime
+    ('layers.common', ('six',), 'python3.13')
+    """
+
     name: str
     target: Target
     requirements: tuple[str, ...]
     exclude: tuple[str, ...]
+    """Globs of files never shipped (the manifest's, and host bytecode and VCS debris)."""
     build_image: str
+    """The image whose interpreter installs the layer when a container engine is used."""
 
     @property
     def key(self) -> str:
+        """``layers.NAME``: the layer's key in the manifest and the lock file."""
         return f"layers.{self.name}"
 
 
 @attrs.frozen
 class FunctionPlan:
+    """One ``[lambdas.NAME]`` of the manifest, with every setting resolved.
+
+    Paths are absolute (``root`` is the manifest's folder); the target, backend and
+    images are the manifest's, or the overrides given to :func:`plan_functions`.
+
+    >>> from pathlib import Path
+    >>> from sentiment_pipeline.packaging.manifest import Manifest
+    >>> m = Manifest.parse('[lambdas.api]\\nhandler = "app.main.handler"\\n',
+    ...                    path=Path("/p/lambdas.toml"), check_paths=False)
+    >>> (api,) = plan_functions(m)
+    >>> api.key, api.handler, api.backend, str(api.root)
+    ('lambdas.api', 'app.main.handler', 'zip-in-docker', '/p')
+    """
+
     name: str
     target: Target
     backend: str
+    """The name of the backend that builds it."""
     handler: str
+    """``module.function``, as Lambda's handler setting."""
     sources: tuple[Path, ...]
     """Files or directories copied into the artifact root (relative to the manifest's root)."""
     root: Path
+    """The manifest's folder: what ``sources`` are relative to."""
     requirements: tuple[str, ...]
     """The function's own requirements."""
     layers: tuple[LayerPlan, ...]
+    """Its layers, in Lambda's order."""
     exclude: tuple[str, ...]
+    """Globs of files never shipped (the manifest's, and host bytecode and VCS debris)."""
     build_image: str
+    """The image whose interpreter installs the function when a container engine is used."""
     base_image: str
+    """The image an image backend builds on (``/var/task`` goes on top of it)."""
 
     @property
     def key(self) -> str:
+        """``lambdas.NAME``: the function's key in the manifest and the lock file."""
         return f"lambdas.{self.name}"
 
     @property
@@ -87,30 +135,87 @@ class FunctionPlan:
 ArtifactKind = Literal["function", "layer"]
 
 
+def _requirements_of(plan: ArtifactPlan) -> tuple[str, ...]:
+    subject = plan.subject
+    return subject.all_requirements if isinstance(subject, FunctionPlan) else subject.requirements
+
+
 @attrs.frozen
 class ArtifactPlan:
-    """One file a backend produces: a function zip, a layer zip or an image."""
+    """One artifact a backend makes (a function zip, a layer zip, an image) for one subject.
 
-    kind: ArtifactKind
-    name: str
-    target: Target
-    requirements: tuple[str, ...]
+    The subject is the function or the layer the artifact carries; its name, target,
+    exclusions and build image are the subject's, so every choice about them is made
+    once, when the plan is made (``--build-image`` included: see
+    :func:`plan_functions`). ``requirements`` defaults to what the subject needs: a
+    function's own requirements and its layers' (:attr:`FunctionPlan.all_requirements`),
+    or a layer's.
+
+    >>> from pathlib import Path
+    >>> from sentiment_pipeline.packaging.manifest import Manifest
+    >>> m = Manifest.parse('[lambdas.api]\\nhandler = "h.f"\\nrequirements = ["six"]\\n',
+    ...                    path=Path("lambdas.toml"), check_paths=False)
+    >>> (function,) = plan_functions(m)
+    >>> artifact = ArtifactPlan(function)
+    >>> artifact.kind, artifact.key, artifact.requirements
+    ('function', 'lambdas.api', ('six',))
+    """
+
+    subject: FunctionPlan | LayerPlan
+    """The function or layer this artifact carries."""
+    requirements: tuple[str, ...] = attrs.field(
+        default=attrs.Factory(_requirements_of, takes_self=True)
+    )
     """What to resolve and install into this artifact."""
-    function: FunctionPlan | None = None
-    layer: LayerPlan | None = None
     provided_by_layers: tuple[LayerPlan, ...] = ()
     """Layers whose packages this artifact leaves out (the ``layer`` backend)."""
 
     @property
+    def kind(self) -> ArtifactKind:
+        """``"function"`` or ``"layer"``: what the subject is."""
+        return "function" if isinstance(self.subject, FunctionPlan) else "layer"
+
+    @property
+    def name(self) -> str:
+        """The subject's name in the manifest."""
+        return self.subject.name
+
+    @property
+    def target(self) -> Target:
+        """The subject's runtime and architecture."""
+        return self.subject.target
+
+    @property
+    def build_image(self) -> str:
+        """The image whose interpreter installs this artifact with a container engine."""
+        return self.subject.build_image
+
+    @property
+    def exclude(self) -> tuple[str, ...]:
+        """Globs of files never shipped in this artifact."""
+        return self.subject.exclude
+
+    @property
+    def function(self) -> FunctionPlan | None:
+        """The subject when it is a function, else None."""
+        return self.subject if isinstance(self.subject, FunctionPlan) else None
+
+    @property
+    def layer(self) -> LayerPlan | None:
+        """The subject when it is a layer, else None."""
+        return self.subject if isinstance(self.subject, LayerPlan) else None
+
+    @property
     def key(self) -> str:
-        return f"{'lambdas' if self.kind == 'function' else 'layers'}.{self.name}"
+        """``lambdas.NAME`` or ``layers.NAME``: the subject's key in the manifest and lock."""
+        return self.subject.key
 
 
 def _target(manifest: Manifest, spec: LambdaSpec | LayerSpec) -> Target:
     return get_target(manifest.setting(spec, "runtime"), manifest.setting(spec, "architecture"))
 
 
-def _layer_plan(manifest: Manifest, name: str) -> LayerPlan:
+def _layer_plan(manifest: Manifest, name: str, build_image: str | None) -> LayerPlan:
     spec = manifest.layers[name]
     target = _target(manifest, spec)
     return LayerPlan(
@@ -118,7 +223,7 @@ def _layer_plan(manifest: Manifest, name: str) -> LayerPlan:
         target=target,
         requirements=manifest.requirements_of(spec),
         exclude=(*manifest.setting(spec, "exclude"), *ALWAYS_EXCLUDED),
-        build_image=manifest.setting(spec, "build_image") or target.build_image,
+        build_image=build_image or manifest.setting(spec, "build_image") or target.build_image,
     )
 
 
@@ -127,8 +232,25 @@ def plan_functions(
     *,
     only: Sequence[str] = (),
     backend: str | None = None,
+    build_image: str | None = None,
+    base_image: str | None = None,
 ) -> list[FunctionPlan]:
-    """One plan per selected Lambda (all of them when ``only`` is empty), in manifest order."""
+    """One plan per selected Lambda (all of them when ``only`` is empty), in manifest order.
+
+    ``backend``, ``build_image`` and ``base_image`` override the manifest's choice for
+    every Lambda (and, for the build image, every layer): each plan names the one
+    backend and images it is built with. Raises :class:`PlanError` for a name in
+    ``only`` that the manifest does not define, or a layer built for another target
+    than a Lambda that lists it.
+
+    >>> from pathlib import Path
+    >>> from sentiment_pipeline.packaging.manifest import Manifest
+    >>> m = Manifest.parse('[lambdas.api]\\nhandler = "h.f"\\n', path=Path("lambdas.toml"),
+    ...                    check_paths=False)
+    >>> (api,) = plan_functions(m, build_image="registry.example/build:3.13")
+    >>> api.backend, api.build_image
+    ('zip-in-docker', 'registry.example/build:3.13')
+    """
     unknown = [name for name in only if name not in manifest.lambdas]
     if unknown:
         raise PlanError(
@@ -140,7 +262,7 @@ def plan_functions(
         if only and name not in only:
             continue
         target = _target(manifest, spec)
-        layers = tuple(_layer_plan(manifest, layer) for layer in spec.layers)
+        layers = tuple(_layer_plan(manifest, layer, build_image) for layer in spec.layers)
         mismatched = [layer.name for layer in layers if layer.target != target]
         if mismatched:
             raise PlanError(
@@ -159,8 +281,10 @@ def plan_functions(
                 requirements=manifest.requirements_of(spec),
                 layers=layers,
                 exclude=(*manifest.setting(spec, "exclude"), *ALWAYS_EXCLUDED),
-                build_image=manifest.setting(spec, "build_image") or target.build_image,
-                base_image=manifest.setting(spec, "base_image") or target.build_image,
+                build_image=build_image
+                or manifest.setting(spec, "build_image")
+                or target.build_image,
+                base_image=base_image or manifest.setting(spec, "base_image") or target.build_image,
             )
         )
     return out

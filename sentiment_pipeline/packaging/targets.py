@@ -89,25 +89,45 @@ class Limits:
 
 @attrs.frozen
 class Target:
-    """One Lambda runtime on one architecture, with every fact we rely on."""
+    """One Lambda runtime on one architecture, with every fact we rely on.
+
+    Get one with :func:`get_target`; every check and build reads its facts from here.
+
+    >>> target = get_target("python3.13", "arm64")
+    >>> target.python, target.cp, target.os_name, target.glibc_str
+    ('3.13', 'cp313', 'Amazon Linux 2023', '2.34')
+    """
 
     runtime: str
+    """Lambda's runtime identifier, ``"python3.13"``."""
     architecture: Architecture
+    """``"x86_64"`` or ``"arm64"``."""
     python_version: tuple[int, int]
+    """``(3, 13)``."""
     os_name: str
+    """The runtime's operating system, ``"Amazon Linux 2023"``."""
     glibc: tuple[int, int]
+    """The runtime's glibc version, ``(2, 34)``."""
     machine: str
+    """The machine name in wheel tags, ``"x86_64"`` or ``"aarch64"``."""
     elf_machine: str
+    """The ELF ``e_machine`` of the architecture, ``"EM_X86_64"`` or ``"EM_AARCH64"``."""
     sdk: dict[str, str | None] = attrs.field(hash=False)
     """Documented SDK versions (None: AWS no longer publishes them)."""
     sdk_reference: dict[str, str] = attrs.field(hash=False)
     """The SDK release the dynamic check uses in place of the runtime's."""
     sdk_modules: frozenset[str]
+    """Top-level modules of the runtime's SDK (``boto3``, ``botocore``...)."""
     stdlib_modules: frozenset[str] = attrs.field(repr=False)
+    """Top-level modules of the runtime's standard library."""
     runtime_libraries: frozenset[str] = attrs.field(repr=False)
+    """Shared libraries (sonames) the runtime's image provides."""
     libraries_source: str = attrs.field(repr=False)
+    """Where ``runtime_libraries`` comes from."""
     limits: Limits
+    """Lambda's size limits."""
     deprecated: str | None = None
+    """The runtime's deprecation date (ISO), if AWS announced one."""
 
     @property
     def python(self) -> str:
@@ -121,6 +141,7 @@ class Target:
 
     @property
     def glibc_str(self) -> str:
+        """``"2.34"``."""
         return f"{self.glibc[0]}.{self.glibc[1]}"
 
     @property
@@ -156,6 +177,7 @@ class Target:
 
     @functools.cached_property
     def wheel_tag_set(self) -> frozenset[str]:
+        """:attr:`wheel_tags` as a set, for membership tests."""
         return frozenset(self.wheel_tags)
 
     @property
@@ -196,7 +218,11 @@ class Target:
 
 
 def runtimes() -> tuple[str, ...]:
-    """Every runtime the catalog knows, oldest first."""
+    """Every runtime the catalog knows, oldest first.
+
+    >>> runtimes()[0], "python3.13" in runtimes()
+    ('python3.9', True)
+    """
     return tuple(_catalog()["runtimes"])
 
 
@@ -211,6 +237,9 @@ def get_target(runtime: str, architecture: str = "x86_64") -> Target:
 
     Raises :class:`~sentiment_pipeline.errors.UnknownTargetError` naming the
     known runtimes when either is unknown.
+
+    >>> get_target("python3.11").manylinux
+    'manylinux_2_26_x86_64'
     """
     catalog = _catalog()
     row = catalog["runtimes"].get(runtime)
@@ -250,5 +279,9 @@ def get_target(runtime: str, architecture: str = "x86_64") -> Target:
 
 
 def all_targets() -> tuple[Target, ...]:
-    """Every runtime on every architecture, in catalog order."""
+    """Every runtime on every architecture, in catalog order.
+
+    >>> [(t.runtime, t.architecture) for t in all_targets()][:2]
+    [('python3.9', 'x86_64'), ('python3.9', 'arm64')]
+    """
     return tuple(get_target(r, a) for r in runtimes() for a in ARCHITECTURES)

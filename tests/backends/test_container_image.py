@@ -17,6 +17,7 @@ from sentiment_pipeline.cli import main
 from sentiment_pipeline.packaging.build import build
 from sentiment_pipeline.packaging.manifest import Manifest
 from sentiment_pipeline.packaging.oci.registry import ImageRef, RegistryClient
+from sentiment_pipeline.packaging.options import BuildOptions
 from tests.support.projects import make_project
 
 TESTS = Path(__file__).resolve().parents[1]
@@ -54,12 +55,14 @@ def pushed(
     out = root / "dist"
     first = build(
         Manifest.load(manifest),
-        backend="container-image",
-        out=out,
-        engine="none",
-        base_image=base_image,
-        push=f"{base_registry}/sp",
-        docker_archive=True,
+        BuildOptions(
+            backend="container-image",
+            out=out,
+            engine="none",
+            base_image=base_image,
+            push=f"{base_registry}/sp",
+            docker_archive=True,
+        ),
     )
     (artifact,) = first.artifacts
     assert artifact.ok, artifact.problems
@@ -68,11 +71,13 @@ def pushed(
     assert digest is not None
     again = build(
         Manifest.load(manifest),
-        backend="container-image",
-        out=out,
-        engine="none",
-        base_image=base_image,
-        push=f"{base_registry}/sp",
+        BuildOptions(
+            backend="container-image",
+            out=out,
+            engine="none",
+            base_image=base_image,
+            push=f"{base_registry}/sp",
+        ),
     )
     return {
         "layout": str(out / "container-image" / "api"),
@@ -228,10 +233,9 @@ def test_executable_files_keep_their_mode_in_the_image(
     script.chmod(0o755)
     build(
         Manifest.load(project),
-        backend="container-image",
-        out=tmp_path / "dist",
-        engine="none",
-        base_image=base_image,
+        BuildOptions(
+            backend="container-image", out=tmp_path / "dist", engine="none", base_image=base_image
+        ),
     )
     bundle = tmp_path / "bundle"
     run(
@@ -282,11 +286,13 @@ def test_this_repositorys_lambdas_build_and_push_as_images(
         shutil.copytree(repo / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
     result = build(
         Manifest.load(project / "lambdas.toml"),
-        backend="container-image",
-        out=tmp_path / "dist",
-        engine="none",
-        base_image=base_image,
-        push=f"{base_registry}/repo",
+        BuildOptions(
+            backend="container-image",
+            out=tmp_path / "dist",
+            engine="none",
+            base_image=base_image,
+            push=f"{base_registry}/repo",
+        ),
     )
     assert result.ok, [(a.name, a.problems) for a in result.artifacts]
     assert [a.name for a in result.artifacts] == ["ingestion", "analysis", "dashboard"]
@@ -330,10 +336,12 @@ def test_an_index_base_resolves_to_the_platforms_manifest(
     project = make_project(tmp_path / "p", lock=project_lock)
     result = build(
         Manifest.load(project),
-        backend="container-image",
-        out=tmp_path / "dist",
-        engine="none",
-        base_image=f"{base.host}/{base.repository}:multi",
+        BuildOptions(
+            backend="container-image",
+            out=tmp_path / "dist",
+            engine="none",
+            base_image=f"{base.host}/{base.repository}:multi",
+        ),
     )
     (artifact,) = result.artifacts
     assert artifact.ok
@@ -346,11 +354,13 @@ def test_with_an_engine_the_image_is_built_with_bytecode_and_imported_inside_its
     project = make_project(tmp_path / "p", lock=project_lock)
     result = build(
         Manifest.load(project),
-        backend="container-image",
-        out=tmp_path / "dist",
-        engine="buildah",
-        build_image=lambda_image,
-        base_image=base_image,
+        BuildOptions(
+            backend="container-image",
+            out=tmp_path / "dist",
+            engine="buildah",
+            build_image=lambda_image,
+            base_image=base_image,
+        ),
     )
     (artifact,) = result.artifacts
     assert artifact.ok, artifact.problems

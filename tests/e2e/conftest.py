@@ -23,6 +23,7 @@ from sentiment_pipeline.local.serve import build_specs
 from sentiment_pipeline.local.stack import Stack, StackOptions
 from sentiment_pipeline.packaging.backend import installed_backends
 from sentiment_pipeline.packaging.manifest import Manifest
+from sentiment_pipeline.packaging.options import BuildOptions
 from sentiment_pipeline.packaging.targets import get_target
 from sentiment_pipeline.packaging.verify.interpreters import find_interpreter
 from tests.support.newsapi_fake import FakeNewsAPI
@@ -100,10 +101,9 @@ def build_backend(
             base = request.getfixturevalue("base_image") if backend == "container-image" else None
             specs, result = build_specs(
                 Manifest.load(repo_copy / "lambdas.toml"),
-                backend=backend,
-                out=repo_copy / "dist",
-                engine="none",
-                base_image=base,
+                BuildOptions(
+                    backend=backend, out=repo_copy / "dist", engine="none", base_image=base
+                ),
             )
             assert result.ok
             built[backend] = specs

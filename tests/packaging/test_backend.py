@@ -11,6 +11,7 @@ from stevedore import ExtensionManager
 from sentiment_pipeline.packaging.backend import BackendError, installed_backends, load_backend
 from sentiment_pipeline.packaging.build import build
 from sentiment_pipeline.packaging.manifest import Manifest
+from sentiment_pipeline.packaging.options import BuildOptions
 from tests.support.projects import make_project
 
 if TYPE_CHECKING:
@@ -28,8 +29,7 @@ class Annotated(Backend):
     name = "annotated-zip"
 
     def artifacts(self, functions):
-        return [ArtifactPlan("function", f.name, f.target, f.all_requirements, function=f)
-                for f in functions]
+        return [ArtifactPlan(f) for f in functions]
 
     def assemble(self, artifact, wheels, dest, ctx):
         return assemble_zip(self.name, artifact, wheels, dest, ctx, prefix="")
@@ -79,7 +79,8 @@ def test_a_third_party_backend_needs_only_an_entry_point(
     assert backend.name == "annotated-zip"
     manifest = make_project(tmp_path / "p", lock=project_lock)
     result = build(
-        Manifest.load(manifest), backend="annotated-zip", out=tmp_path / "dist", engine="none"
+        Manifest.load(manifest),
+        BuildOptions(backend="annotated-zip", out=tmp_path / "dist", engine="none"),
     )
     assert result.ok and (tmp_path / "dist" / "annotated-zip" / "api.zip").exists()
 

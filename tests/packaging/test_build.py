@@ -13,6 +13,7 @@ from sentiment_pipeline.packaging import zipwriting as archive
 from sentiment_pipeline.packaging.build import build
 from sentiment_pipeline.packaging.lock import LockFile, ResolutionError
 from sentiment_pipeline.packaging.manifest import Manifest
+from sentiment_pipeline.packaging.options import BuildOptions
 from tests.support.projects import make_project
 
 if TYPE_CHECKING:
@@ -52,25 +53,29 @@ def test_an_unchanged_rebuild_is_a_cache_hit_and_a_change_rebuilds(
 ) -> None:
     manifest = make_project(tmp_path / "p", lock=project_lock)
     out = tmp_path / "dist"
-    first = build(Manifest.load(manifest), out=out, engine="none")
+    first = build(Manifest.load(manifest), BuildOptions(out=out, engine="none"))
     artifact = out / "zip-in-docker" / "api.zip"
     before = artifact.stat().st_mtime_ns
-    second = build(Manifest.load(manifest), out=out, engine="none")
+    second = build(Manifest.load(manifest), BuildOptions(out=out, engine="none"))
     assert [a.cache_hit for a in second.artifacts] == [True]
     assert artifact.stat().st_mtime_ns == before
     assert second.artifacts[0].sha256 == first.artifacts[0].sha256
     (tmp_path / "p" / "app" / "main.py").write_text(
         (tmp_path / "p" / "app" / "main.py").read_text() + "\n# changed\n"
     )
-    third = build(Manifest.load(manifest), out=out, engine="none")
+    third = build(Manifest.load(manifest), BuildOptions(out=out, engine="none"))
     assert [a.cache_hit for a in third.artifacts] == [False]
     assert third.artifacts[0].sha256 != first.artifacts[0].sha256
 
 
 def test_builds_are_byte_identical(project_lock: str, tmp_path: Path) -> None:
     manifest = make_project(tmp_path / "p", lock=project_lock)
-    a = build(Manifest.load(manifest), out=tmp_path / "a", engine="none", backend="layer")
-    b = build(Manifest.load(manifest), out=tmp_path / "b", engine="none", backend="layer")
+    a = build(
+        Manifest.load(manifest), BuildOptions(out=tmp_path / "a", engine="none", backend="layer")
+    )
+    b = build(
+        Manifest.load(manifest), BuildOptions(out=tmp_path / "b", engine="none", backend="layer")
+    )
     assert [r.sha256 for r in a.artifacts] == [r.sha256 for r in b.artifacts]
     assert all(r.sha256 for r in a.artifacts)
 
@@ -98,7 +103,7 @@ def test_an_interrupted_build_leaves_nothing_half_written(
 ) -> None:
     manifest = make_project(tmp_path / "p", lock=project_lock)
     out = tmp_path / "dist"
-    build(Manifest.load(manifest), out=out, engine="none")
+    build(Manifest.load(manifest), BuildOptions(out=out, engine="none"))
     artifact = out / "zip-in-docker" / "api.zip"
     good = artifact.read_bytes()
     (tmp_path / "p" / "app" / "extra.py").write_text("X = 1\n")
@@ -110,7 +115,7 @@ def test_an_interrupted_build_leaves_nothing_half_written(
 
     monkeypatch.setattr("sentiment_pipeline.packaging.assemble.write_zip", crash)
     with pytest.raises(KeyboardInterrupt):
-        build(Manifest.load(manifest), out=out, engine="none")
+        build(Manifest.load(manifest), BuildOptions(out=out, engine="none"))
     assert artifact.read_bytes() == good
     assert sorted(p.name for p in artifact.parent.iterdir()) == ["api.zip", "report.json"]
     assert real is archive.write_zip
@@ -118,7 +123,9 @@ def test_an_interrupted_build_leaves_nothing_half_written(
 
 def test_layer_backend_splits_dependencies(project_lock: str, tmp_path: Path) -> None:
     manifest = make_project(tmp_path / "p", lock=project_lock)
-    result = build(Manifest.load(manifest), out=tmp_path / "dist", engine="none", backend="layer")
+    result = build(
+        Manifest.load(manifest), BuildOptions(out=tmp_path / "dist", engine="none", backend="layer")
+    )
     assert [(a.kind, a.name, a.ok) for a in result.artifacts] == [
         ("layer", "common", True),
         ("function", "api", True),
@@ -137,12 +144,16 @@ def test_layer_backend_splits_dependencies(project_lock: str, tmp_path: Path) ->
 
 def test_offline_builds_from_lock_and_cache(project_lock: str, tmp_path: Path) -> None:
     manifest = make_project(tmp_path / "p", lock=project_lock)
-    build(Manifest.load(manifest), out=tmp_path / "a", engine="none")
-    offline = build(Manifest.load(manifest), out=tmp_path / "b", engine="none", offline=True)
+    build(Manifest.load(manifest), BuildOptions(out=tmp_path / "a", engine="none"))
+    offline = build(
+        Manifest.load(manifest), BuildOptions(out=tmp_path / "b", engine="none", offline=True)
+    )
     assert offline.ok
     manifest.write_text(manifest.read_text().replace('"markupsafe==3.0.3"', '"markupsafe==3.0.2"'))
     with pytest.raises(ResolutionError, match=r"out of date.*run the build once without --offline"):
-        build(Manifest.load(manifest), out=tmp_path / "c", engine="none", offline=True)
+        build(
+            Manifest.load(manifest), BuildOptions(out=tmp_path / "c", engine="none", offline=True)
+        )
 
 
 def test_an_unresolvable_dependency_exits_1_naming_package_and_target(

@@ -14,6 +14,7 @@ from pathlib import Path
 from sentiment_pipeline.packaging.build import build
 from sentiment_pipeline.packaging.install.engines import Buildah
 from sentiment_pipeline.packaging.manifest import Manifest
+from sentiment_pipeline.packaging.options import BuildOptions
 from sentiment_pipeline.packaging.targets import get_target
 from sentiment_pipeline.packaging.verify import verify
 from tests.support.projects import make_project
@@ -24,7 +25,8 @@ def test_zip_in_docker_with_buildah_ships_target_bytecode(
 ) -> None:
     manifest = make_project(tmp_path / "p", lock=project_lock)
     first = build(
-        Manifest.load(manifest), out=tmp_path / "a", engine="buildah", build_image=lambda_image
+        Manifest.load(manifest),
+        BuildOptions(out=tmp_path / "a", engine="buildah", build_image=lambda_image),
     )
     (artifact,) = first.artifacts
     assert artifact.ok and artifact.compiled and artifact.notes == ()
@@ -36,7 +38,8 @@ def test_zip_in_docker_with_buildah_ships_target_bytecode(
     flags = int.from_bytes(pyc[4:8], "little")
     assert flags == 0b01, "unchecked-hash pyc: valid on a read-only /var/task, reproducible"
     second = build(
-        Manifest.load(manifest), out=tmp_path / "b", engine="buildah", build_image=lambda_image
+        Manifest.load(manifest),
+        BuildOptions(out=tmp_path / "b", engine="buildah", build_image=lambda_image),
     )
     assert second.artifacts[0].sha256 == artifact.sha256
 
@@ -45,7 +48,7 @@ def test_a_python313_artifact_is_imported_inside_the_image_on_a_host_without_it(
     project_lock: str, lambda_image: str, tmp_path: Path
 ) -> None:
     manifest = make_project(tmp_path / "p", lock=project_lock)
-    result = build(Manifest.load(manifest), out=tmp_path / "dist", engine="none")
+    result = build(Manifest.load(manifest), BuildOptions(out=tmp_path / "dist", engine="none"))
     path = Path(result.artifacts[0].path)
     # Point the verifier at this 3.11 interpreter only: it is refused, so the image is used.
     report = verify(

@@ -21,7 +21,11 @@ __all__ = ["Findings", "Problem", "ProblemCode", "rebuild_hint", "where"]
 
 
 class ProblemCode(enum.StrEnum):
-    """Why an artifact would fail on its target runtime."""
+    """Why an artifact would fail on its target runtime: the stable codes of the report.
+
+    >>> ProblemCode("missing-file") is ProblemCode.MISSING_FILE
+    True
+    """
 
     MISSING_FILE = "missing-file"
     """A file listed in a ``*.dist-info/RECORD`` is absent (the preprod 502)."""
@@ -68,8 +72,11 @@ class Problem:
     """
 
     code: ProblemCode
+    """What kind of problem it is."""
     path: str
+    """Where: a member of the artifact, ``path:line`` of an import, or the handler."""
     message: str
+    """The whole message: what is wrong, the offending value, and the fix."""
     fix: str = ""
 
     @property
@@ -80,6 +87,7 @@ class Problem:
         return self.message
 
     def to_json(self) -> dict[str, str]:
+        """``{"code", "path", "message"}``, as in ``verify --json``."""
         return {"code": self.code.value, "path": self.path, "message": self.message}
 
 

@@ -25,14 +25,23 @@ class Report:
 
     ``ok`` is true when no problem was found. It proves the artifact deployable only
     when :attr:`not_checked` is empty: the handler was found and imported.
+
+    >>> from sentiment_pipeline.packaging.targets import get_target
+    >>> report = Report(get_target("python3.13"), (), {"not_checked": ["import not checked"]})
+    >>> report.ok, report.not_checked
+    (True, ('import not checked',))
     """
 
     target: Target
+    """The runtime the artifact was checked against."""
     problems: tuple[Problem, ...]
+    """Every problem found, in the order found."""
     checked: dict[str, Any] = attrs.field(hash=False)
+    """What was checked: counts, the handler, the dynamic check, notes, ``not_checked``."""
 
     @property
     def ok(self) -> bool:
+        """Whether no problem was found."""
         return not self.problems
 
     @property
@@ -45,6 +54,7 @@ class Report:
         return {p.code.value for p in self.problems}
 
     def to_json(self) -> dict[str, Any]:
+        """``{"ok", "target", "problems", "checked"}``: what ``verify --json`` prints."""
         return {
             "ok": self.ok,
             "target": describe_target(self.target),
@@ -53,6 +63,7 @@ class Report:
         }
 
     def dumps(self) -> str:
+        """:meth:`to_json` as indented JSON text."""
         return json.dumps(self.to_json(), indent=2, sort_keys=False)
 
     def render(self) -> str:

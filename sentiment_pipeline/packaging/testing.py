@@ -1,0 +1,451 @@
+"""The backend contract as tests: run them from a backend's own test suite.
+
+Every backend of this repository runs them, and a third-party backend runs the same
+ones with two lines in a test module of its own (pytest collects the methods):
+
+>>> from sentiment_pipeline.packaging.testing import BackendContract
+>>> class TestMyBackend(BackendContract):
+...     backend_name = "my-backend"
+
+The contract is written on :class:`~sentiment_pipeline.packaging.backend.Backend`.
+The tests build a small project (one Lambda, one layer, two dependencies) with
+the backend, for real: planning, locking, fetching, assembling, verification.
+They need no network: the dependencies are wheels the tests write, locked by
+``file:`` URL. Set :attr:`BackendContract.engine`, ``build_image`` or ``base_image``
+(an image backend needs a base image it can pull) on the subclass when the
+defaults do not fit. Importing this module does not import pytest; running the
+tests needs it (they use its ``tmp_path`` and ``monkeypatch`` fixtures).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import textwrap
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+import attrs
+
+from sentiment_pipeline.packaging.backend import Backend, load_backend
+from sentiment_pipeline.packaging.build import BuildResult, build
+from sentiment_pipeline.packaging.lock import Lock, LockedWheel, LockFile, inputs_hash
+from sentiment_pipeline.packaging.manifest import Manifest
+from sentiment_pipeline.packaging.options import BuildOptions
+from sentiment_pipeline.packaging.plan import plan_functions
+
+if TYPE_CHECKING:
+    import pytest
+
+    from sentiment_pipeline.packaging.options import EngineChoice
+
+__all__ = ["BackendContract", "ContractProject", "make_contract_project"]
+
+HANDLER = "app.main.lambda_handler"
+"""The contract project's handler."""
+
+_SOURCES = {
+    "app/__init__.py": "",
+    "app/main.py": textwrap.dedent("""\
+        import json
+
+        import sp_contract_own
+        import sp_contract_shared
+
+        from app.helper import greeting
+
+
+        def lambda_handler(event, context):
+            return {
+                "statusCode": 200,
+                "body": json.dumps(
+                    {
+                        "greeting": greeting(),
+                        "own": sp_contract_own.VALUE,
+                        "shared": sp_contract_shared.VALUE,
+                    }
+                ),
+            }
+        """),
+    "app/helper.py": textwrap.dedent("""\
+        from pathlib import Path
+
+
+        def greeting():
+            return Path(__file__).with_name("greeting.txt").read_text().strip()
+        """),
+    "app/greeting.txt": "hello from the contract\n",
+}
+"""The Lambda's sources: a handler, a first-party module it imports, a data file."""
+
+# name -> (requirement, module source): the layer's and the function's own dependency.
+_DEPENDENCIES = {
+    "sp-contract-shared": ("sp-contract-shared==1.0", 'VALUE = "shared"\n'),
+    "sp-contract-own": ("sp-contract-own==1.0", 'VALUE = "own"\n'),
+}
+
+
+@attrs.frozen
+class ContractProject:
+    """A project made by :func:`make_contract_project`: where its parts are.
+
+    >>> ContractProject(Path("/p")).manifest
+    PosixPath('/p/lambdas.toml')
+    """
+
+    root: Path
+    """The project's folder."""
+
+    @property
+    def manifest(self) -> Path:
+        """Its manifest: one Lambda (``api``) with one layer (``common``)."""
+        return self.root / "lambdas.toml"
+
+    @property
+    def lock(self) -> Path:
+        """The lock file written for it."""
+        return self.root / "lambdas.lock"
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The Lambda's source files, relative to ``root``: every function artifact has them."""
+        return tuple(sorted(_SOURCES))
+
+
+def _record_hash(data: bytes) -> str:
+    digest = hashlib.sha256(data).digest()
+    return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _write_wheel(folder: Path, name: str, module: str) -> Path:
+    """A pure-Python wheel of ``name`` 1.0 holding one module; the same bytes every time."""
+    package = name.replace("-", "_")
+    dist_info = f"{package}-1.0.dist-info"
+    files = {
+        f"{package}/__init__.py": module.encode(),
+        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n".encode(),
+        f"{dist_info}/WHEEL": (
+            b"Wheel-Version: 1.0\nGenerator: sentiment-pipeline-contract\n"
+            b"Root-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
+    }
+    record = "".join(f"{path},{_record_hash(data)},{len(data)}\n" for path, data in files.items())
+    files[f"{dist_info}/RECORD"] = f"{record}{dist_info}/RECORD,,\n".encode()
+    wheel = folder / f"{package}-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_STORED) as archive:
+        for path, data in files.items():
+            info = zipfile.ZipInfo(path, date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data)
+    return wheel
+
+
+def make_contract_project(
+    root: Path,
+    *,
+    backend: str,
+    runtime: str = "python3.13",
+    architecture: str = "x86_64",
+    handler: str = HANDLER,
+) -> ContractProject:
+    """Write the contract's project into ``root`` and lock it for ``backend``.
+
+    One Lambda, ``api`` (``app/``: the handler, a module it imports, a data file it
+    reads), with its own dependency and one layer, ``common``, with another. Both
+    are wheels written into ``root/wheels``; every artifact ``backend`` plans is
+    locked to them by ``file:`` URL, so building the project needs no network.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     project = make_contract_project(Path(tmp), backend="layer")
+    ...     sorted(Manifest.load(project.manifest).lambdas)
+    ['api']
+    """
+    for relative, text in _SOURCES.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    (root / "wheels").mkdir(parents=True, exist_ok=True)
+    wheels: dict[str, LockedWheel] = {}
+    for name, (_, module) in _DEPENDENCIES.items():
+        wheel = _write_wheel(root / "wheels", name, module)
+        data = wheel.read_bytes()
+        wheels[name] = LockedWheel(
+            name,
+            "1.0",
+            wheel.name,
+            wheel.resolve().as_uri(),
+            hashlib.sha256(data).hexdigest(),
+            len(data),
+        )
+    project = ContractProject(root)
+    shared, own = (_DEPENDENCIES[name][0] for name in ("sp-contract-shared", "sp-contract-own"))
+    project.manifest.write_text(
+        textwrap.dedent(f"""\
+            [defaults]
+            runtime = "{runtime}"
+            architecture = "{architecture}"
+            backend = "{backend}"
+
+            [layers.common]
+            requirements = ["{shared}"]
+
+            [lambdas.api]
+            handler = "{handler}"
+            sources = ["app"]
+            requirements = ["{own}"]
+            layers = ["common"]
+            """)
+    )
+    # Lock what the backend will ask for: each artifact's own requirements.
+    lockfile = LockFile(project.lock)
+    for artifact in load_backend(backend).artifacts(
+        plan_functions(Manifest.load(project.manifest))
+    ):
+        locked = tuple(
+            sorted(wheels[r.partition("==")[0]] for r in artifact.requirements if "==" in r)
+        )
+        lockfile.locks[artifact.key] = Lock(
+            artifact.key,
+            artifact.target.runtime,
+            artifact.target.architecture,
+            inputs_hash(artifact.requirements, artifact.target),
+            locked,
+        )
+    lockfile.dirty = True
+    lockfile.save()
+    return project
+
+
+def _snapshot(root: Path) -> dict[str, str]:
+    """Every path under ``root``: a file's sha256, ``dir`` or ``link``."""
+    found = {}
+    for path in sorted(root.rglob("*")):
+        name = path.relative_to(root).as_posix()
+        if path.is_symlink():
+            found[name] = "link"
+        elif path.is_dir():
+            found[name] = "dir"
+        else:
+            found[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+class BackendContract:
+    """The contract of :class:`~sentiment_pipeline.packaging.backend.Backend`, as pytest tests.
+
+    Subclass it in a test module, named ``Test...``, and set :attr:`backend_name`
+    (the entry point's name); pytest collects the ``test_*`` methods. Each builds
+    in its own temporary directory, with that directory as the working directory.
+
+    >>> class TestLayerBackend(BackendContract):
+    ...     backend_name = "layer"
+    ...     engine = "none"
+    >>> TestLayerBackend().options(Path("/tmp/out")).backend
+    'layer'
+    """
+
+    backend_name: ClassVar[str]
+    """The backend under test: its entry point's name."""
+    runtime: ClassVar[str] = "python3.13"
+    """The runtime of the contract project."""
+    architecture: ClassVar[str] = "x86_64"
+    """The architecture of the contract project."""
+    engine: ClassVar[EngineChoice] = "none"
+    """The engine of the builds (``none``: a local cross-install, no container)."""
+    build_image: str | None = None
+    """The build image, when ``engine`` is a container engine."""
+    base_image: str | None = None
+    """The base image, for a backend that builds images."""
+
+    def options(self, out: Path) -> BuildOptions:
+        """The options of every build of the contract; override to change them."""
+        return BuildOptions(
+            backend=self.backend_name,
+            out=out,
+            engine=self.engine,
+            build_image=self.build_image,
+            base_image=self.base_image,
+        )
+
+    def project(self, root: Path, *, handler: str = HANDLER) -> ContractProject:
+        """The contract project in ``root``, locked for the backend under test."""
+        return make_contract_project(
+            root,
+            backend=self.backend_name,
+            runtime=self.runtime,
+            architecture=self.architecture,
+            handler=handler,
+        )
+
+    def _build(self, project: ContractProject, out: Path) -> BuildResult:
+        return build(Manifest.load(project.manifest), self.options(out))
+
+    # --- the contract ---
+
+    def test_the_backend_loads_under_its_entry_point_name(self) -> None:
+        """The entry point loads a :class:`Backend` whose ``name`` is the entry point's."""
+        backend = load_backend(self.backend_name)
+        assert isinstance(backend, Backend)
+        assert backend.name == self.backend_name
+
+    def test_planning_is_pure_dependencies_first_one_artifact_per_function(
+        self, tmp_path: Path
+    ) -> None:
+        """``artifacts()`` writes nothing and gives equal plans twice: one function artifact
+        per function, in order, each after the layers it leaves out; output names distinct
+        and relative."""
+        manifest = Manifest.parse(
+            textwrap.dedent(f"""\
+                [defaults]
+                runtime = "{self.runtime}"
+                architecture = "{self.architecture}"
+                [layers.common]
+                requirements = ["sp-contract-shared==1.0"]
+                [layers.extra]
+                requirements = ["sp-contract-own==1.0"]
+                [lambdas.api]
+                handler = "app.main.lambda_handler"
+                layers = ["common", "extra"]
+                [lambdas.worker]
+                handler = "app.worker.lambda_handler"
+                [lambdas.cron]
+                handler = "app.cron.lambda_handler"
+                layers = ["common"]
+                """),
+            path=tmp_path / "lambdas.toml",
+            check_paths=False,
+        )
+        functions = plan_functions(manifest, backend=self.backend_name)
+        backend = load_backend(self.backend_name)
+        artifacts = backend.artifacts(functions)
+        assert backend.artifacts(functions) == artifacts, "artifacts() must be pure"
+        assert list(tmp_path.iterdir()) == [], "artifacts() must not write files"
+        made = [a.function for a in artifacts if a.kind == "function"]
+        assert made == functions, "one function artifact per function, in their order"
+        for index, artifact in enumerate(artifacts):
+            assert artifact.target == artifact.subject.target
+            earlier = {a.key for a in artifacts[:index] if a.kind == "layer"}
+            for layer in artifact.provided_by_layers:
+                assert layer.key in earlier, f"{artifact.key} comes before its layer {layer.key}"
+        names = [backend.output_name(a) for a in artifacts]
+        assert len(set(names)) == len(names), f"output names must differ: {names}"
+        for name in names:
+            path = Path(name)
+            assert not path.is_absolute() and ".." not in path.parts, name
+
+    def test_every_artifact_is_verified_in_place_and_reported(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Every planned artifact builds, passes verification and is at
+        ``<out>/<backend>/<output_name>``, named in ``report.json``; a zip holds the
+        function's sources and the file count and size ``assemble`` reported."""
+        monkeypatch.chdir(tmp_path)
+        project = self.project(tmp_path / "project")
+        out = tmp_path / "out"
+        result = self._build(project, out)
+        assert result.ok, [(a.name, a.problems, a.notes) for a in result.artifacts]
+        backend = load_backend(self.backend_name)
+        report_path = out / self.backend_name / "report.json"
+        assert result.reports == (report_path,)
+        report = json.loads(report_path.read_text())
+        assert [a["name"] for a in report["artifacts"]] == [a.name for a in result.artifacts]
+        planned = backend.artifacts(plan_functions(Manifest.load(project.manifest)))
+        assert [(a.kind, a.name) for a in result.artifacts] == [(p.kind, p.name) for p in planned]
+        for artifact, plan in zip(result.artifacts, planned, strict=True):
+            path = Path(artifact.path)
+            assert path == out / self.backend_name / backend.output_name(plan)
+            assert path.exists(), f"{artifact.name}: nothing at {path}"
+            if artifact.kind == "function":
+                assert "imported app.main.lambda_handler" in artifact.dynamic or (
+                    "skipped" in artifact.dynamic
+                ), artifact.dynamic
+            if path.is_file() and zipfile.is_zipfile(path):
+                self._check_zip(artifact.kind, path, artifact.files, artifact.unzipped, project)
+
+    @staticmethod
+    def _check_zip(
+        kind: str, path: Path, files: int, unzipped: int, project: ContractProject
+    ) -> None:
+        with zipfile.ZipFile(path) as archive:
+            assert archive.testzip() is None, f"{path}: a damaged member"
+            infos = [info for info in archive.infolist() if not info.is_dir()]
+        names = {info.filename for info in infos}
+        if kind == "function":
+            missing = sorted(set(project.sources) - names)
+            assert missing == [], f"{path.name} lacks sources: {missing}"
+        assert files == len(infos), f"{path.name}: reported {files} files, holds {len(infos)}"
+        size = sum(info.file_size for info in infos)
+        assert unzipped == size, f"{path.name}: reported {unzipped} bytes unzipped, holds {size}"
+
+    def test_the_same_inputs_give_the_same_bytes(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Two builds of the same project give artifacts with the same digests."""
+        monkeypatch.chdir(tmp_path)
+        project = self.project(tmp_path / "project")
+        first = self._build(project, tmp_path / "a")
+        second = self._build(project, tmp_path / "b")
+        assert first.ok, [(a.name, a.problems) for a in first.artifacts]
+        assert not any(a.cache_hit for a in second.artifacts)
+        identities = [(a.name, a.sha256) for a in first.artifacts]
+        assert identities == [(a.name, a.sha256) for a in second.artifacts]
+        assert all(sha for _, sha in identities)
+
+    def test_a_build_writes_its_artifacts_and_report_and_nothing_else(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Nothing changes in the project, the working directory or the output folder but
+        the artifacts, the report and the lock file."""
+        monkeypatch.chdir(tmp_path)
+        project = self.project(tmp_path / "project")
+        out = tmp_path / "out"
+        before = _snapshot(tmp_path)
+        result = self._build(project, out)
+        assert result.ok, [(a.name, a.problems) for a in result.artifacts]
+        produced = [Path(a.path).relative_to(tmp_path).as_posix() for a in result.artifacts] + [
+            report.relative_to(tmp_path).as_posix() for report in result.reports
+        ]
+        lock = project.lock.relative_to(tmp_path).as_posix()
+
+        def expected(name: str) -> bool:
+            # The artifacts, the report, the folders holding them, and the lock (image
+            # backends pin their base images' digests in it).
+            return (
+                name == lock
+                or any(name == p or name.startswith(f"{p}/") for p in produced)
+                or any(p.startswith(f"{name}/") for p in produced)
+            )
+
+        after = _snapshot(tmp_path)
+        changed = sorted(
+            name
+            for name in set(before) | set(after)
+            if before.get(name) != after.get(name) and not expected(name)
+        )
+        assert changed == [], f"written, changed or removed outside the artifacts: {changed}"
+
+    def test_a_failed_verification_leaves_no_artifact(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A function whose handler is missing fails verification (``handler-missing``) and
+        leaves nothing at its path, and no partial file, behind."""
+        monkeypatch.chdir(tmp_path)
+        project = self.project(tmp_path / "project", handler="app.main.missing")
+        out = tmp_path / "out"
+        result = self._build(project, out)
+        functions = [a for a in result.artifacts if a.kind == "function"]
+        assert functions and not any(a.ok for a in functions)
+        for artifact in functions:
+            assert not Path(artifact.path).exists(), f"{artifact.path} was written"
+            assert {p["code"] for p in artifact.problems} == {"handler-missing"}
+        leftovers = sorted(
+            p.relative_to(out).as_posix()
+            for p in out.rglob("*")
+            if not any(Path(a.path) == p or Path(a.path) in p.parents for a in result.artifacts)
+            and p.name != "report.json"
+            and p.is_file()
+        )
+        assert leftovers == [], f"left behind: {leftovers}"

@@ -1,0 +1,84 @@
+"""Plans: pure values, every choice about a function or layer made once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sentiment_pipeline.packaging.manifest import Manifest
+from sentiment_pipeline.packaging.plan import ArtifactPlan, PlanError, plan_functions
+from sentiment_pipeline.packaging.targets import get_target
+
+MANIFEST = """\
+[defaults]
+runtime = "python3.12"
+build-image = "registry.example/manifest-build:1"
+
+[layers.common]
+requirements = ["six==1.17.0"]
+
+[layers.fast]
+requirements = ["orjson==3.10.0"]
+build-image = "registry.example/layer-build:1"
+
+[lambdas.api]
+handler = "app.main.handler"
+requirements = ["markupsafe==3.0.3"]
+layers = ["common", "fast"]
+base-image = "registry.example/base:1"
+
+[lambdas.worker]
+handler = "app.worker.handler"
+"""
+
+
+def manifest() -> Manifest:
+    return Manifest.parse(MANIFEST, path=Path("/project/lambdas.toml"), check_paths=False)
+
+
+def test_the_manifest_chooses_each_image_and_the_build_overrides_them_all() -> None:
+    api, worker = plan_functions(manifest())
+    assert api.build_image == "registry.example/manifest-build:1"
+    assert [layer.build_image for layer in api.layers] == [
+        "registry.example/manifest-build:1",
+        "registry.example/layer-build:1",
+    ]
+    assert (api.base_image, worker.base_image) == (
+        "registry.example/base:1",
+        get_target("python3.12").build_image,
+    )
+    api, worker = plan_functions(
+        manifest(), build_image="registry.example/cli-build:2", base_image="registry.example/b:2"
+    )
+    images = {api.build_image, worker.build_image, *(layer.build_image for layer in api.layers)}
+    assert images == {"registry.example/cli-build:2"}
+    assert {api.base_image, worker.base_image} == {"registry.example/b:2"}
+
+
+def test_an_artifact_takes_everything_from_its_subject() -> None:
+    api, _ = plan_functions(manifest(), build_image="registry.example/cli-build:2")
+    function = ArtifactPlan(api, provided_by_layers=api.layers)
+    assert (function.kind, function.name, function.key, function.target) == (
+        "function",
+        "api",
+        "lambdas.api",
+        api.target,
+    )
+    assert function.function is api and function.layer is None
+    assert function.build_image == "registry.example/cli-build:2"
+    assert function.exclude == api.exclude
+    assert function.requirements == ("six==1.17.0", "orjson==3.10.0", "markupsafe==3.0.3")
+    common = ArtifactPlan(api.layers[0])
+    assert (common.kind, common.key, common.requirements) == (
+        "layer",
+        "layers.common",
+        ("six==1.17.0",),
+    )
+    assert common.layer is api.layers[0] and common.function is None
+    assert ArtifactPlan(api, requirements=("six",)).requirements == ("six",)
+
+
+def test_an_unknown_lambda_is_named_with_the_defined_ones() -> None:
+    with pytest.raises(PlanError, match=r"no Lambda named 'web' in .*; defined: api, worker"):
+        plan_functions(manifest(), only=["web"])
