@@ -15,7 +15,7 @@ from tests.test_architecture import BUILD_SIDE
 ROOT = Path(__file__).resolve().parent.parent
 # The build side, as module paths inside an artifact (tests/test_architecture.py).
 PACKAGING = tuple(
-    m.replace(".", "/") + ("/" if not m.endswith(("cli", "__main__")) else ".py")
+    m.replace(".", "/") + ("/" if (ROOT / m.replace(".", "/")).is_dir() else ".py")
     for m in BUILD_SIDE
 )
 BUILD_ONLY_DISTRIBUTIONS = ("uv", "stevedore", "pyelftools", "installer", "packaging", "attrs")

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from sentiment_pipeline.cli import _artifact, _interpreter, _path
+from sentiment_pipeline.cli.arguments import artifact as _artifact
+from sentiment_pipeline.cli.arguments import interpreter as _interpreter
+from sentiment_pipeline.cli.arguments import path as _path
 from sentiment_pipeline.local.stack import StackOptions
 from sentiment_pipeline.packaging.manifest import Manifest
 from tests.packaging.verify.sources.test_images import umoci

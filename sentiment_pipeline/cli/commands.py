@@ -1,0 +1,193 @@
+"""What each command does with its parsed arguments, and the tables it prints."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING
+
+from sentiment_pipeline.cli.arguments import EXIT_OK, EXIT_PROBLEMS
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+
+    from sentiment_pipeline.packaging.build import BuildResult
+
+__all__ = ["COMMANDS", "build_table", "table"]
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """Columns padded to their widest cell, two spaces apart."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    return [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]
+
+
+def cmd_targets(args: argparse.Namespace) -> int:
+    from sentiment_pipeline.packaging.sandbox import describe_target, sys_path
+    from sentiment_pipeline.packaging.targets import all_targets, get_target
+
+    if args.runtime:
+        archs = [args.architecture] if args.architecture else ["x86_64", "arm64"]
+        chosen = [get_target(args.runtime, a) for a in archs]
+    else:
+        chosen = [
+            t for t in all_targets() if not args.architecture or t.architecture == args.architecture
+        ]
+    if args.json:
+        print(json.dumps([describe_target(t) for t in chosen], indent=2))
+        return EXIT_OK
+    header = (
+        "runtime",
+        "arch",
+        "python",
+        "os",
+        "glibc",
+        "top wheel tag",
+        "tags",
+        "ext suffix",
+        "deprecated",
+    )
+    rows = [
+        (
+            t.runtime,
+            t.architecture,
+            t.python,
+            t.os_name,
+            t.glibc_str,
+            t.wheel_tags[0],
+            str(len(t.wheel_tags)),
+            t.extension_suffixes[0],
+            t.deprecated or "-",
+        )
+        for t in chosen
+    ]
+    print("\n".join(table(header, rows)))
+    if chosen:
+        t = chosen[0]
+        print(
+            f"\nLimits: {t.limits.zipped_upload} B zipped (direct upload), "
+            f"{t.limits.unzipped} B unzipped incl. layers, {t.limits.layers} layers, "
+            f"{t.limits.image} B image."
+        )
+        print("Import path (" + t.runtime + "): " + " -> ".join(sys_path(t)))
+        print(f"Runtime libraries: {len(t.runtime_libraries)} sonames from {t.libraries_source}.")
+        print("Details of every row: sentiment-pipeline targets --json")
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from sentiment_pipeline.packaging.targets import get_target
+    from sentiment_pipeline.packaging.verify import verify
+
+    target = get_target(args.runtime, args.architecture)
+    report = verify(
+        args.artifact,
+        target=target,
+        layers=args.layer,
+        handler=args.handler,
+        dynamic=not args.no_import,
+        s3_upload=args.s3_upload,
+        interpreter=args.interpreter,
+    )
+    print(report.dumps() if args.json else report.render())
+    return EXIT_OK if report.ok else EXIT_PROBLEMS
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from sentiment_pipeline.packaging.build import build
+    from sentiment_pipeline.packaging.manifest import Manifest
+    from sentiment_pipeline.packaging.options import BuildOptions
+
+    manifest = Manifest.load(args.manifest)
+    interactive = sys.stderr.isatty() and not args.json
+
+    def progress(message: str) -> None:
+        if interactive:
+            print(f"  ... {message}", file=sys.stderr, flush=True)
+
+    options = BuildOptions(
+        backend=args.backend,
+        only=args.lambdas,
+        out=args.out,
+        engine=args.engine,
+        offline=args.offline,
+        build_image=args.build_image,
+        base_image=args.base_image,
+        push=args.push,
+        docker_archive=args.docker_archive,
+        verify_dynamic=not args.no_import,
+        progress=progress,
+    )
+    result = build(manifest, options)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "ok": result.ok,
+                    "reports": [str(p) for p in result.reports],
+                    "artifacts": [a.to_json() for a in result.artifacts],
+                },
+                indent=2,
+            )
+        )
+    else:
+        print(build_table(result))
+    return EXIT_OK if result.ok else EXIT_PROBLEMS
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from sentiment_pipeline.local.serve import command
+
+    return command(args)
+
+
+def build_table(result: BuildResult) -> str:
+    """The build's table: one row per artifact, then its problems, notes and import check."""
+    header = (
+        "artifact",
+        "kind",
+        "backend",
+        "zipped",
+        "unzipped",
+        "files",
+        "native",
+        "pyc",
+        "verified",
+        "cache",
+        "time",
+    )
+    rows = []
+    for a in result.artifacts:
+        verdict = "ok" if a.ok else f"FAILED ({len(a.problems)})"
+        rows.append(
+            (
+                a.name,
+                a.kind,
+                a.backend,
+                f"{a.zipped / 1e6:.1f} MB",
+                f"{a.unzipped / 1e6:.1f} MB",
+                str(a.files),
+                str(len(a.native)),
+                "yes" if a.compiled else "no",
+                verdict,
+                "hit" if a.cache_hit else "miss",
+                f"{a.seconds:.2f} s",
+            )
+        )
+    lines = table(header, rows)
+    for a in result.artifacts:
+        for problem in a.problems:
+            lines.append(f"{a.name}: [{problem['code']}] {problem['message']}")
+        for note in a.notes:
+            lines.append(f"{a.name}: note: {note}")
+        if a.dynamic and not a.cache_hit and a.kind == "function":
+            lines.append(f"{a.name}: {a.dynamic}")
+    lines.append("reports: " + ", ".join(str(p) for p in result.reports))
+    return "\n".join(lines)
+
+
+COMMANDS = {"targets": cmd_targets, "verify": cmd_verify, "build": cmd_build, "serve": cmd_serve}
