@@ -37,11 +37,15 @@ import random
 import statistics
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vaderSentiment.vaderSentiment import (  # type: ignore[import-untyped]
     SentimentIntensityAnalyzer,
 )
+
+# This repository's handlers/ are its Lambda sources, not part of the installed library.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import handlers.analysis
 from sentiment_pipeline import logs
