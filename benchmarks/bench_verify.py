@@ -71,6 +71,7 @@ from installer.sources import WheelFile
 import sentiment_pipeline
 from sentiment_pipeline import get_target
 from sentiment_pipeline.packaging.cache import default_cache_root
+from sentiment_pipeline.packaging.options import VerifyOptions
 from sentiment_pipeline.packaging.verify import verify
 
 # -- the artifact ----------------------------------------------------------------------
@@ -311,7 +312,7 @@ def check_verify_run(run: ProcessRun) -> tuple[bool, dict[str, Any]]:
 def verify_in_process(artifact: Path) -> tuple[float, sentiment_pipeline.Report]:
     target = get_target(RUNTIME, ARCHITECTURE)
     start = time.perf_counter()
-    report = verify(artifact, target=target, dynamic=False)
+    report = verify(artifact, target, VerifyOptions(dynamic=False))
     return time.perf_counter() - start, report
 
 
@@ -321,7 +322,7 @@ def traced_peak(artifact: Path) -> int:
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()
-        verify(artifact, target=target, dynamic=False)
+        verify(artifact, target, VerifyOptions(dynamic=False))
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -331,7 +332,7 @@ def profile(artifact: Path, top: int = 25) -> str:
     target = get_target(RUNTIME, ARCHITECTURE)
     profiler = cProfile.Profile()
     profiler.enable()
-    verify(artifact, target=target, dynamic=False)
+    verify(artifact, target, VerifyOptions(dynamic=False))
     profiler.disable()
     buffer = io.StringIO()
     stats = pstats.Stats(profiler, stream=buffer)
@@ -540,9 +541,9 @@ def main(argv: list[str] | None = None) -> int:
     print_table(info, results)
     checked = in_process_report.checked
     print(
-        f"verify checked {checked.get('files')} files, {checked.get('hashed_files')} RECORD "
-        f"hashes, {checked.get('native_files')} native files, "
-        f"{checked.get('distributions')} distributions"
+        f"verify checked {checked.files} files, {checked.hashed_files} RECORD "
+        f"hashes, {checked.native_files} native files, "
+        f"{checked.distributions} distributions"
     )
 
     if args.profile:
@@ -561,7 +562,7 @@ def main(argv: list[str] | None = None) -> int:
                 "verify_process": verify_command(info.path),
             },
             "checked": {
-                k: checked.get(k)
+                k: checked.to_json()[k]
                 for k in (
                     "files",
                     "bytes_unzipped",

@@ -80,19 +80,19 @@ def cmd_targets(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from sentiment_pipeline.packaging.options import VerifyOptions
     from sentiment_pipeline.packaging.targets import get_target
     from sentiment_pipeline.packaging.verify import verify
 
     target = get_target(args.runtime, args.architecture)
-    report = verify(
-        args.artifact,
-        target=target,
+    options = VerifyOptions(
         layers=args.layer,
         handler=args.handler,
         dynamic=not args.no_import,
         s3_upload=args.s3_upload,
         interpreter=args.interpreter,
     )
+    report = verify(args.artifact, target, options)
     print(report.dumps() if args.json else report.render())
     return EXIT_OK if report.ok else EXIT_PROBLEMS
 

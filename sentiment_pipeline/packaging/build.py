@@ -23,7 +23,7 @@ from sentiment_pipeline._version import __version__
 from sentiment_pipeline.packaging.backend import Backend, BuildContext, StepError, load_backend
 from sentiment_pipeline.packaging.cache import WheelCache, sha256_file
 from sentiment_pipeline.packaging.lock import Lock, LockFile
-from sentiment_pipeline.packaging.options import BuildOptions
+from sentiment_pipeline.packaging.options import BuildOptions, VerifyOptions
 from sentiment_pipeline.packaging.plan import ArtifactPlan, FunctionPlan, plan_functions
 
 if TYPE_CHECKING:
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from sentiment_pipeline.packaging.install.engines import Engine
     from sentiment_pipeline.packaging.manifest import Manifest
+    from sentiment_pipeline.packaging.options import EngineChoice
 
 __all__ = ["ArtifactResult", "BuildResult", "build"]
 
@@ -303,6 +304,7 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
                         key,
                         layer_paths,
                         options.verify_dynamic,
+                        options.engine,
                         started,
                     )
                 if artifact.kind == "layer" and result.ok:
@@ -385,9 +387,10 @@ def _build_one(
     key: str,
     layers: list[Path],
     verify_dynamic: bool,
+    engine_choice: EngineChoice,
     started: float,
 ) -> ArtifactResult:
-    from sentiment_pipeline.packaging.verify import verify
+    from sentiment_pipeline.packaging.verify.check import verify_with
 
     final.parent.mkdir(parents=True, exist_ok=True)
     # Lower-case hex only: an image layout here is also a container reference for the engine.
@@ -398,21 +401,21 @@ def _build_one(
         is_image = (tmp / "oci-layout").is_file()
         ctx.progress(f"{impl.name}:verify {artifact.key}")
         handler = artifact.function.handler if artifact.function else None
-        report = verify(
-            tmp,
-            target=artifact.target,
+        engine = ctx.engine
+        options = VerifyOptions(
             layers=layers,
             handler=handler,
             dynamic=verify_dynamic and artifact.kind == "function",
             offline=ctx.offline,
             # An image is imported inside itself when an engine is there; anything else
             # inside the build image, when this machine has no interpreter of the target.
-            engine=ctx.engine,
+            engine=engine_choice if engine is not None else "none",
             image=(f"oci:{tmp}:latest" if is_image else artifact.build_image)
-            if ctx.engine is not None
+            if engine is not None
             else None,
-            prefer_image=is_image,
+            prefer_image=is_image and engine is not None,
         )
+        report = verify_with(tmp, artifact.target, options, container=lambda: engine)
         ok = report.ok
         sha = _identity(tmp) if ok else None
         zipped = _size(tmp)
@@ -428,11 +431,11 @@ def _build_one(
             published = impl.publish(artifact, final, ctx)
         except PipelineError as exc:
             raise StepError(impl.name, "publish", str(exc)) from exc
-    dynamic = report.checked.get("dynamic", {}).get("summary", "") if handler else ""
+    dynamic = report.checked.dynamic.summary if handler else ""
     # A layer artifact verified alone is labelled with its temporary name: drop that prefix.
     own_native = tuple(
         n.removeprefix(f"{tmp.name}:")
-        for n in report.checked.get("native", ())
+        for n in report.checked.native
         if not any(n.startswith(f"{layer.name}:") for layer in layers)
     )
     notes = list(assembled.notes)
