@@ -36,12 +36,13 @@ if TYPE_CHECKING:
         installed_backends,
         load_backend,
     )
-    from sentiment_pipeline.packaging.build import ArtifactResult, BuildResult, build
+    from sentiment_pipeline.packaging.build import build
     from sentiment_pipeline.packaging.cache import CacheError
     from sentiment_pipeline.packaging.lock import ResolutionError
     from sentiment_pipeline.packaging.manifest import Manifest, ManifestError
     from sentiment_pipeline.packaging.options import BuildOptions, OptionsError, VerifyOptions
     from sentiment_pipeline.packaging.plan import ArtifactPlan, FunctionPlan, LayerPlan, PlanError
+    from sentiment_pipeline.packaging.results import ArtifactResult, BuildResult
     from sentiment_pipeline.packaging.targets import (
         CATALOG_VERSION,
         Target,
@@ -109,8 +110,6 @@ _WHERE = {
     "StepError": "packaging.backend",
     "installed_backends": "packaging.backend",
     "load_backend": "packaging.backend",
-    "ArtifactResult": "packaging.build",
-    "BuildResult": "packaging.build",
     "build": "packaging.build",
     "CacheError": "packaging.cache",
     "ResolutionError": "packaging.lock",
@@ -123,6 +122,8 @@ _WHERE = {
     "FunctionPlan": "packaging.plan",
     "LayerPlan": "packaging.plan",
     "PlanError": "packaging.plan",
+    "ArtifactResult": "packaging.results",
+    "BuildResult": "packaging.results",
     "CATALOG_VERSION": "packaging.targets",
     "Target": "packaging.targets",
     "all_targets": "packaging.targets",

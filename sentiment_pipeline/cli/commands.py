@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
 
-    from sentiment_pipeline.packaging.build import BuildResult
+    from sentiment_pipeline.packaging.results import BuildResult
 
 __all__ = ["COMMANDS", "build_table", "table"]
 
@@ -181,7 +181,7 @@ def build_table(result: BuildResult) -> str:
     lines = table(header, rows)
     for a in result.artifacts:
         for problem in a.problems:
-            lines.append(f"{a.name}: [{problem['code']}] {problem['message']}")
+            lines.append(f"{a.name}: [{problem.code.value}] {problem.message}")
         for note in a.notes:
             lines.append(f"{a.name}: note: {note}")
         if a.dynamic and not a.cache_hit and a.kind == "function":

@@ -30,16 +30,18 @@ from typing import TYPE_CHECKING, ClassVar
 import attrs
 
 from sentiment_pipeline.packaging.backend import Backend, load_backend
-from sentiment_pipeline.packaging.build import BuildResult, build
+from sentiment_pipeline.packaging.build import build
 from sentiment_pipeline.packaging.lock import Lock, LockedWheel, LockFile, inputs_hash
 from sentiment_pipeline.packaging.manifest import Manifest
 from sentiment_pipeline.packaging.options import BuildOptions
 from sentiment_pipeline.packaging.plan import plan_functions
+from sentiment_pipeline.packaging.verify.findings import ProblemCode
 
 if TYPE_CHECKING:
     import pytest
 
     from sentiment_pipeline.packaging.options import EngineChoice
+    from sentiment_pipeline.packaging.results import BuildResult
 
 __all__ = ["BackendContract", "ContractProject", "make_contract_project"]
 
@@ -440,7 +442,7 @@ class BackendContract:
         assert functions and not any(a.ok for a in functions)
         for artifact in functions:
             assert not Path(artifact.path).exists(), f"{artifact.path} was written"
-            assert {p["code"] for p in artifact.problems} == {"handler-missing"}
+            assert {p.code for p in artifact.problems} == {ProblemCode.HANDLER_MISSING}
         leftovers = sorted(
             p.relative_to(out).as_posix()
             for p in out.rglob("*")
