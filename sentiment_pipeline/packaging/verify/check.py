@@ -91,7 +91,9 @@ def verify(
     image with a container engine (see :class:`VerifyOptions`; ``None``: the CLI's
     defaults, no layers and no engine). Problems are in the :class:`Report`, never
     raised; :class:`~sentiment_pipeline.errors.ArtifactError` is raised for unusable
-    input (an artifact that cannot be read).
+    input (an artifact that cannot be read), and
+    :class:`~sentiment_pipeline.packaging.install.engines.EngineError` for an engine
+    named in ``options`` that cannot run here, when the import needs it.
 
     >>> from sentiment_pipeline import VerifyOptions, get_target
     >>> report = verify(
