@@ -14,7 +14,7 @@ packaging, installer), which Lambda artifacts do not carry.
 
 >>> from sentiment_pipeline import BuildOptions, Manifest, build, verify
 >>> result = build(Manifest.load("lambdas.toml"), BuildOptions(engine="none"))  # doctest: +SKIP
->>> report = verify(result.artifacts[0].path, target=get_target("python3.13"))  # doctest: +SKIP
+>>> report = verify(result.artifacts[0].path, get_target("python3.13"))  # doctest: +SKIP
 >>> report.ok  # doctest: +SKIP
 True
 """
@@ -36,12 +36,13 @@ if TYPE_CHECKING:
         installed_backends,
         load_backend,
     )
-    from sentiment_pipeline.packaging.build import ArtifactResult, BuildResult, build
+    from sentiment_pipeline.packaging.build import build
     from sentiment_pipeline.packaging.cache import CacheError
     from sentiment_pipeline.packaging.lock import ResolutionError
     from sentiment_pipeline.packaging.manifest import Manifest, ManifestError
-    from sentiment_pipeline.packaging.options import BuildOptions, OptionsError
+    from sentiment_pipeline.packaging.options import BuildOptions, OptionsError, VerifyOptions
     from sentiment_pipeline.packaging.plan import ArtifactPlan, FunctionPlan, LayerPlan, PlanError
+    from sentiment_pipeline.packaging.results import ArtifactResult, BuildResult
     from sentiment_pipeline.packaging.targets import (
         CATALOG_VERSION,
         Target,
@@ -49,7 +50,14 @@ if TYPE_CHECKING:
         get_target,
         runtimes,
     )
-    from sentiment_pipeline.packaging.verify import Problem, ProblemCode, Report, verify
+    from sentiment_pipeline.packaging.verify import (
+        Checked,
+        DynamicResult,
+        Problem,
+        ProblemCode,
+        Report,
+        verify,
+    )
 
 __all__ = [
     "CATALOG_VERSION",
@@ -63,6 +71,8 @@ __all__ = [
     "BuildOptions",
     "BuildResult",
     "CacheError",
+    "Checked",
+    "DynamicResult",
     "FunctionPlan",
     "LayerPlan",
     "Manifest",
@@ -77,6 +87,7 @@ __all__ = [
     "StepError",
     "Target",
     "UnknownTargetError",
+    "VerifyOptions",
     "all_targets",
     "build",
     "get_target",
@@ -99,8 +110,6 @@ _WHERE = {
     "StepError": "packaging.backend",
     "installed_backends": "packaging.backend",
     "load_backend": "packaging.backend",
-    "ArtifactResult": "packaging.build",
-    "BuildResult": "packaging.build",
     "build": "packaging.build",
     "CacheError": "packaging.cache",
     "ResolutionError": "packaging.lock",
@@ -108,15 +117,20 @@ _WHERE = {
     "ManifestError": "packaging.manifest",
     "BuildOptions": "packaging.options",
     "OptionsError": "packaging.options",
+    "VerifyOptions": "packaging.options",
     "ArtifactPlan": "packaging.plan",
     "FunctionPlan": "packaging.plan",
     "LayerPlan": "packaging.plan",
     "PlanError": "packaging.plan",
+    "ArtifactResult": "packaging.results",
+    "BuildResult": "packaging.results",
     "CATALOG_VERSION": "packaging.targets",
     "Target": "packaging.targets",
     "all_targets": "packaging.targets",
     "get_target": "packaging.targets",
     "runtimes": "packaging.targets",
+    "Checked": "packaging.verify",
+    "DynamicResult": "packaging.verify",
     "Problem": "packaging.verify",
     "ProblemCode": "packaging.verify",
     "Report": "packaging.verify",

@@ -7,8 +7,6 @@ starts later (workers, engines, interpreters) runs in other directories.
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -265,17 +263,14 @@ def artifact(text: str) -> str:
 
 
 def interpreter(text: str) -> str:
-    """``--interpreter``: a path or a command name looked up on PATH, made absolute.
+    """``--interpreter``: a path or a command name looked up on PATH, made absolute
+    (links kept) by :func:`~sentiment_pipeline.packaging.options.interpreter_path`."""
+    from sentiment_pipeline.packaging.options import OptionsError, interpreter_path
 
-    Never with its links resolved: a virtual environment's ``python`` is a link
-    whose target would run without the environment.
-    """
-    found = text if os.sep in text or text.startswith("~") else shutil.which(text)
-    if found is None:
-        raise argparse.ArgumentTypeError(
-            f"no interpreter named {text!r} on PATH; give its path (e.g. /usr/bin/python3.13)"
-        )
-    return str(Path(found).expanduser().absolute())
+    try:
+        return interpreter_path(text)
+    except OptionsError as exc:
+        raise argparse.ArgumentTypeError(exc.problem) from exc
 
 
 def _version() -> str:

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
 
-    from sentiment_pipeline.packaging.build import BuildResult
+    from sentiment_pipeline.packaging.results import BuildResult
 
 __all__ = ["COMMANDS", "build_table", "table"]
 
@@ -80,19 +80,19 @@ def cmd_targets(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from sentiment_pipeline.packaging.options import VerifyOptions
     from sentiment_pipeline.packaging.targets import get_target
     from sentiment_pipeline.packaging.verify import verify
 
     target = get_target(args.runtime, args.architecture)
-    report = verify(
-        args.artifact,
-        target=target,
+    options = VerifyOptions(
         layers=args.layer,
         handler=args.handler,
         dynamic=not args.no_import,
         s3_upload=args.s3_upload,
         interpreter=args.interpreter,
     )
+    report = verify(args.artifact, target, options)
     print(report.dumps() if args.json else report.render())
     return EXIT_OK if report.ok else EXIT_PROBLEMS
 
@@ -181,7 +181,7 @@ def build_table(result: BuildResult) -> str:
     lines = table(header, rows)
     for a in result.artifacts:
         for problem in a.problems:
-            lines.append(f"{a.name}: [{problem['code']}] {problem['message']}")
+            lines.append(f"{a.name}: [{problem.code.value}] {problem.message}")
         for note in a.notes:
             lines.append(f"{a.name}: note: {note}")
         if a.dynamic and not a.cache_hit and a.kind == "function":

@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 
     from sentiment_pipeline.local.runner import FunctionSpec
     from sentiment_pipeline.local.stack import Stack
-    from sentiment_pipeline.packaging.build import BuildResult
     from sentiment_pipeline.packaging.manifest import Manifest
     from sentiment_pipeline.packaging.options import BuildOptions
+    from sentiment_pipeline.packaging.results import BuildResult
     from sentiment_pipeline.packaging.targets import Target
 
 __all__ = ["BuildFailedError", "build_specs", "command", "summary_table"]
@@ -63,7 +63,7 @@ def build_specs(
         failed = [a for a in result.artifacts if not a.ok]
         details = "; ".join(
             f"{a.name}: "
-            + ", ".join(f"{p.get('code')} {p.get('path')}" for p in a.problems[:3])
+            + ", ".join(f"{p.code.value} {p.path}" for p in a.problems[:3])
             + (f" and {len(a.problems) - 3} more" if len(a.problems) > 3 else "")
             for a in failed
         )

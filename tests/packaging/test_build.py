@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 import pytest
 
 from sentiment_pipeline.cli import main
-from sentiment_pipeline.packaging import zipwriting as archive
 from sentiment_pipeline.packaging.build import build
 from sentiment_pipeline.packaging.lock import LockFile, ResolutionError
 from sentiment_pipeline.packaging.manifest import Manifest
@@ -78,47 +77,6 @@ def test_builds_are_byte_identical(project_lock: str, tmp_path: Path) -> None:
     )
     assert [r.sha256 for r in a.artifacts] == [r.sha256 for r in b.artifacts]
     assert all(r.sha256 for r in a.artifacts)
-
-
-def test_a_failed_verification_leaves_the_previous_artifact(
-    project_lock: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    manifest = make_project(tmp_path / "p", lock=project_lock)
-    out = tmp_path / "dist"
-    assert run_build(manifest, out) == 0
-    artifact = out / "zip-in-docker" / "api.zip"
-    good = artifact.read_bytes()
-    text = manifest.read_text().replace("app.main.lambda_handler", "app.main.handle")
-    manifest.write_text(text)
-    capsys.readouterr()
-    assert run_build(manifest, out) == 1
-    output = capsys.readouterr().out
-    assert "[handler-missing]" in output and "was not written" in output
-    assert artifact.read_bytes() == good
-    assert not list(artifact.parent.glob("partial-*"))
-
-
-def test_an_interrupted_build_leaves_nothing_half_written(
-    project_lock: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    manifest = make_project(tmp_path / "p", lock=project_lock)
-    out = tmp_path / "dist"
-    build(Manifest.load(manifest), BuildOptions(out=out, engine="none"))
-    artifact = out / "zip-in-docker" / "api.zip"
-    good = artifact.read_bytes()
-    (tmp_path / "p" / "app" / "extra.py").write_text("X = 1\n")
-    real = archive.write_zip
-
-    def crash(path: Path, members: object, **kwargs: object) -> dict[str, int]:
-        path.write_bytes(b"PK partial")
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr("sentiment_pipeline.packaging.assemble.write_zip", crash)
-    with pytest.raises(KeyboardInterrupt):
-        build(Manifest.load(manifest), BuildOptions(out=out, engine="none"))
-    assert artifact.read_bytes() == good
-    assert sorted(p.name for p in artifact.parent.iterdir()) == ["api.zip", "report.json"]
-    assert real is archive.write_zip
 
 
 def test_layer_backend_splits_dependencies(project_lock: str, tmp_path: Path) -> None:

@@ -12,9 +12,8 @@ import zipfile
 from pathlib import Path
 
 from sentiment_pipeline.packaging.build import build
-from sentiment_pipeline.packaging.install.engines import Buildah
 from sentiment_pipeline.packaging.manifest import Manifest
-from sentiment_pipeline.packaging.options import BuildOptions
+from sentiment_pipeline.packaging.options import BuildOptions, VerifyOptions
 from sentiment_pipeline.packaging.targets import get_target
 from sentiment_pipeline.packaging.verify import verify
 from tests.support.projects import make_project
@@ -53,14 +52,16 @@ def test_a_python313_artifact_is_imported_inside_the_image_on_a_host_without_it(
     # Point the verifier at this 3.11 interpreter only: it is refused, so the image is used.
     report = verify(
         path,
-        target=get_target("python3.13"),
-        handler="app.main.lambda_handler",
-        interpreter=sys.executable,
-        engine=Buildah(),
-        image=lambda_image,
+        get_target("python3.13"),
+        VerifyOptions(
+            handler="app.main.lambda_handler",
+            interpreter=sys.executable,
+            engine="buildah",
+            image=lambda_image,
+        ),
     )
     assert report.ok, report.render()
-    assert report.checked["dynamic"]["summary"].startswith(
+    assert report.checked.dynamic.summary.startswith(
         "dynamic check: imported app.main.lambda_handler with python3 in "
     )
-    assert "(buildah)" in report.checked["dynamic"]["summary"]
+    assert "(buildah)" in report.checked.dynamic.summary

@@ -9,6 +9,6 @@ from __future__ import annotations
 
 from sentiment_pipeline.packaging.verify.check import verify
 from sentiment_pipeline.packaging.verify.findings import Problem, ProblemCode
-from sentiment_pipeline.packaging.verify.report import Report
+from sentiment_pipeline.packaging.verify.report import Checked, DynamicResult, Report
 
-__all__ = ["Problem", "ProblemCode", "Report", "verify"]
+__all__ = ["Checked", "DynamicResult", "Problem", "ProblemCode", "Report", "verify"]

@@ -9,15 +9,16 @@ complete, while the ELF files are parsed beside it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from sentiment_pipeline.packaging.options import VerifyOptions
 from sentiment_pipeline.packaging.sandbox import Placed, is_layer_tree
 from sentiment_pipeline.packaging.verify.contents import ContentChecks
 from sentiment_pipeline.packaging.verify.distributions import find_distributions
 from sentiment_pipeline.packaging.verify.findings import Findings, ProblemCode
 from sentiment_pipeline.packaging.verify.handler import HandlerChecks
 from sentiment_pipeline.packaging.verify.modules import Layout
-from sentiment_pipeline.packaging.verify.report import Report
+from sentiment_pipeline.packaging.verify.report import Checked, DynamicResult, Report
 from sentiment_pipeline.packaging.verify.rules.binaries import BinaryChecks
 from sentiment_pipeline.packaging.verify.rules.extensions import check_extension_names
 from sentiment_pipeline.packaging.verify.rules.listing import ListingChecks
@@ -28,16 +29,17 @@ from sentiment_pipeline.packaging.verify.sources import open_tree
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Sequence
+    from collections.abc import Callable
 
     from sentiment_pipeline.packaging.install.engines import Engine
+    from sentiment_pipeline.packaging.sandbox import Role
     from sentiment_pipeline.packaging.targets import Target
     from sentiment_pipeline.packaging.verify.distributions import Distribution
     from sentiment_pipeline.packaging.verify.liveimport import LiveImport
     from sentiment_pipeline.packaging.verify.rules.records import Owners
     from sentiment_pipeline.packaging.verify.sources import Tree
 
-__all__ = ["verify"]
+__all__ = ["verify", "verify_with"]
 
 
 def _installed(
@@ -52,7 +54,7 @@ def _installed(
         claims: Owners = {}
         found: list[Distribution] = []
         for dist in find_distributions(placed.tree, placed.tree.entries()):
-            findings.stats["distributions"] += 1
+            findings.counts.distributions += 1
             for row in dist.records:
                 claims[row.path] = (dist, row)
             visible = dist.base in prefixes
@@ -64,58 +66,74 @@ def _installed(
     return owners, importable
 
 
-def _not_checked(role: str, handler: str | None, dynamic: dict[str, Any]) -> list[str]:
+def _not_checked(role: Role, handler: str | None, dynamic: DynamicResult) -> tuple[str, ...]:
     """What an "OK" does not cover, for the verdict: the handler, or its import."""
     if role == "layer":
-        return ["handler not checked: a layer has none (verify its function with --layer)"]
+        return ("handler not checked: a layer has none (verify its function with --layer)",)
     if handler is None:
-        return ["handler not checked: no handler.py at the root and no --handler"]
-    if not dynamic.get("ran"):
-        reason = str(dynamic.get("summary", "")).removeprefix("dynamic check skipped: ")
-        return [f"import not checked: {reason}"]
-    return []
+        return ("handler not checked: no handler.py at the root and no --handler",)
+    if not dynamic.ran:
+        return (f"import not checked: {dynamic.summary.removeprefix('dynamic check skipped: ')}",)
+    return ()
 
 
 def verify(
     artifact: str | os.PathLike[str],
-    *,
     target: Target,
-    layers: Sequence[str | os.PathLike[str]] = (),
-    handler: str | None = None,
-    dynamic: bool = True,
-    s3_upload: bool = False,
-    interpreter: str | None = None,
-    offline: bool = False,
-    engine: Engine | None = None,
-    image: str | None = None,
-    prefer_image: bool = False,
+    options: VerifyOptions | None = None,
 ) -> Report:
-    """Check that ``artifact`` (plus ``layers``) will import and run on ``target``.
+    """Check that ``artifact`` (with the layers of ``options``) will import and run on ``target``.
 
-    Static checks always run; the dynamic import runs when ``dynamic`` is true and
-    an interpreter of the target's Python version and architecture is available.
-    ``offline`` keeps it from fetching the runtime's SDK when it is not cached. With
-    ``engine`` and ``image``, the import runs inside that image when this machine has no
-    interpreter of the target (a python3.13 artifact proven on a python3.11 host).
-    Raises :class:`~sentiment_pipeline.errors.ArtifactError` for unusable input.
+    ``artifact`` is a function zip, a layer zip, a directory, an OCI image layout
+    (``oci:LAYOUT[:TAG]``) or an image in a registry (``docker://HOST/REPO:TAG``).
+    Static checks always run; the handler is then imported in an interpreter of the
+    target's Python version and architecture when one is available, or inside an
+    image with a container engine (see :class:`VerifyOptions`; ``None``: the CLI's
+    defaults, no layers and no engine). Problems are in the :class:`Report`, never
+    raised; :class:`~sentiment_pipeline.errors.ArtifactError` is raised for unusable
+    input (an artifact that cannot be read), and
+    :class:`~sentiment_pipeline.packaging.install.engines.EngineError` for an engine
+    named in ``options`` that cannot run here, when the import needs it.
 
-    >>> from sentiment_pipeline import get_target
-    >>> report = verify("dist/dashboard.zip", target=get_target("python3.13"))  # doctest: +SKIP
+    >>> from sentiment_pipeline import VerifyOptions, get_target
+    >>> report = verify(
+    ...     "dist/dashboard.zip",
+    ...     get_target("python3.13"),
+    ...     VerifyOptions(layers=["dist/common.zip"]),
+    ... )  # doctest: +SKIP
     >>> report.ok, report.codes()  # doctest: +SKIP
     (False, {'missing-file'})
     """
-    from sentiment_pipeline.packaging.verify.dynamic import DynamicResult, run_dynamic
+    from sentiment_pipeline.packaging.install.engines import detect
+
+    chosen = VerifyOptions() if options is None else options
+    # Detected only when the import needs a container: a host interpreter makes it moot.
+    return verify_with(artifact, target, chosen, container=lambda: detect(chosen.engine))
+
+
+def verify_with(
+    artifact: str | os.PathLike[str],
+    target: Target,
+    options: VerifyOptions,
+    *,
+    container: Callable[[], Engine | None],
+) -> Report:
+    """:func:`verify` with the container engine given: ``container()`` returns it (or
+    None), called only when the import check needs one. A build passes the engine it
+    detected already (:attr:`VerifyOptions.engine` is then only what the user chose)."""
+    from sentiment_pipeline.packaging.verify.dynamic import run_dynamic
     from sentiment_pipeline.packaging.verify.liveimport import start_import
 
+    handler = options.handler
     trees: list[Tree] = []
     try:
         main = open_tree(artifact)
         trees.append(main)
-        for layer in layers:
+        for layer in options.layers:
             trees.append(open_tree(layer))
         main_entries = main.entries()
-        role = "layer" if handler is None and is_layer_tree(main_entries) else "function"
-        placed = [Placed(main, role, 0 if role == "function" else 1)]  # type: ignore[arg-type]
+        role: Role = "layer" if handler is None and is_layer_tree(main_entries) else "function"
+        placed = [Placed(main, role, 0 if role == "function" else 1)]
         base = 1 if role == "function" else 2
         placed += [Placed(tree, "layer", base + i) for i, tree in enumerate(trees[1:])]
         layout = Layout(target, placed)
@@ -124,7 +142,7 @@ def verify(
         for p in placed:
             listing.check(p)
             check_extension_names(findings, target, p)
-        listing.check_size(placed, s3_upload=s3_upload)
+        listing.check_size(placed, s3_upload=options.s3_upload)
         listing.note_foreign_bytecode()
         owners, importable = _installed(findings, target, layout)
         check_shadowing(findings, layout.roots, importable)
@@ -132,24 +150,25 @@ def verify(
             check_missing(findings, p, owners[p.order])
         if handler is None and role == "function" and layout.find_module("handler") is not None:
             handler = "handler.lambda_handler"
-        handler_info: dict[str, Any] = {}
-        if handler is not None:
-            handler_info = HandlerChecks(
-                target, layout, owners, findings.add, findings.notes
-            ).check_handler(handler)
+        found = handler is not None and HandlerChecks(
+            target, layout, owners, findings.add, findings.notes
+        ).check_handler(handler)
         skip = None
-        if not dynamic:
+        if not options.dynamic:
             skip = "--no-import"
-        elif not handler_info.get("found"):
+        elif not found:
             skip = "no importable handler"
         elif findings.found(ProblemCode.UNSAFE_PATH):
             skip = "unsafe paths"
+        in_image = options.prefer_image and options.engine != "none"
         # The import check starts now and waits while the static checks stream every
         # member once, writing each into its sandbox; then it imports while the ELF
         # files are parsed (two cores busy instead of one after the other).
         live: LiveImport | None = None
-        if skip is None and handler is not None and not (prefer_image and engine and image):
-            live = start_import(target, placed, handler, interpreter=interpreter, offline=offline)
+        if skip is None and handler is not None and not in_image:
+            live = start_import(
+                target, placed, handler, interpreter=options.interpreter, offline=options.offline
+            )
         contents = ContentChecks(findings, BinaryChecks(findings, target, placed))
         try:
             for p in placed:
@@ -159,39 +178,44 @@ def verify(
                 live.go()
             contents.parse_pending()
             if skip or handler is None:
-                dyn = DynamicResult(False, f"dynamic check skipped: {skip}").to_json()
+                dynamic = DynamicResult(False, f"dynamic check skipped: {skip}")
             else:
                 if live is not None:
-                    result = live.finish()
+                    dynamic = live.finish()
                 else:
-                    result = run_dynamic(
+                    engine = container()
+                    dynamic = run_dynamic(
                         target,
                         placed,
                         handler,
-                        interpreter=interpreter,
-                        offline=offline,
+                        interpreter=options.interpreter,
+                        offline=options.offline,
                         engine=engine,
-                        image=image,
-                        prefer_image=prefer_image,
+                        image=options.image or target.build_image,
+                        prefer_image=options.prefer_image,
                     )
-                dyn = result.to_json()
-                if result.problem is not None:
-                    findings.add(ProblemCode.IMPORT_FAILED, handler, result.problem)
+                if dynamic.problem is not None:
+                    findings.add(ProblemCode.IMPORT_FAILED, handler, dynamic.problem)
         finally:
             contents.close()
             if live is not None:
                 live.close()
-        checked: dict[str, Any] = {
-            "artifact": str(artifact),
-            "kind": role,
-            "layers": [str(layer) for layer in layers],
-            **findings.stats,
-            "handler": handler,
-            "dynamic": dyn,
-            "not_checked": _not_checked(role, handler, dyn),
-            "native": findings.native,
-            "notes": findings.notes,
-        }
+        counts = findings.counts
+        checked = Checked(
+            artifact=str(artifact),
+            kind=role,
+            layers=tuple(str(layer) for layer in options.layers),
+            files=counts.files,
+            bytes_unzipped=counts.bytes_unzipped,
+            hashed_files=counts.hashed_files,
+            native_files=counts.native_files,
+            distributions=counts.distributions,
+            handler=handler,
+            dynamic=dynamic,
+            not_checked=_not_checked(role, handler, dynamic),
+            native=tuple(findings.native),
+            notes=tuple(findings.notes),
+        )
         return Report(target=target, problems=findings.sorted_problems(), checked=checked)
     finally:
         for tree in trees:

@@ -117,7 +117,7 @@ class ContentChecks:
                 findings, placed, entry.name, dist, row, digest=read.digest, size=read.size
             )
         if read.kind in ("mach-o", "pe", "elf"):
-            findings.stats["native_files"] += 1
+            findings.counts.native_files += 1
             findings.native.append(where(placed, entry.name))
         if read.kind in ("mach-o", "pe"):
             self.binaries.check_foreign(placed, entry.name, read.kind)

@@ -19,10 +19,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
 from sentiment_pipeline.packaging.verify.importattempt import EngineFailed, attempt
 from sentiment_pipeline.packaging.verify.interpreters import find_interpreter
+from sentiment_pipeline.packaging.verify.report import DynamicResult
 from sentiment_pipeline.packaging.verify.sandboxslot import SandboxSlot
 from sentiment_pipeline.packaging.verify.sdk import runtime_sdk
 
@@ -35,24 +34,7 @@ if TYPE_CHECKING:
     from sentiment_pipeline.packaging.targets import Target
     from sentiment_pipeline.packaging.verify.sdk import SdkResult
 
-__all__ = ["DynamicResult", "conclude", "run_dynamic"]
-
-
-@attrs.frozen
-class DynamicResult:
-    ran: bool
-    summary: str
-    interpreter: str | None = None
-    problem: str | None = None
-    detail: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "ran": self.ran,
-            "summary": self.summary,
-            "interpreter": self.interpreter,
-            "detail": self.detail,
-        }
+__all__ = ["conclude", "run_dynamic"]
 
 
 def _skipped_no_interpreter(target: Target, interpreter: str | None) -> DynamicResult:

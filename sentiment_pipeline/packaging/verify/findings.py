@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from sentiment_pipeline.packaging.sandbox import Placed
     from sentiment_pipeline.packaging.targets import Target
 
-__all__ = ["Findings", "Problem", "ProblemCode", "rebuild_hint", "where"]
+__all__ = ["Counts", "Findings", "Problem", "ProblemCode", "rebuild_hint", "where"]
 
 
 class ProblemCode(enum.StrEnum):
@@ -90,6 +90,17 @@ class Problem:
         """``{"code", "path", "message"}``, as in ``verify --json``."""
         return {"code": self.code.value, "path": self.path, "message": self.message}
 
+    @classmethod
+    def from_json(cls, data: dict[str, str]) -> Problem:
+        """A problem read back from :meth:`to_json` (its shared ``fix`` stays in ``message``).
+
+        Raises ``ValueError`` for an unknown code, ``KeyError`` for a missing key.
+
+        >>> Problem.from_json({"code": "missing-file", "path": "a.py", "message": "gone"}).code
+        <ProblemCode.MISSING_FILE: 'missing-file'>
+        """
+        return cls(ProblemCode(data["code"]), str(data["path"]), str(data["message"]))
+
 
 def where(placed: Placed, name: str) -> str:
     """How a report names member ``name`` of ``placed``: as is in the function,
@@ -108,6 +119,17 @@ def rebuild_hint(target: Target) -> str:
     )
 
 
+@attrs.define
+class Counts:
+    """What the checks counted while they ran (the report's ``checked`` gives them)."""
+
+    files: int = 0
+    bytes_unzipped: int = 0
+    hashed_files: int = 0
+    native_files: int = 0
+    distributions: int = 0
+
+
 class Findings:
     """What the checks found while they run: problems, notes, native files and counts."""
 
@@ -116,13 +138,7 @@ class Findings:
         self.notes: list[str] = []
         self.native: list[str] = []
         """Every native file, as :func:`where` names it."""
-        self.stats: dict[str, int] = {
-            "files": 0,
-            "bytes_unzipped": 0,
-            "hashed_files": 0,
-            "native_files": 0,
-            "distributions": 0,
-        }
+        self.counts = Counts()
 
     def add(self, code: ProblemCode, path: str, message: str, fix: str = "") -> None:
         """Record a problem (the first for its code and path counts); ``fix``, advice

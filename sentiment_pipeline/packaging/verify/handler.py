@@ -5,7 +5,7 @@ resolve in the function, its layers, the target's standard library and SDK?"""
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sentiment_pipeline.packaging.verify.findings import ProblemCode
 from sentiment_pipeline.packaging.verify.imports import defines, module_level_imports, parse_handler
@@ -42,7 +42,9 @@ class HandlerChecks:
         self.add = add
         self.notes = notes
 
-    def check_handler(self, handler: str) -> dict[str, Any]:
+    def check_handler(self, handler: str) -> bool:
+        """Check ``handler`` (``module.function``) and the imports of its module; whether
+        it was found, so that importing it is worth trying."""
         t = self.target
         parsed = parse_handler(handler)
         if parsed is None:
@@ -52,7 +54,7 @@ class HandlerChecks:
                 f"{handler!r} is not a Lambda handler string; expected "
                 "'module.function' (e.g. 'handler.lambda_handler').",
             )
-            return {"handler": handler, "found": False}
+            return False
         module, function = parsed
         found = self.layout.find_module(module)
         if found is None:
@@ -73,14 +75,14 @@ class HandlerChecks:
                 f"(expected {leaf} at the root of the zip).{hint} Fix the handler "
                 "setting or the artifact layout.",
             )
-            return {"handler": handler, "found": False}
+            return False
         root, entry = found
         if not entry.name.endswith(".py"):
             self.notes.append(
                 f"handler module {module} is compiled ({entry.name}); its "
                 "function and imports were not checked statically"
             )
-            return {"handler": handler, "found": True, "module_file": entry.name}
+            return True
         tree = self.parse_source(root, entry)
         if tree is None:
             self.add(
@@ -89,7 +91,7 @@ class HandlerChecks:
                 f"{entry.name} cannot be parsed as Python {t.python} source (see "
                 "notes), so the runtime cannot import the handler. Fix the syntax.",
             )
-            return {"handler": handler, "found": False}
+            return False
         kind, names = defines(tree, function)
         if kind == "absent":
             listed = ", ".join(names[:15]) or "no public names"
@@ -109,11 +111,7 @@ class HandlerChecks:
                 "it a plain function that runs the event loop (asyncio.run).",
             )
         self.check_imports(root, entry, module, tree)
-        return {
-            "handler": handler,
-            "found": kind in ("function", "other", "unknown"),
-            "module_file": entry.name,
-        }
+        return kind in ("function", "other", "unknown")
 
     def parse_source(self, root: ImportRoot, entry: Entry) -> ast.Module | None:
         data = root.placed.tree.read(entry, _MAX_SOURCE)

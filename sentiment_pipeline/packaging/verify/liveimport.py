@@ -17,8 +17,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from sentiment_pipeline.packaging.verify import importattempt
-from sentiment_pipeline.packaging.verify.dynamic import DynamicResult, conclude
+from sentiment_pipeline.packaging.verify.dynamic import conclude
 from sentiment_pipeline.packaging.verify.interpreters import find_interpreter
+from sentiment_pipeline.packaging.verify.report import DynamicResult
 from sentiment_pipeline.packaging.verify.sandboxslot import SandboxSlot
 from sentiment_pipeline.packaging.verify.sdk import runtime_sdk
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -14,9 +14,96 @@ if TYPE_CHECKING:
     from sentiment_pipeline.packaging.targets import Target
     from sentiment_pipeline.packaging.verify.findings import Problem
 
-__all__ = ["Report"]
+__all__ = ["Checked", "DynamicResult", "Report"]
 
 _SHOWN_PER_CODE = 10
+
+
+@attrs.frozen
+class DynamicResult:
+    """What the import of the handler in an interpreter of the target found.
+
+    >>> result = DynamicResult(True, "dynamic check: imported handler.main with python3.13")
+    >>> result.ran, result.problem is None
+    (True, True)
+    """
+
+    ran: bool
+    """Whether the handler was imported (false: the check was skipped, see :attr:`summary`)."""
+    summary: str
+    """One line: what was imported with which interpreter, or why the check was skipped."""
+    interpreter: str | None = None
+    """The interpreter that imported it."""
+    problem: str | None = None
+    """Why the import failed (an ``import-failed`` problem of the report), or None."""
+    detail: str | None = None
+    """The traceback of a failed or incomplete import."""
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"ran", "summary", "interpreter", "detail"}``, as in ``verify --json``."""
+        return {
+            "ran": self.ran,
+            "summary": self.summary,
+            "interpreter": self.interpreter,
+            "detail": self.detail,
+        }
+
+
+@attrs.frozen
+class Checked:
+    """What a verification covered: the artifact and its layers, counts, the handler,
+    the import check, notes, and what a pass does not prove.
+
+    >>> checked = Checked("fn.zip", "function", DynamicResult(False, "dynamic check skipped"))
+    >>> checked.to_json()["kind"], checked.to_json()["layers"]
+    ('function', [])
+    """
+
+    artifact: str
+    """The artifact as it was given."""
+    kind: Literal["function", "layer"]
+    """A function, or a layer (a zip whose top level holds only ``python/``, ``lib/``,
+    ``bin/``, and no handler given)."""
+    dynamic: DynamicResult
+    """The import check of the handler."""
+    layers: tuple[str, ...] = ()
+    """The layers it was checked with, in order."""
+    files: int = 0
+    """Files listed, in the artifact and its layers."""
+    bytes_unzipped: int = 0
+    """Their size unzipped."""
+    hashed_files: int = 0
+    """Files checked against the hash of their RECORD line."""
+    native_files: int = 0
+    """Native files (extension modules, shared libraries) read."""
+    distributions: int = 0
+    """Installed distributions (``*.dist-info``) found."""
+    handler: str | None = None
+    """The handler checked (``module.function``), or None when there was none."""
+    not_checked: tuple[str, ...] = ()
+    """What a pass does not cover, with the reason (``import not checked: --no-import``)."""
+    native: tuple[str, ...] = ()
+    """Every native file, as the report names it (``layer.zip:name`` in a layer)."""
+    notes: tuple[str, ...] = ()
+    """Remarks that are not problems (``.pyc`` of another Python, an unreadable ELF...)."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``checked`` object of ``verify --json``."""
+        return {
+            "artifact": self.artifact,
+            "kind": self.kind,
+            "layers": list(self.layers),
+            "files": self.files,
+            "bytes_unzipped": self.bytes_unzipped,
+            "hashed_files": self.hashed_files,
+            "native_files": self.native_files,
+            "distributions": self.distributions,
+            "handler": self.handler,
+            "dynamic": self.dynamic.to_json(),
+            "not_checked": list(self.not_checked),
+            "native": list(self.native),
+            "notes": list(self.notes),
+        }
 
 
 @attrs.frozen
@@ -27,16 +114,19 @@ class Report:
     when :attr:`not_checked` is empty: the handler was found and imported.
 
     >>> from sentiment_pipeline.packaging.targets import get_target
-    >>> report = Report(get_target("python3.13"), (), {"not_checked": ["import not checked"]})
+    >>> skipped = DynamicResult(False, "dynamic check skipped: --no-import")
+    >>> checked = Checked("fn.zip", "function", skipped, handler="handler.lambda_handler",
+    ...                   not_checked=("import not checked: --no-import",))
+    >>> report = Report(get_target("python3.13"), (), checked)
     >>> report.ok, report.not_checked
-    (True, ('import not checked',))
+    (True, ('import not checked: --no-import',))
     """
 
     target: Target
     """The runtime the artifact was checked against."""
     problems: tuple[Problem, ...]
-    """Every problem found, in the order found."""
-    checked: dict[str, Any] = attrs.field(hash=False)
+    """Every problem found, in the report's order (by code, then path)."""
+    checked: Checked
     """What was checked: counts, the handler, the dynamic check, notes, ``not_checked``."""
 
     @property
@@ -47,7 +137,7 @@ class Report:
     @property
     def not_checked(self) -> tuple[str, ...]:
         """What the checks did not cover, with the reason (``import not checked: --no-import``)."""
-        return tuple(self.checked.get("not_checked", ()))
+        return self.checked.not_checked
 
     def codes(self) -> set[str]:
         """The distinct problem codes found (handy in tests and scripts)."""
@@ -59,7 +149,7 @@ class Report:
             "ok": self.ok,
             "target": describe_target(self.target),
             "problems": [p.to_json() for p in self.problems],
-            "checked": self.checked,
+            "checked": self.checked.to_json(),
         }
 
     def dumps(self) -> str:
@@ -71,22 +161,19 @@ class Report:
         c = self.checked
         t = self.target
         lines = [
-            f"{c.get('artifact')} ({c.get('kind')}) for {t.runtime} {t.architecture} "
+            f"{c.artifact} ({c.kind}) for {t.runtime} {t.architecture} "
             f"({t.os_name}, glibc {t.glibc_str})",
         ]
-        for layer in c.get("layers", []):
+        for layer in c.layers:
             lines.append(f"  + layer {layer}")
         lines.append(
-            f"  checked {c.get('files', 0)} files, {c.get('bytes_unzipped', 0) / 1e6:.1f} MB "
-            f"unzipped, {c.get('distributions', 0)} distributions, "
-            f"{c.get('hashed_files', 0)} RECORD hashes, {c.get('native_files', 0)} native files"
+            f"  checked {c.files} files, {c.bytes_unzipped / 1e6:.1f} MB "
+            f"unzipped, {c.distributions} distributions, "
+            f"{c.hashed_files} RECORD hashes, {c.native_files} native files"
         )
-        handler = c.get("handler")
-        lines.append(f"  handler: {handler}" if handler else "  handler: not checked")
-        dynamic = c.get("dynamic", {})
-        if dynamic:
-            lines.append(f"  {dynamic.get('summary', '')}")
-        for note in c.get("notes", []):
+        lines.append(f"  handler: {c.handler}" if c.handler else "  handler: not checked")
+        lines.append(f"  {c.dynamic.summary}")
+        for note in c.notes:
             lines.append(f"  note: {note}")
         if self.ok:
             lines.append(self._verdict())

@@ -28,6 +28,7 @@ from sentiment_pipeline.packaging.install.sdist import (
     wheel_from_sdist,
 )
 from sentiment_pipeline.packaging.lock import LockedWheel
+from sentiment_pipeline.packaging.options import VerifyOptions
 from sentiment_pipeline.packaging.targets import get_target
 from sentiment_pipeline.packaging.verify import verify
 
@@ -119,10 +120,10 @@ def test_a_native_sdist_builds_in_the_build_image_and_verifies_for_the_runtime(
     (task / "handler.py").write_text(
         "import fastsum\n\ndef lambda_handler(event, context):\n    return fastsum.add(2, 3)\n"
     )
-    report = verify(task, target=TARGET, handler="handler.lambda_handler")
+    report = verify(task, TARGET, VerifyOptions(handler="handler.lambda_handler"))
     assert report.ok, report.render()
-    assert "imported handler.lambda_handler" in report.checked["dynamic"]["summary"] or (
-        "skipped" in report.checked["dynamic"]["summary"]
+    assert "imported handler.lambda_handler" in report.checked.dynamic.summary or (
+        "skipped" in report.checked.dynamic.summary
     )
 
 

@@ -6,17 +6,20 @@ run wherever it is a Lambda runtime; the python3.13 path is covered in test_inci
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING
 
+import pytest
+
 from sentiment_pipeline import ProblemCode, Target, get_target
+from sentiment_pipeline.packaging.install.engines import EngineError
+from sentiment_pipeline.packaging.options import VerifyOptions
 from sentiment_pipeline.packaging.verify import importattempt, verify
 from tests.support.synth import zip_tree
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-    import pytest
 
 
 def write(root: Path, files: dict[str, str]) -> Path:
@@ -61,7 +64,7 @@ def test_the_runtime_sdk_is_importable_without_bundling(
     )
     report = verify(fn, target=host_target)
     assert report.ok, report.render()
-    assert report.checked["dynamic"]["ran"]
+    assert report.checked.dynamic.ran
 
 
 def test_lambda_path_order_function_then_layers(tmp_path: Path, host_target: Target) -> None:
@@ -86,7 +89,7 @@ def test_lambda_path_order_function_then_layers(tmp_path: Path, host_target: Tar
             f"{site}/second.py": "WHERE = 'site-packages'\n",
         },
     )
-    report = verify(fn, target=host_target, layers=[zip_tree(layer1, tmp_path / "l1.zip")])
+    report = verify(fn, host_target, VerifyOptions(layers=[zip_tree(layer1, tmp_path / "l1.zip")]))
     assert report.ok, report.render()
 
 
@@ -100,8 +103,8 @@ def test_later_layers_overwrite_earlier_ones(tmp_path: Path, host_target: Target
     )
     first = write(tmp_path / "a", {"python/shared.py": "WHERE = 'first'\n"})
     second = write(tmp_path / "b", {"python/shared.py": "WHERE = 'second'\n"})
-    assert verify(fn, target=host_target, layers=[first, second]).ok
-    assert "import-failed" in verify(fn, target=host_target, layers=[second, first]).codes()
+    assert verify(fn, host_target, VerifyOptions(layers=[first, second])).ok
+    assert "import-failed" in verify(fn, host_target, VerifyOptions(layers=[second, first])).codes()
 
 
 def test_no_matching_interpreter_is_a_skip_not_a_failure(tmp_path: Path) -> None:
@@ -109,17 +112,15 @@ def test_no_matching_interpreter_is_a_skip_not_a_failure(tmp_path: Path) -> None
     target = get_target("python3.13", "arm64")  # this machine is x86_64
     report = verify(fn, target=target)
     assert report.ok
-    dynamic = report.checked["dynamic"]
-    assert not dynamic["ran"]
-    assert dynamic["summary"] == "dynamic check skipped: no python3.13 interpreter for arm64"
+    dynamic = report.checked.dynamic
+    assert not dynamic.ran
+    assert dynamic.summary == "dynamic check skipped: no python3.13 interpreter for arm64"
 
 
 def test_a_wrong_explicit_interpreter_is_named(tmp_path: Path) -> None:
     fn = write(tmp_path / "fn", {"handler.py": "def lambda_handler(e, c):\n    return 1\n"})
-    report = verify(fn, target=get_target("python3.9"), interpreter=sys.executable)
-    assert report.checked["dynamic"]["summary"].startswith(
-        f"dynamic check skipped: {sys.executable}"
-    )
+    report = verify(fn, get_target("python3.9"), VerifyOptions(interpreter=sys.executable))
+    assert report.checked.dynamic.summary.startswith(f"dynamic check skipped: {sys.executable}")
 
 
 def test_without_the_sdk_offline_the_check_says_it_is_incomplete(
@@ -129,9 +130,9 @@ def test_without_the_sdk_offline_the_check_says_it_is_incomplete(
     fn = write(
         tmp_path / "fn", {"handler.py": "import boto3\ndef lambda_handler(e, c):\n    pass\n"}
     )
-    report = verify(fn, target=host_target, offline=True)
+    report = verify(fn, host_target, VerifyOptions(offline=True))
     assert report.ok
-    summary = report.checked["dynamic"]["summary"]
+    summary = report.checked.dynamic.summary
     assert summary.startswith("dynamic check incomplete: handler.lambda_handler needs 'boto3'")
     assert "--offline" in summary
 
@@ -157,3 +158,23 @@ def test_an_interpreter_crash_is_import_failed(tmp_path: Path, host_target: Targ
     report = verify(fn, target=host_target)
     failed = [p.message for p in report.problems if p.code == ProblemCode.IMPORT_FAILED]
     assert failed and "the interpreter died (exit 3)" in failed[0]
+
+
+def test_the_engine_is_detected_only_when_the_import_needs_a_container(
+    tmp_path: Path, host_target: Target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A host interpreter of the target imports: the engine chosen is never probed. With
+    none (arm64 here), it is, once: a docker that cannot run is an error naming it."""
+    probes = tmp_path / "probes"
+    fake = tmp_path / "bin" / "docker"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\necho probed >> {probes}\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    fn = write(tmp_path / "fn", {"handler.py": "def lambda_handler(e, c):\n    return 1\n"})
+    report = verify(fn, host_target, VerifyOptions(engine="docker"))
+    assert report.ok and report.checked.dynamic.ran, report.render()
+    assert not probes.exists()
+    with pytest.raises(EngineError, match=r"^docker: not available"):
+        verify(fn, get_target("python3.13", "arm64"), VerifyOptions(engine="docker"))
+    assert probes.read_text() == "probed\n"

@@ -105,7 +105,7 @@ def test_a_bundled_library_resolves(native: Path, tmp_path: Path, py313: Target)
     }
     report = verify(build(tmp_path, files), target=py313)
     assert report.ok, report.render()
-    assert report.checked["native_files"] == 2
+    assert report.checked.native_files == 2
 
 
 def test_a_symbol_version_above_the_targets_glibc_is_glibc_too_new(
@@ -133,7 +133,7 @@ def test_parse_elf_reads_needed_and_versions(native: Path) -> None:
 def test_truncated_elf_is_a_note_not_a_crash(native: Path, tmp_path: Path, py313: Target) -> None:
     head = (native / "needs.so").read_bytes()[:200]
     report = verify(build(tmp_path, {f"pkg/{EXT}": head}), target=py313)
-    assert any("unreadable ELF" in note for note in report.checked["notes"])
+    assert any("unreadable ELF" in note for note in report.checked.notes)
 
 
 @pytest.mark.parametrize(
@@ -180,4 +180,4 @@ def test_accepted_extension_names_pass(
 ) -> None:
     report = verify(build(tmp_path, {f"pkg/m{suffix}": native / "libspmissing.so"}), target=py313)
     assert report.ok, report.render()
-    assert report.checked["native_files"] == 1
+    assert report.checked.native_files == 1

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from sentiment_pipeline import ArtifactError, Report, get_target
 from sentiment_pipeline.cli import main
+from sentiment_pipeline.packaging.options import VerifyOptions
 from sentiment_pipeline.packaging.verify import verify
 from tests.support.strategies import zip_archives
 
@@ -26,7 +27,7 @@ def check(data: bytes, *, dynamic: bool = False) -> None:
         path = Path(tmp) / "artifact.zip"
         path.write_bytes(data)
         try:
-            report = verify(path, target=TARGET, dynamic=dynamic)
+            report = verify(path, TARGET, VerifyOptions(dynamic=dynamic))
         except ArtifactError as exc:
             assert "\n" not in str(exc)
             return

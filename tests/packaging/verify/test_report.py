@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from sentiment_pipeline import Target, get_target
-from sentiment_pipeline.packaging.verify import verify
+from sentiment_pipeline.packaging.options import VerifyOptions
+from sentiment_pipeline.packaging.verify import Checked, DynamicResult, Report, verify
 from tests.support.synth import add_dist, zip_tree
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ def test_a_fix_shared_by_several_problems_is_printed_once_after_them(
     fn = function(tmp_path / "fn")
     for name in FOREIGN:
         (fn / f"{name}.cpython-312-x86_64-linux-gnu.so").write_bytes(b"\x7fELF")
-    report = verify(fn, target=py313, dynamic=False)
+    report = verify(fn, py313, VerifyOptions(dynamic=False))
     assert report.codes() == {"abi-mismatch"} and len(report.problems) == len(FOREIGN)
     fix = report.problems[0].fix
     assert fix.startswith("Reinstall the dependencies for the target")
@@ -50,12 +51,75 @@ def test_the_json_report_keeps_its_shape_and_whole_messages(tmp_path: Path, py31
     fn = function(tmp_path / "fn")
     for name in FOREIGN:
         (fn / f"{name}.cpython-312-x86_64-linux-gnu.so").write_bytes(b"\x7fELF")
-    report = verify(fn, target=py313, dynamic=False)
+    report = verify(fn, py313, VerifyOptions(dynamic=False))
     document = json.loads(report.dumps())
     assert set(document) == {"ok", "target", "problems", "checked"}
     for problem in document["problems"]:
         assert set(problem) == {"code", "path", "message"}
         assert problem["message"].endswith(report.problems[0].fix)
+
+
+def test_checked_is_typed_and_its_json_keeps_every_key_in_order(
+    tmp_path: Path, py313: Target
+) -> None:
+    report = verify(function(tmp_path / "fn"), py313, VerifyOptions(dynamic=False))
+    checked = json.loads(report.dumps())["checked"]
+    assert list(checked) == [
+        "artifact",
+        "kind",
+        "layers",
+        "files",
+        "bytes_unzipped",
+        "hashed_files",
+        "native_files",
+        "distributions",
+        "handler",
+        "dynamic",
+        "not_checked",
+        "native",
+        "notes",
+    ]
+    assert checked["dynamic"] == {
+        "ran": False,
+        "summary": "dynamic check skipped: --no-import",
+        "interpreter": None,
+        "detail": None,
+    }
+    typed = report.checked
+    assert (typed.kind, typed.handler, typed.files, typed.distributions) == (
+        "function",
+        "handler.lambda_handler",
+        5,  # handler.py; six.py and its METADATA, WHEEL, RECORD
+        1,
+    )
+    assert checked["not_checked"] == list(typed.not_checked) == ["import not checked: --no-import"]
+    assert checked["artifact"] == typed.artifact == str(tmp_path / "fn")
+
+
+def test_the_rendering_reads_every_count_of_checked(py313: Target) -> None:
+    checked = Checked(
+        "fn.zip",
+        "function",
+        DynamicResult(True, "dynamic check: imported app.main with python3.13", "python3.13"),
+        layers=("common.zip",),
+        files=12,
+        bytes_unzipped=2_500_000,
+        hashed_files=7,
+        native_files=2,
+        distributions=3,
+        handler="app.main",
+        notes=("a note",),
+    )
+    lines = Report(py313, (), checked).render().splitlines()
+    assert lines[1:] == [
+        "  + layer common.zip",
+        "  checked 12 files, 2.5 MB unzipped, 3 distributions, 7 RECORD hashes, 2 native files",
+        "  handler: app.main",
+        "  dynamic check: imported app.main with python3.13",
+        "  note: a note",
+        "OK: no problems found; static checks passed and the handler imported: deployable.",
+    ]
+    assert lines[0].startswith("fn.zip (function) for python3.13 x86_64 (")
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +160,7 @@ def test_ok_without_the_import_says_what_was_not_checked(
         layer = tmp_path / "layer"
         add_dist(layer / "python", "six", "1.16.0", {"six.py": "X = 1\n"})
         artifact = zip_tree(layer, tmp_path / "layer.zip")
-    report = verify(artifact, target=target, dynamic=dynamic)
+    report = verify(artifact, target, VerifyOptions(dynamic=dynamic))
     assert report.ok, report.render()
     assert report.not_checked == (expected,)
     verdict = report.render().splitlines()[-1]

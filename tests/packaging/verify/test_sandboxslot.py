@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from sentiment_pipeline import ArtifactError, ProblemCode, Target
+from sentiment_pipeline.packaging.options import VerifyOptions
 from sentiment_pipeline.packaging.sandbox import Placed
 from sentiment_pipeline.packaging.verify import reading, sandboxslot, verify
 from sentiment_pipeline.packaging.verify.interpreters import probe
@@ -68,7 +69,7 @@ def test_bytecode_is_cached_as_checked_hash_pycs_only(
     )  # fmt: skip
     report = verify(zip_tree(fn, tmp_path / "fn.zip"), target=host_target)
     assert report.ok, report.render()
-    assert report.checked["dynamic"]["ran"]
+    assert report.checked.dynamic.ran
     # The tree mirrors absolute paths: the sandbox's sources are under scratch/. The
     # interpreter's own modules are not cached there (their pycs are read, never written).
     bytecode = cache_root / "bytecode"
@@ -153,11 +154,13 @@ def test_the_sandbox_holds_what_the_artifact_holds(
         (layer / "handler.py").unlink()
     report = verify(
         zip_tree(fn, tmp_path / "fn.zip"),
-        target=host_target,
-        layers=[zip_tree(first, tmp_path / "a.zip"), zip_tree(second, tmp_path / "b.zip")],
+        host_target,
+        VerifyOptions(
+            layers=[zip_tree(first, tmp_path / "a.zip"), zip_tree(second, tmp_path / "b.zip")]
+        ),
     )
     assert report.ok, report.render()
-    assert report.checked["dynamic"]["ran"]
+    assert report.checked.dynamic.ran
 
 
 def test_a_corrupt_member_stops_the_check_and_the_waiting_import(
@@ -195,9 +198,9 @@ def test_no_room_for_the_sandbox_skips_the_import_not_the_static_checks(
     monkeypatch.setattr(SandboxSlot, "create", full)
     report = verify(fn, target=host_target)
     assert report.codes() == {"record-mismatch"}
-    dyn = report.checked["dynamic"]
-    assert not dyn["ran"]
-    assert dyn["summary"].startswith("dynamic check skipped: cannot unpack here")
+    dyn = report.checked.dynamic
+    assert not dyn.ran
+    assert dyn.summary.startswith("dynamic check skipped: cannot unpack here")
 
 
 def test_interpreter_probes_are_remembered_until_the_file_changes(

@@ -33,7 +33,7 @@ class ListingChecks:
 
     def check(self, placed: Placed) -> None:
         """Unsafe entries; count the files, their bytes and the foreign bytecode."""
-        stats = self.findings.stats
+        tally = self.findings.counts
         for entry in placed.tree.entries():
             if entry.unsafe:
                 self.findings.add(
@@ -46,8 +46,8 @@ class ListingChecks:
                 continue
             if entry.kind != "file":
                 continue
-            stats["files"] += 1
-            stats["bytes_unzipped"] += entry.size
+            tally.files += 1
+            tally.bytes_unzipped += entry.size
             cached = _CACHED_BYTECODE.search(entry.name)
             if cached is not None and cached.group(1) != self.target.cache_tag:
                 counts = self.foreign_bytecode.setdefault(cached.group(1), [0, 0])
@@ -84,7 +84,7 @@ class ListingChecks:
                 f"{len(layers)} layers given; Lambda allows at most {t.limits.layers} per "
                 "function. Merge layers, or move dependencies into the function.",
             )
-        total = self.findings.stats["bytes_unzipped"]
+        total = self.findings.counts.bytes_unzipped
         if any(p.tree.kind == "image" for p in placed):
             if total > t.limits.image:
                 add(

@@ -46,7 +46,7 @@ def check_record(
     size: int,
 ) -> None:
     """A file's hash (RECORD's spelling) and size against its ``RECORD`` row."""
-    findings.stats["hashed_files"] += 1
+    findings.counts.hashed_files += 1
     if digest == row.digest and (row.size is None or row.size == size):
         return
     findings.add(

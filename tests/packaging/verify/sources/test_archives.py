@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from sentiment_pipeline import ArtifactError, ProblemCode, Target
+from sentiment_pipeline.packaging.options import VerifyOptions
 from sentiment_pipeline.packaging.verify import verify
 from sentiment_pipeline.packaging.verify.sources import archives, open_tree
 
@@ -43,7 +44,7 @@ def test_zip_slip_and_absolute_names_are_unsafe(name: str, tmp_path: Path, py313
     )
     report = verify(artifact, target=py313)
     assert name in unsafe(report)
-    assert report.checked["dynamic"]["summary"] == "dynamic check skipped: unsafe paths"
+    assert report.checked.dynamic.summary == "dynamic check skipped: unsafe paths"
 
 
 def test_symlinks_leaving_the_root_are_unsafe(tmp_path: Path, py313: Target) -> None:
@@ -52,7 +53,7 @@ def test_symlinks_leaving_the_root_are_unsafe(tmp_path: Path, py313: Target) -> 
         {"pkg/__init__.py": b""},
         symlinks={"pkg/up": "../../etc", "pkg/abs": "/etc/passwd", "pkg/ok": "__init__.py"},
     )
-    found = unsafe(verify(artifact, target=py313, dynamic=False))
+    found = unsafe(verify(artifact, py313, VerifyOptions(dynamic=False)))
     assert set(found) == {"pkg/up", "pkg/abs"}
 
 
@@ -61,9 +62,9 @@ def test_directory_symlinks_are_checked_without_following(tmp_path: Path, py313:
     root.mkdir()
     (root / "handler.py").write_text("def lambda_handler(e, c):\n    return 1\n")
     (root / "etc").symlink_to("/etc")
-    report = verify(root, target=py313, dynamic=False)
+    report = verify(root, py313, VerifyOptions(dynamic=False))
     assert set(unsafe(report)) == {"etc"}
-    assert report.checked["files"] == 1  # nothing under /etc was read
+    assert report.checked.files == 1  # nothing under /etc was read
 
 
 def test_a_high_ratio_member_is_a_zip_bomb(tmp_path: Path, py313: Target) -> None:
@@ -72,7 +73,7 @@ def test_a_high_ratio_member_is_a_zip_bomb(tmp_path: Path, py313: Target) -> Non
         zf.writestr("zeros.bin", bytes(64 << 20))
     report = verify(artifact, target=py313)
     assert "zip bomb" in unsafe(report)["zeros.bin"]
-    assert report.checked["hashed_files"] == 0
+    assert report.checked.hashed_files == 0
 
 
 def test_a_lying_size_beyond_the_total_cap_is_refused_unread(tmp_path: Path, py313: Target) -> None:

@@ -16,6 +16,7 @@ from sentiment_pipeline.cli import main
 from sentiment_pipeline.packaging.oci.mediatypes import DOCKER_MANIFEST
 from sentiment_pipeline.packaging.oci.reference import ImageRef
 from sentiment_pipeline.packaging.oci.registry import RegistryClient
+from sentiment_pipeline.packaging.options import VerifyOptions
 from sentiment_pipeline.packaging.verify import verify
 from tests.support.images import make_image
 from tests.support.registry_server import start_registry
@@ -45,15 +46,15 @@ def test_a_good_image_verifies_and_imports(
     ref = image_of(pydantic_tree("3.13", "manylinux2014_x86_64"), tmp_path / "img")
     report = verify(ref, target=py313)
     assert report.ok, report.render()
-    assert report.checked["hashed_files"] > 100
-    assert report.checked["handler"] == "handler.lambda_handler"
+    assert report.checked.hashed_files > 100
+    assert report.checked.handler == "handler.lambda_handler"
 
 
 def test_the_incident_inside_an_image(
     pydantic_tree: Callable[[str, str], Path], tmp_path: Path, py313: Target
 ) -> None:
     ref = image_of(pydantic_tree("3.12", "manylinux2014_x86_64"), tmp_path / "img")
-    report = verify(ref, target=py313, dynamic=False)
+    report = verify(ref, py313, VerifyOptions(dynamic=False))
     assert (ProblemCode.ABI_MISMATCH, CORE_SO.format("312")) in {
         (p.code, p.path) for p in report.problems
     }
@@ -72,7 +73,7 @@ def test_a_whiteout_in_a_later_layer_removes_the_file(
         "--whiteout",
         "/var/task/" + CORE_SO.format("313"),
     )
-    report = verify(ref, target=py313, dynamic=False)
+    report = verify(ref, py313, VerifyOptions(dynamic=False))
     assert report.codes() == {"missing-file"}
 
 
@@ -139,7 +140,7 @@ def test_a_layer_tampered_in_place_after_a_verification_is_reported_not_judged_f
     tmp_path: Path, py313: Target, cache: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ref, layout = small_image(tmp_path)
-    first = verify(ref, target=py313, dynamic=False)
+    first = verify(ref, py313, VerifyOptions(dynamic=False))
     assert first.ok, first.render()
     _, _, layer = image_blobs(layout)
     cached = cache / "verified-task-parts" / layer.replace(":", "-") / "part.tar"
@@ -147,7 +148,7 @@ def test_a_layer_tampered_in_place_after_a_verification_is_reported_not_judged_f
 
     tamper(blob(layout, layer))
     with pytest.raises(ArtifactError) as err:
-        verify(ref, target=py313, dynamic=False)
+        verify(ref, py313, VerifyOptions(dynamic=False))
     message = str(err.value)
     assert message.startswith(f"{ref}: blob {layer} does not match its digest")
     assert f"expected {layer}" in message
@@ -167,7 +168,7 @@ def test_a_layer_tampered_before_any_verification_is_reported_and_never_cached(
     _, _, layer = image_blobs(layout)
     tamper(blob(layout, layer), at=0.9)
     with pytest.raises(ArtifactError, match=f"blob {layer} does not match its digest"):
-        verify(ref, target=py313, dynamic=False)
+        verify(ref, py313, VerifyOptions(dynamic=False))
     assert not (cache / "verified-task-parts" / layer.replace(":", "-")).exists()
 
 
@@ -176,13 +177,13 @@ def test_a_tampered_manifest_or_config_is_reported(
     which: str, tmp_path: Path, py313: Target, cache: Path
 ) -> None:
     ref, layout = small_image(tmp_path)
-    assert verify(ref, target=py313, dynamic=False).ok
+    assert verify(ref, py313, VerifyOptions(dynamic=False)).ok
     manifest, config, _ = image_blobs(layout)
     digest = manifest if which == "manifest" else config
     path = blob(layout, digest)
     path.write_bytes(path.read_bytes().replace(b'"', b"'", 1))  # still the same size
     with pytest.raises(ArtifactError, match=f"blob {digest} does not match its digest"):
-        verify(ref, target=py313, dynamic=False)
+        verify(ref, py313, VerifyOptions(dynamic=False))
 
 
 def test_a_tampered_registry_blob_is_reported_after_a_verification(
@@ -193,11 +194,11 @@ def test_a_tampered_registry_blob_is_reported_after_a_verification(
         image = make_image(tmp_path, content=HANDLER.encode(), name="handler.py")
         ref = ImageRef.parse(f"{server.host}/fn/api:v1")
         RegistryClient(server.host).push_image(ref, image.manifest, DOCKER_MANIFEST, image.blobs)
-        assert verify(f"docker://{ref}", target=py313, dynamic=False).ok
+        assert verify(f"docker://{ref}", py313, VerifyOptions(dynamic=False)).ok
 
         tamper(server.blob_file(image.layer_digest))
         with pytest.raises(ArtifactError) as err:
-            verify(f"docker://{ref}", target=py313, dynamic=False)
+            verify(f"docker://{ref}", py313, VerifyOptions(dynamic=False))
     finally:
         server.stop()
     message = str(err.value)

@@ -1,25 +1,10 @@
-"""The backend contract as tests: run them from a backend's own test suite.
+"""The contract of :class:`~sentiment_pipeline.packaging.backend.Backend` as pytest tests.
 
-Every backend of this repository runs them, and a third-party backend runs the same
-ones with two lines in a test module of its own (pytest collects the methods):
-
->>> from sentiment_pipeline.packaging.testing import BackendContract
->>> class TestMyBackend(BackendContract):
-...     backend_name = "my-backend"
-
-The contract is written on :class:`~sentiment_pipeline.packaging.backend.Backend`.
-The tests build a small project (one Lambda, one layer, two dependencies) with
-the backend, for real: planning, locking, fetching, assembling, verification.
-They need no network: the dependencies are wheels the tests write, locked by
-``file:`` URL. Set :attr:`BackendContract.engine`, ``build_image`` or ``base_image``
-(an image backend needs a base image it can pull) on the subclass when the
-defaults do not fit. Importing this module does not import pytest; running the
-tests needs it (they use its ``tmp_path`` and ``monkeypatch`` fixtures).
+Importing it does not import pytest; running the tests needs it.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import textwrap
@@ -27,196 +12,25 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-import attrs
-
 from sentiment_pipeline.packaging.backend import Backend, load_backend
-from sentiment_pipeline.packaging.build import BuildResult, build
-from sentiment_pipeline.packaging.lock import Lock, LockedWheel, LockFile, inputs_hash
+from sentiment_pipeline.packaging.build import build
 from sentiment_pipeline.packaging.manifest import Manifest
 from sentiment_pipeline.packaging.options import BuildOptions
 from sentiment_pipeline.packaging.plan import plan_functions
+from sentiment_pipeline.packaging.testing.project import (
+    HANDLER,
+    ContractProject,
+    make_contract_project,
+)
+from sentiment_pipeline.packaging.verify.findings import ProblemCode
 
 if TYPE_CHECKING:
     import pytest
 
     from sentiment_pipeline.packaging.options import EngineChoice
+    from sentiment_pipeline.packaging.results import BuildResult
 
-__all__ = ["BackendContract", "ContractProject", "make_contract_project"]
-
-HANDLER = "app.main.lambda_handler"
-"""The contract project's handler."""
-
-_SOURCES = {
-    "app/__init__.py": "",
-    "app/main.py": textwrap.dedent("""\
-        import json
-
-        import sp_contract_own
-        import sp_contract_shared
-
-        from app.helper import greeting
-
-
-        def lambda_handler(event, context):
-            return {
-                "statusCode": 200,
-                "body": json.dumps(
-                    {
-                        "greeting": greeting(),
-                        "own": sp_contract_own.VALUE,
-                        "shared": sp_contract_shared.VALUE,
-                    }
-                ),
-            }
-        """),
-    "app/helper.py": textwrap.dedent("""\
-        from pathlib import Path
-
-
-        def greeting():
-            return Path(__file__).with_name("greeting.txt").read_text().strip()
-        """),
-    "app/greeting.txt": "hello from the contract\n",
-}
-"""The Lambda's sources: a handler, a first-party module it imports, a data file."""
-
-# name -> (requirement, module source): the layer's and the function's own dependency.
-_DEPENDENCIES = {
-    "sp-contract-shared": ("sp-contract-shared==1.0", 'VALUE = "shared"\n'),
-    "sp-contract-own": ("sp-contract-own==1.0", 'VALUE = "own"\n'),
-}
-
-
-@attrs.frozen
-class ContractProject:
-    """A project made by :func:`make_contract_project`: where its parts are.
-
-    >>> ContractProject(Path("/p")).manifest
-    PosixPath('/p/lambdas.toml')
-    """
-
-    root: Path
-    """The project's folder."""
-
-    @property
-    def manifest(self) -> Path:
-        """Its manifest: one Lambda (``api``) with one layer (``common``)."""
-        return self.root / "lambdas.toml"
-
-    @property
-    def lock(self) -> Path:
-        """The lock file written for it."""
-        return self.root / "lambdas.lock"
-
-    @property
-    def sources(self) -> tuple[str, ...]:
-        """The Lambda's source files, relative to ``root``: every function artifact has them."""
-        return tuple(sorted(_SOURCES))
-
-
-def _record_hash(data: bytes) -> str:
-    digest = hashlib.sha256(data).digest()
-    return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def _write_wheel(folder: Path, name: str, module: str) -> Path:
-    """A pure-Python wheel of ``name`` 1.0 holding one module; the same bytes every time."""
-    package = name.replace("-", "_")
-    dist_info = f"{package}-1.0.dist-info"
-    files = {
-        f"{package}/__init__.py": module.encode(),
-        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n".encode(),
-        f"{dist_info}/WHEEL": (
-            b"Wheel-Version: 1.0\nGenerator: sentiment-pipeline-contract\n"
-            b"Root-Is-Purelib: true\nTag: py3-none-any\n"
-        ),
-    }
-    record = "".join(f"{path},{_record_hash(data)},{len(data)}\n" for path, data in files.items())
-    files[f"{dist_info}/RECORD"] = f"{record}{dist_info}/RECORD,,\n".encode()
-    wheel = folder / f"{package}-1.0-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_STORED) as archive:
-        for path, data in files.items():
-            info = zipfile.ZipInfo(path, date_time=(1980, 1, 1, 0, 0, 0))
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, data)
-    return wheel
-
-
-def make_contract_project(
-    root: Path,
-    *,
-    backend: str,
-    runtime: str = "python3.13",
-    architecture: str = "x86_64",
-    handler: str = HANDLER,
-) -> ContractProject:
-    """Write the contract's project into ``root`` and lock it for ``backend``.
-
-    One Lambda, ``api`` (``app/``: the handler, a module it imports, a data file it
-    reads), with its own dependency and one layer, ``common``, with another. Both
-    are wheels written into ``root/wheels``; every artifact ``backend`` plans is
-    locked to them by ``file:`` URL, so building the project needs no network.
-
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     project = make_contract_project(Path(tmp), backend="layer")
-    ...     sorted(Manifest.load(project.manifest).lambdas)
-    ['api']
-    """
-    for relative, text in _SOURCES.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    (root / "wheels").mkdir(parents=True, exist_ok=True)
-    wheels: dict[str, LockedWheel] = {}
-    for name, (_, module) in _DEPENDENCIES.items():
-        wheel = _write_wheel(root / "wheels", name, module)
-        data = wheel.read_bytes()
-        wheels[name] = LockedWheel(
-            name,
-            "1.0",
-            wheel.name,
-            wheel.resolve().as_uri(),
-            hashlib.sha256(data).hexdigest(),
-            len(data),
-        )
-    project = ContractProject(root)
-    shared, own = (_DEPENDENCIES[name][0] for name in ("sp-contract-shared", "sp-contract-own"))
-    project.manifest.write_text(
-        textwrap.dedent(f"""\
-            [defaults]
-            runtime = "{runtime}"
-            architecture = "{architecture}"
-            backend = "{backend}"
-
-            [layers.common]
-            requirements = ["{shared}"]
-
-            [lambdas.api]
-            handler = "{handler}"
-            sources = ["app"]
-            requirements = ["{own}"]
-            layers = ["common"]
-            """)
-    )
-    # Lock what the backend will ask for: each artifact's own requirements.
-    lockfile = LockFile(project.lock)
-    for artifact in load_backend(backend).artifacts(
-        plan_functions(Manifest.load(project.manifest))
-    ):
-        locked = tuple(
-            sorted(wheels[r.partition("==")[0]] for r in artifact.requirements if "==" in r)
-        )
-        lockfile.locks[artifact.key] = Lock(
-            artifact.key,
-            artifact.target.runtime,
-            artifact.target.architecture,
-            inputs_hash(artifact.requirements, artifact.target),
-            locked,
-        )
-    lockfile.dirty = True
-    lockfile.save()
-    return project
+__all__ = ["BackendContract"]
 
 
 def _snapshot(root: Path) -> dict[str, str]:
@@ -440,7 +254,7 @@ class BackendContract:
         assert functions and not any(a.ok for a in functions)
         for artifact in functions:
             assert not Path(artifact.path).exists(), f"{artifact.path} was written"
-            assert {p["code"] for p in artifact.problems} == {"handler-missing"}
+            assert {p.code for p in artifact.problems} == {ProblemCode.HANDLER_MISSING}
         leftovers = sorted(
             p.relative_to(out).as_posix()
             for p in out.rglob("*")

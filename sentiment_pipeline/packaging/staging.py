@@ -1,0 +1,147 @@
+"""One artifact from assembly to its place: assembled at a temporary path beside its
+final one, verified there, and renamed into place only when verification passed (the
+previous artifact is untouched otherwise); then published.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import time
+from typing import TYPE_CHECKING
+
+from sentiment_pipeline.errors import PipelineError
+from sentiment_pipeline.packaging.backend import StepError
+from sentiment_pipeline.packaging.options import VerifyOptions
+from sentiment_pipeline.packaging.results import ArtifactResult
+from sentiment_pipeline.packaging.reuse import identity
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sentiment_pipeline.packaging.backend import Backend, BuildContext
+    from sentiment_pipeline.packaging.options import BuildOptions
+    from sentiment_pipeline.packaging.plan import ArtifactPlan
+
+__all__ = ["place_verified"]
+
+
+def _size(path: Path) -> int:
+    if path.is_dir():
+        return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    return path.stat().st_size
+
+
+def _put_in_place(tmp: Path, final: Path) -> None:
+    """Rename the verified artifact into place; a directory replaces the old one whole."""
+    if tmp.is_dir():
+        old = final.with_name(f".{final.name}.{os.getpid()}.old")
+        if final.exists():
+            os.replace(final, old)
+        os.replace(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, final)
+
+
+def _discard(tmp: Path) -> None:
+    if tmp.is_dir():
+        shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        tmp.unlink(missing_ok=True)
+
+
+def place_verified(
+    impl: Backend,
+    artifact: ArtifactPlan,
+    wheels: list[Path],
+    final: Path,
+    ctx: BuildContext,
+    options: BuildOptions,
+    *,
+    key: str,
+    layers: list[Path],
+    started: float,
+) -> ArtifactResult:
+    """Assemble ``artifact`` from ``wheels`` with ``impl``, verify it with ``layers`` (the
+    layer artifacts it is deployed with), and put it at ``final`` only when it passed;
+    then publish it. A failed verification is a result with ``ok`` false and the
+    problems, nothing at ``final``; a failed publish a :class:`StepError`."""
+    from sentiment_pipeline.packaging.verify.check import verify_with
+
+    final.parent.mkdir(parents=True, exist_ok=True)
+    # Lower-case hex only: an image layout here is also a container reference for the engine.
+    token = hashlib.sha256(final.name.encode()).hexdigest()[:12]
+    tmp = final.with_name(f"partial-{os.getpid()}-{token}{final.suffix}")
+    try:
+        assembled = impl.assemble(artifact, wheels, tmp, ctx)
+        is_image = (tmp / "oci-layout").is_file()
+        ctx.progress(f"{impl.name}:verify {artifact.key}")
+        handler = artifact.function.handler if artifact.function else None
+        engine = ctx.engine
+        checks = VerifyOptions(
+            layers=layers,
+            handler=handler,
+            dynamic=options.verify_dynamic and artifact.kind == "function",
+            offline=ctx.offline,
+            # An image is imported inside itself when an engine is there; anything else
+            # inside the build image, when this machine has no interpreter of the target.
+            engine=options.engine if engine is not None else "none",
+            image=(f"oci:{tmp}:latest" if is_image else artifact.build_image)
+            if engine is not None
+            else None,
+            prefer_image=is_image and engine is not None,
+        )
+        report = verify_with(tmp, artifact.target, checks, container=lambda: engine)
+        ok = report.ok
+        sha = identity(tmp) if ok else None
+        zipped = _size(tmp)
+        if ok:
+            _put_in_place(tmp, final)
+    finally:
+        _discard(tmp)
+    published = None
+    if ok:
+        try:
+            published = impl.publish(artifact, final, ctx)
+        except PipelineError as exc:
+            raise StepError(impl.name, "publish", str(exc)) from exc
+    dynamic = report.checked.dynamic.summary if handler else ""
+    # A layer artifact verified alone is labelled with its temporary name: drop that prefix.
+    own_native = tuple(
+        n.removeprefix(f"{tmp.name}:")
+        for n in report.checked.native
+        if not any(n.startswith(f"{layer.name}:") for layer in layers)
+    )
+    notes = list(assembled.notes)
+    if published:
+        notes.append(f"pushed {published}")
+    if not ok:
+        notes.insert(
+            0,
+            f"verification failed: {final} was not written (the previous one, if "
+            "any, is untouched)",
+        )
+    return ArtifactResult(
+        name=artifact.name,
+        kind=artifact.kind,
+        backend=impl.name,
+        path=str(final),
+        runtime=artifact.target.runtime,
+        architecture=artifact.target.architecture,
+        ok=ok,
+        cache_hit=False,
+        seconds=round(time.perf_counter() - started, 3),
+        key=key,
+        sha256=sha,
+        zipped=zipped,
+        unzipped=assembled.unzipped,
+        files=assembled.files,
+        native=own_native,
+        compiled=assembled.compiled,
+        problems=report.problems,
+        dynamic=dynamic,
+        notes=tuple(notes),
+        layers=tuple(str(p) for p in layers),
+    )

@@ -1,0 +1,114 @@
+"""A build's results and its report.json: typed values, written whole, read back for reuse."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import attrs
+
+from sentiment_pipeline._version import __version__
+from sentiment_pipeline.packaging.results import (
+    ArtifactResult,
+    BuildResult,
+    read_report,
+    write_report,
+)
+from sentiment_pipeline.packaging.verify import Problem, ProblemCode
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+MISSING = Problem(ProblemCode.HANDLER_MISSING, "app/main.py", "app/main.py has no 'nope'.")
+
+
+def result(name: str, *, ok: bool = True, key: str | None = None) -> ArtifactResult:
+    return ArtifactResult(
+        name=name,
+        kind="function",
+        backend="zip-in-docker",
+        path=f"/out/zip-in-docker/{name}.zip",
+        runtime="python3.13",
+        architecture="x86_64",
+        ok=ok,
+        cache_hit=False,
+        seconds=1.25,
+        key=key or f"sha256:{name}",
+        sha256="ab" * 32 if ok else None,
+        native=("m.so",),
+        problems=() if ok else (MISSING,),
+        notes=("a note",),
+        layers=("/out/zip-in-docker/layers/common.zip",),
+    )
+
+
+def test_an_artifact_reads_back_from_its_json_with_typed_problems() -> None:
+    failed = result("api", ok=False)
+    data = json.loads(json.dumps(failed.to_json()))
+    assert data["problems"] == [
+        {"code": "handler-missing", "path": "app/main.py", "message": "app/main.py has no 'nope'."}
+    ]
+    assert data["native"] == ["m.so"] and data["layers"] == [failed.layers[0]]
+    back = ArtifactResult.from_json(data)
+    assert back == failed
+    assert back.problems[0].code is ProblemCode.HANDLER_MISSING
+
+
+def test_the_json_of_an_artifact_keeps_its_keys() -> None:
+    assert list(result("api").to_json()) == [
+        "name",
+        "kind",
+        "backend",
+        "path",
+        "runtime",
+        "architecture",
+        "ok",
+        "cache_hit",
+        "seconds",
+        "key",
+        "sha256",
+        "zipped",
+        "unzipped",
+        "files",
+        "native",
+        "compiled",
+        "problems",
+        "dynamic",
+        "notes",
+        "layers",
+    ]
+
+
+def test_a_report_is_written_whole_and_read_back_keeping_only_verified_artifacts(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "out" / "zip-in-docker" / "report.json"
+    artifacts = [result("api"), result("worker", ok=False)]
+    write_report(path, backend="zip-in-docker", engine="none", artifacts=artifacts)
+    data = json.loads(path.read_text())
+    assert (data["backend"], data["engine"], data["builder"]) == (
+        "zip-in-docker",
+        "none",
+        __version__,
+    )
+    assert [a["name"] for a in data["artifacts"]] == ["api", "worker"]
+    assert path.stat().st_mode & 0o777 == 0o644
+    assert sorted(p.name for p in path.parent.iterdir()) == ["report.json"]
+    assert read_report(path) == {"sha256:api": artifacts[0]}
+
+
+def test_a_missing_or_damaged_report_reuses_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "report.json"
+    assert read_report(path) == {}
+    for text in ("{not json", "[]", '{"artifacts": [{"ok": true}]}', '{"artifacts": [1]}'):
+        path.write_text(text)
+        assert read_report(path) == {}, text
+    entry = result("api").to_json()
+    path.write_text(json.dumps({"artifacts": [{**entry, "from_a_later_version": 1}]}))
+    assert read_report(path) == {"sha256:api": result("api")}  # unknown keys are ignored
+
+
+def test_a_build_is_ok_only_when_every_artifact_is() -> None:
+    ok = result("api")
+    assert BuildResult((ok,), ()).ok
+    assert not BuildResult((ok, attrs.evolve(ok, ok=False)), ()).ok
