@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
+import tarfile
 import zipfile
 from typing import TYPE_CHECKING
 
@@ -33,6 +35,26 @@ def add_dist(
         lines.append(f"{path},{digest(data)},{len(data)}")
     lines.append(f"{info}/RECORD,,")
     (root / info / "RECORD").write_text("\n".join(lines) + "\n")
+
+
+def write_files(root: Path, files: dict[str, str]) -> Path:
+    """``files`` (relative name -> text) written under ``root``; ``root``."""
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def sdist(directory: Path, name: str, version: str, files: dict[str, str]) -> Path:
+    """A source archive ``NAME-VERSION.tar.gz`` in ``directory`` holding ``files``."""
+    archive = directory / f"{name}-{version}.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for member, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(f"{name}-{version}/{member}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return archive
 
 
 def zip_tree(root: Path, out: Path, prefix: str = "") -> Path:

@@ -11,11 +11,9 @@ from __future__ import annotations
 import ast
 import base64
 import hashlib
-import io
 import stat
 import subprocess
 import sys
-import tarfile
 import textwrap
 import zipfile
 from typing import TYPE_CHECKING
@@ -25,6 +23,7 @@ import pytest
 from sentiment_pipeline.packaging.install.containersteps import PROGRAM, WRONG_PYTHON
 from sentiment_pipeline.packaging.targets import get_target, runtimes
 from sentiment_pipeline.packaging.verify.interpreters import find_interpreter
+from tests.support.synth import sdist
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -161,19 +160,17 @@ def test_build_wheel_builds_a_source_archive_offline(
     version, interpreter = python
     mounted = tmp_path / "wheels"
     mounted.mkdir()
-    archive = mounted / "tiny-1.0.tar.gz"
-    sources = {
-        "pyproject.toml": '[build-system]\nrequires = []\nbuild-backend = "backend"\n'
-        'backend-path = ["."]\n',
-        "backend.py": BACKEND,
-        "PKG-INFO": "Metadata-Version: 2.1\nName: tiny\nVersion: 1.0\n",
-    }
-    with tarfile.open(archive, "w:gz") as tar:
-        for name, text in sources.items():
-            data = text.encode()
-            info = tarfile.TarInfo(f"tiny-1.0/{name}")
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
+    archive = sdist(
+        mounted,
+        "tiny",
+        "1.0",
+        {
+            "pyproject.toml": '[build-system]\nrequires = []\nbuild-backend = "backend"\n'
+            'backend-path = ["."]\n',
+            "backend.py": BACKEND,
+            "PKG-INFO": "Metadata-Version: 2.1\nName: tiny\nVersion: 1.0\n",
+        },
+    )
     out = tmp_path / "out"
     out.mkdir()
 

@@ -31,6 +31,7 @@ from sentiment_pipeline.packaging.lock import LockedWheel
 from sentiment_pipeline.packaging.options import VerifyOptions
 from sentiment_pipeline.packaging.targets import get_target
 from sentiment_pipeline.packaging.verify import verify
+from tests.support.synth import sdist
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -63,14 +64,7 @@ SOURCES = {
 
 
 def make_sdist(directory: Path) -> Path:
-    archive = directory / "fastsum-1.0.tar.gz"
-    with tarfile.open(archive, "w:gz") as tar:
-        for name, text in SOURCES.items():
-            data = text.encode()
-            info = tarfile.TarInfo(f"fastsum-1.0/{name}")
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return archive
+    return sdist(directory, "fastsum", "1.0", SOURCES)
 
 
 def locked(archive: Path) -> LockedWheel:
@@ -174,14 +168,7 @@ PURE = {
 
 
 def make_pure_sdist(directory: Path) -> Path:
-    archive = directory / "purepkg-1.0.tar.gz"
-    with tarfile.open(archive, "w:gz") as tar:
-        for name, text in PURE.items():
-            data = text.encode()
-            info = tarfile.TarInfo(f"purepkg-1.0/{name}")
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return archive
+    return sdist(directory, "purepkg", "1.0", PURE)
 
 
 @pytest.mark.network

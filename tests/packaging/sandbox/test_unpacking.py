@@ -8,24 +8,18 @@ from typing import TYPE_CHECKING
 
 from sentiment_pipeline.packaging.sandbox import LocalRoot, Placed, Unpacker, unpack
 from sentiment_pipeline.packaging.verify.sources import open_tree
+from tests.support.synth import write_files
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    return root
-
-
 def test_the_function_goes_to_the_task_root_and_later_layers_overwrite_earlier_ones(
     tmp_path: Path,
 ) -> None:
-    function = write(tmp_path / "fn", {"handler.py": "fn\n"})
-    first = write(tmp_path / "a", {"python/shared.py": "first\n", "python/only_a.py": "a\n"})
-    second = write(tmp_path / "b", {"python/shared.py": "second\n"})
+    function = write_files(tmp_path / "fn", {"handler.py": "fn\n"})
+    first = write_files(tmp_path / "a", {"python/shared.py": "first\n", "python/only_a.py": "a\n"})
+    second = write_files(tmp_path / "b", {"python/shared.py": "second\n"})
     root = LocalRoot(tmp_path / "sb")
     root.create()
     with open_tree(function) as f, open_tree(first) as a, open_tree(second) as b:
@@ -37,7 +31,7 @@ def test_the_function_goes_to_the_task_root_and_later_layers_overwrite_earlier_o
 
 
 def test_files_are_world_readable_and_keep_their_executable_bit(tmp_path: Path) -> None:
-    function = write(tmp_path / "fn", {"handler.py": "", "bin/tool": "#!/bin/sh\n"})
+    function = write_files(tmp_path / "fn", {"handler.py": "", "bin/tool": "#!/bin/sh\n"})
     (function / "handler.py").chmod(0o600)  # private on the build machine
     (function / "bin/tool").chmod(0o700)
     root = LocalRoot(tmp_path / "sb")
@@ -72,9 +66,9 @@ def test_unsafe_entries_are_skipped_and_symlinks_stay_symlinks(tmp_path: Path) -
 
 def test_a_later_layers_file_replaces_an_earlier_layers_symlink(tmp_path: Path) -> None:
     first = tmp_path / "a"
-    write(first, {"python/real.py": "real\n"})
+    write_files(first, {"python/real.py": "real\n"})
     (first / "python/alias.py").symlink_to("real.py")
-    second = write(tmp_path / "b", {"python/alias.py": "own\n"})
+    second = write_files(tmp_path / "b", {"python/alias.py": "own\n"})
     root = LocalRoot(tmp_path / "sb")
     root.create()
     unpacker = Unpacker(root)

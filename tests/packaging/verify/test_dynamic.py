@@ -16,21 +16,14 @@ from sentiment_pipeline import ProblemCode, Target, get_target
 from sentiment_pipeline.packaging.install.engines import EngineError
 from sentiment_pipeline.packaging.options import VerifyOptions
 from sentiment_pipeline.packaging.verify import importattempt, verify
-from tests.support.synth import zip_tree
+from tests.support.synth import write_files, zip_tree
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    return root
-
-
 def test_a_handler_that_raises_at_import_fails(tmp_path: Path, host_target: Target) -> None:
-    fn = write(
+    fn = write_files(
         tmp_path / "fn",
         {
             "handler.py": "import os\nTABLE = os.environ['DYNAMODB_TABLE']\n"
@@ -45,7 +38,7 @@ def test_a_handler_that_raises_at_import_fails(tmp_path: Path, host_target: Targ
 
 def test_the_hosts_site_packages_are_invisible(tmp_path: Path, host_target: Target) -> None:
     """pytest is installed on the host, never in Lambda: importing it must fail."""
-    fn = write(
+    fn = write_files(
         tmp_path / "fn", {"handler.py": "import pytest\ndef lambda_handler(e, c):\n    pass\n"}
     )
     report = verify(fn, target=host_target)
@@ -55,7 +48,7 @@ def test_the_hosts_site_packages_are_invisible(tmp_path: Path, host_target: Targ
 def test_the_runtime_sdk_is_importable_without_bundling(
     tmp_path: Path, host_target: Target
 ) -> None:
-    fn = write(
+    fn = write_files(
         tmp_path / "fn",
         {
             "handler.py": "import boto3\nCLIENT = boto3.client('sns')\n"
@@ -69,7 +62,7 @@ def test_the_runtime_sdk_is_importable_without_bundling(
 
 def test_lambda_path_order_function_then_layers(tmp_path: Path, host_target: Target) -> None:
     site = f"python/lib/python{host_target.python}/site-packages"
-    fn = write(
+    fn = write_files(
         tmp_path / "fn",
         {
             "handler.py": "import first, second, third\n"
@@ -80,7 +73,7 @@ def test_lambda_path_order_function_then_layers(tmp_path: Path, host_target: Tar
             "first.py": "WHERE = 'function'\n",
         },
     )
-    layer1 = write(
+    layer1 = write_files(
         tmp_path / "l1",
         {
             "python/first.py": "WHERE = 'layer'\n",
@@ -94,21 +87,21 @@ def test_lambda_path_order_function_then_layers(tmp_path: Path, host_target: Tar
 
 
 def test_later_layers_overwrite_earlier_ones(tmp_path: Path, host_target: Target) -> None:
-    fn = write(
+    fn = write_files(
         tmp_path / "fn",
         {
             "handler.py": "import shared\nassert shared.WHERE == 'second'\n"
             "def lambda_handler(e, c):\n    return 1\n"
         },
     )
-    first = write(tmp_path / "a", {"python/shared.py": "WHERE = 'first'\n"})
-    second = write(tmp_path / "b", {"python/shared.py": "WHERE = 'second'\n"})
+    first = write_files(tmp_path / "a", {"python/shared.py": "WHERE = 'first'\n"})
+    second = write_files(tmp_path / "b", {"python/shared.py": "WHERE = 'second'\n"})
     assert verify(fn, host_target, VerifyOptions(layers=[first, second])).ok
     assert "import-failed" in verify(fn, host_target, VerifyOptions(layers=[second, first])).codes()
 
 
 def test_no_matching_interpreter_is_a_skip_not_a_failure(tmp_path: Path) -> None:
-    fn = write(tmp_path / "fn", {"handler.py": "def lambda_handler(e, c):\n    return 1\n"})
+    fn = write_files(tmp_path / "fn", {"handler.py": "def lambda_handler(e, c):\n    return 1\n"})
     target = get_target("python3.13", "arm64")  # this machine is x86_64
     report = verify(fn, target=target)
     assert report.ok
@@ -118,7 +111,7 @@ def test_no_matching_interpreter_is_a_skip_not_a_failure(tmp_path: Path) -> None
 
 
 def test_a_wrong_explicit_interpreter_is_named(tmp_path: Path) -> None:
-    fn = write(tmp_path / "fn", {"handler.py": "def lambda_handler(e, c):\n    return 1\n"})
+    fn = write_files(tmp_path / "fn", {"handler.py": "def lambda_handler(e, c):\n    return 1\n"})
     report = verify(fn, get_target("python3.9"), VerifyOptions(interpreter=sys.executable))
     assert report.checked.dynamic.summary.startswith(f"dynamic check skipped: {sys.executable}")
 
@@ -127,7 +120,7 @@ def test_without_the_sdk_offline_the_check_says_it_is_incomplete(
     tmp_path: Path, host_target: Target, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
-    fn = write(
+    fn = write_files(
         tmp_path / "fn", {"handler.py": "import boto3\ndef lambda_handler(e, c):\n    pass\n"}
     )
     report = verify(fn, host_target, VerifyOptions(offline=True))
@@ -141,7 +134,7 @@ def test_a_blocking_import_times_out(
     tmp_path: Path, host_target: Target, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(importattempt, "TIMEOUT", 1)
-    fn = write(
+    fn = write_files(
         tmp_path / "fn",
         {"handler.py": "import time\ntime.sleep(30)\ndef lambda_handler(e, c):\n    pass\n"},
     )
@@ -151,7 +144,7 @@ def test_a_blocking_import_times_out(
 
 
 def test_an_interpreter_crash_is_import_failed(tmp_path: Path, host_target: Target) -> None:
-    fn = write(
+    fn = write_files(
         tmp_path / "fn",
         {"handler.py": "import os\nos._exit(3)\ndef lambda_handler(e, c):\n    pass\n"},
     )
@@ -171,7 +164,7 @@ def test_the_engine_is_detected_only_when_the_import_needs_a_container(
     fake.write_text(f"#!/bin/sh\necho probed >> {probes}\nexit 1\n")
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
-    fn = write(tmp_path / "fn", {"handler.py": "def lambda_handler(e, c):\n    return 1\n"})
+    fn = write_files(tmp_path / "fn", {"handler.py": "def lambda_handler(e, c):\n    return 1\n"})
     report = verify(fn, host_target, VerifyOptions(engine="docker"))
     assert report.ok and report.checked.dynamic.ran, report.render()
     assert not probes.exists()
