@@ -32,11 +32,18 @@ class CacheError(PipelineError, RuntimeError):
 
 
 def default_cache_root() -> Path:
-    """``$SENTIMENT_PIPELINE_CACHE``, else ``$XDG_CACHE_HOME/sentiment-pipeline``."""
+    """``$SENTIMENT_PIPELINE_CACHE``, else ``$XDG_CACHE_HOME/sentiment-pipeline``, absolute.
+
+    A relative ``$SENTIMENT_PIPELINE_CACHE`` is taken against the working directory
+    (engines mount the cache into containers, which need absolute paths); a relative
+    ``$XDG_CACHE_HOME`` is ignored, as the XDG specification says.
+    """
     explicit = os.environ.get("SENTIMENT_PIPELINE_CACHE")
     if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return Path(explicit).expanduser().resolve()
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not Path(base).is_absolute():
+        base = str(Path.home() / ".cache")
     return Path(base) / "sentiment-pipeline"
 
 

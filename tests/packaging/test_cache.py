@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from sentiment_pipeline.packaging.cache import CacheError, WheelCache, sha256_file
+from sentiment_pipeline.packaging.cache import (
+    CacheError,
+    WheelCache,
+    default_cache_root,
+    sha256_file,
+)
 from sentiment_pipeline.packaging.lock import LockedWheel
 
 WHEEL = "demo-1.0-py3-none-any.whl"
@@ -80,3 +85,16 @@ def test_a_wheel_built_elsewhere_is_kept_too(tmp_path: Path) -> None:
     kept = cache.keep_built("cd" * 32, elsewhere)
     assert kept.read_bytes() == b"built"
     assert cache.built("cd" * 32) == kept
+
+
+def test_the_cache_root_is_absolute_whatever_the_environment_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SENTIMENT_PIPELINE_CACHE", "cache")
+    assert default_cache_root() == tmp_path / "cache"
+    monkeypatch.delenv("SENTIMENT_PIPELINE_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative")  # not absolute: ignored (XDG)
+    assert default_cache_root() == Path.home() / ".cache" / "sentiment-pipeline"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_root() == tmp_path / "xdg" / "sentiment-pipeline"
