@@ -529,7 +529,7 @@ def engine_setup() -> EngineSetup:
         return EngineSetup(None, f"`buildah --version` exited {version.returncode}")
     if os.geteuid() != 0:
         return EngineSetup(None, "buildah is used as root here; run the benchmark as root")
-    if not (REPO / "tests" / "build_image.py").exists():
+    if not (REPO / "tests" / "support" / "build_image.py").exists():
         return EngineSetup(
             None, "tests/support/build_image.py (lambda_like_image) does not exist (yet)"
         )
