@@ -181,3 +181,18 @@ def test_the_examples_in_the_docstrings_run(name: str) -> None:
     result = runner.summarize(verbose=False)
     assert examples > 0 or name.endswith("Error")
     assert result.failed == 0
+
+
+def test_a_build_that_reuses_its_artifacts_loads_no_image_reader_or_http() -> None:
+    """A no-op rebuild reads the last report's findings; the verifier's readers (images,
+    registries: http, ssl) load only when something is verified."""
+    code = (
+        "import sys\n"
+        "import sentiment_pipeline.packaging.build, sentiment_pipeline.packaging.results\n"
+        "import sentiment_pipeline.packaging.verify.sources\n"
+        "heavy = ('http.client', 'ssl', 'sentiment_pipeline.packaging.verify.check',\n"
+        "         'sentiment_pipeline.packaging.oci.registry')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

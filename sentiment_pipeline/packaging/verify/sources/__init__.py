@@ -4,13 +4,15 @@
 - :mod:`.base`: :class:`Tree`, :class:`Entry`, and the name and link checks;
 - :mod:`.archives`: :class:`ZipTree` (zip bombs refused unread), :class:`DirTree`;
 - :mod:`.images`: an image's ``/var/task`` from an OCI layout or a registry, every
-  blob checked against its digest (:mod:`.taskparts`: each layer's part, cached).
+  blob checked against its digest (:mod:`.taskparts`: each layer's part, cached);
+  loaded when an image is opened.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sentiment_pipeline.errors import ArtifactError
 from sentiment_pipeline.packaging.oci.reference import LAYOUT_SCHEME, REGISTRY_SCHEME
@@ -28,7 +30,9 @@ from sentiment_pipeline.packaging.verify.sources.base import (
     check_link,
     check_name,
 )
-from sentiment_pipeline.packaging.verify.sources.images import ImageTree, open_image
+
+if TYPE_CHECKING:
+    from sentiment_pipeline.packaging.verify.sources.images import ImageTree
 
 __all__ = [
     "BOMB_MIN_SIZE",
@@ -53,6 +57,9 @@ def open_tree(path: str | os.PathLike[str]) -> Tree:
     if not text.startswith(LAYOUT_SCHEME) and (Path(text) / "oci-layout").is_file():
         text = f"{LAYOUT_SCHEME}{text}"  # a layout directory, as the container-image backend writes
     if text.startswith((LAYOUT_SCHEME, REGISTRY_SCHEME)):
+        # Imported here: reading images brings the registry client (http, ssl).
+        from sentiment_pipeline.packaging.verify.sources.images import open_image
+
         return open_image(text)
     p = Path(path)
     if p.is_dir():
@@ -62,3 +69,12 @@ def open_tree(path: str | os.PathLike[str]) -> Tree:
     if not p.is_file():
         raise ArtifactError(str(p), "is neither a zip file nor a directory")
     return ZipTree(p)
+
+
+def __getattr__(name: str) -> Any:
+    if name != "ImageTree":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from sentiment_pipeline.packaging.verify.sources.images import ImageTree
+
+    globals()["ImageTree"] = ImageTree
+    return ImageTree
