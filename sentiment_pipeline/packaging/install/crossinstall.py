@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import zipfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sentiment_pipeline.errors import PipelineError
 from sentiment_pipeline.packaging.zipwriting import Member, compile_globs
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
-    from pathlib import Path
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
 __all__ = ["InstallError", "source_members", "wheel_members"]
 
@@ -91,22 +92,41 @@ def wheel_members(
     return members, notes
 
 
+def _walk(top: Path, name: str, skip: Callable[[str], bool]) -> Iterator[tuple[Path, str]]:
+    """Files under ``top`` with their member names (``name/...``), in no order; never
+    descends into a directory whose member name ``skip`` accepts, nor follows a link to
+    a directory."""
+    for directory, subdirectories, files in os.walk(top):
+        inside = Path(directory).relative_to(top).as_posix()
+        base = name if inside == "." else f"{name}/{inside}"
+        subdirectories[:] = [d for d in subdirectories if not skip(f"{base}/{d}")]
+        for file in files:
+            yield Path(directory, file), f"{base}/{file}"
+
+
 def source_members(
     root: Path, sources: Iterable[Path], *, prefix: str = "", exclude: Sequence[str] = ()
 ) -> list[Member]:
-    """Files of the project's own sources: a directory keeps its name, a file lands at the root."""
+    """Files of the project's own sources: a directory keeps its name, a file lands at the root.
+
+    A directory that an ``exclude`` glob ending in ``/**`` covers whole is not walked:
+    every file in it would be excluded anyway.
+    """
     excluded = compile_globs(exclude)
+    # Where `P/**` is excluded, a directory matching P holds nothing that ships.
+    whole = compile_globs([g.removesuffix("/**") for g in exclude if g.endswith("/**")])
+
+    def skip(name: str) -> bool:
+        return whole is not None and whole.fullmatch(prefix + name) is not None
+
     members: list[Member] = []
     for source in sources:
         path = root / source
         if path.is_file():
             files = [(path, path.name)]
         elif path.is_dir():
-            files = [
-                (f, f"{path.name}/{f.relative_to(path).as_posix()}")
-                for f in sorted(path.rglob("*"))
-                if f.is_file()
-            ]
+            found = (f for f in _walk(path, path.name, skip) if f[0].is_file())
+            files = sorted(found, key=lambda f: f[0])  # Path order, as the artifacts always had
         else:
             raise InstallError(f"source {source} does not exist under {root}")
         for file, name in files:
