@@ -30,7 +30,8 @@ class ProblemCode(enum.StrEnum):
     MISSING_FILE = "missing-file"
     """A file listed in a ``*.dist-info/RECORD`` is absent (the preprod 502)."""
     RECORD_MISMATCH = "record-mismatch"
-    """A file's hash or size differs from its RECORD line."""
+    """A file's hash or size differs from its RECORD line (bytecode under ``__pycache__``,
+    which installers recompile, is a note instead)."""
     ABI_MISMATCH = "abi-mismatch"
     """An extension module built for another Python version or ABI."""
     ARCH_MISMATCH = "arch-mismatch"
@@ -46,7 +47,8 @@ class ProblemCode(enum.StrEnum):
     HANDLER_MISSING = "handler-missing"
     """The handler's module or function does not exist."""
     UNRESOLVED_IMPORT = "unresolved-import"
-    """A module-level import found in none of function, layers, stdlib and runtime SDK."""
+    """An import that always runs at import time, found in none of function, layers,
+    stdlib and runtime SDK; a warning when the import check imported the handler."""
     IMPORT_FAILED = "import-failed"
     """Importing the handler in an interpreter of the target failed."""
     UNSAFE_PATH = "unsafe-path"
