@@ -43,7 +43,7 @@ def test_verify_problems_exit_1_with_json(good: Path, capsys: pytest.CaptureFixt
     code = main(["verify", str(good), "--json", "--no-import"])
     document = json.loads(capsys.readouterr().out)
     assert code == 1
-    assert set(document) == {"ok", "target", "problems", "checked"}
+    assert set(document) == {"ok", "target", "problems", "warnings", "checked"}
     assert document["ok"] is False
     assert document["problems"] == [
         {"code": "record-mismatch", "path": "six.py", "message": document["problems"][0]["message"]}

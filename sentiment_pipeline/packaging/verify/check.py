@@ -196,6 +196,16 @@ def verify_with(
                     )
                 if dynamic.problem is not None:
                     findings.add(ProblemCode.IMPORT_FAILED, handler, dynamic.problem)
+                if dynamic.imported:
+                    # The import check is what the runtime does at import time: an import
+                    # the static walk could not resolve did not stop it (a guard it cannot
+                    # read, a path the code adds to sys.path): a warning, not a failure.
+                    findings.demote(
+                        ProblemCode.UNRESOLVED_IMPORT,
+                        f"Not a failure: {dynamic.interpreter} imported {handler} all the "
+                        "same (found at run time in a way the static check cannot follow, e.g. "
+                        "a folder the code adds to sys.path).",
+                    )
         finally:
             contents.close()
             if live is not None:
@@ -216,7 +226,12 @@ def verify_with(
             native=tuple(findings.native),
             notes=tuple(findings.notes),
         )
-        return Report(target=target, problems=findings.sorted_problems(), checked=checked)
+        return Report(
+            target=target,
+            problems=findings.sorted_problems(),
+            checked=checked,
+            warnings=findings.sorted_warnings(),
+        )
     finally:
         for tree in trees:
             tree.close()

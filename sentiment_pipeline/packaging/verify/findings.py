@@ -30,7 +30,8 @@ class ProblemCode(enum.StrEnum):
     MISSING_FILE = "missing-file"
     """A file listed in a ``*.dist-info/RECORD`` is absent (the preprod 502)."""
     RECORD_MISMATCH = "record-mismatch"
-    """A file's hash or size differs from its RECORD line."""
+    """A file's hash or size differs from its RECORD line (bytecode under ``__pycache__``,
+    which installers recompile, is a note instead)."""
     ABI_MISMATCH = "abi-mismatch"
     """An extension module built for another Python version or ABI."""
     ARCH_MISMATCH = "arch-mismatch"
@@ -46,7 +47,8 @@ class ProblemCode(enum.StrEnum):
     HANDLER_MISSING = "handler-missing"
     """The handler's module or function does not exist."""
     UNRESOLVED_IMPORT = "unresolved-import"
-    """A module-level import found in none of function, layers, stdlib and runtime SDK."""
+    """An import that always runs at import time, found in none of function, layers,
+    stdlib and runtime SDK; a warning when the import check imported the handler."""
     IMPORT_FAILED = "import-failed"
     """Importing the handler in an interpreter of the target failed."""
     UNSAFE_PATH = "unsafe-path"
@@ -131,10 +133,13 @@ class Counts:
 
 
 class Findings:
-    """What the checks found while they run: problems, notes, native files and counts."""
+    """What the checks found while they run: problems, warnings, notes, native files
+    and counts."""
 
     def __init__(self) -> None:
         self.problems: dict[tuple[ProblemCode, str], Problem] = {}
+        self.warnings: dict[tuple[ProblemCode, str], Problem] = {}
+        """Problems :meth:`demote` made warnings: reported, never a failure."""
         self.notes: list[str] = []
         self.native: list[str] = []
         """Every native file, as :func:`where` names it."""
@@ -150,6 +155,19 @@ class Findings:
     def found(self, code: ProblemCode) -> bool:
         return any(p.code == code for p in self.problems.values())
 
+    def demote(self, code: ProblemCode, reason: str) -> None:
+        """Make every problem of ``code`` a warning, ``reason`` (why it is no failure)
+        ending its message."""
+        for key, problem in list(self.problems.items()):
+            if problem.code == code:
+                del self.problems[key]
+                text = one_line(f"{problem.message} {reason}")
+                self.warnings.setdefault(key, Problem(code, problem.path, text))
+
     def sorted_problems(self) -> tuple[Problem, ...]:
         """The problems in the report's order: by code, then path."""
         return tuple(sorted(self.problems.values(), key=lambda p: (p.code.value, p.path)))
+
+    def sorted_warnings(self) -> tuple[Problem, ...]:
+        """The warnings in the report's order: by code, then path."""
+        return tuple(sorted(self.warnings.values(), key=lambda p: (p.code.value, p.path)))

@@ -1,6 +1,12 @@
 """Static checks of the handler: does its module and function exist, and do the
-module-level imports of the handler (and of the first-party modules it imports)
-resolve in the function, its layers, the target's standard library and SDK?"""
+required imports of the handler (and of the first-party modules it imports) resolve
+in the function, its layers, the target's standard library and SDK?
+
+Required: those that run every time the module is imported (see
+:mod:`~sentiment_pipeline.packaging.verify.imports`). Optional ones (under ``if`` or
+``try``, in loops or functions) are not checked, nor followed: the module chooses at
+run time whether they run, and the import check shows whether it works without them.
+Code without ``.dist-info`` (vendored trees) is walked like the function's own."""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ import ast
 from typing import TYPE_CHECKING
 
 from sentiment_pipeline.packaging.verify.findings import ProblemCode
-from sentiment_pipeline.packaging.verify.imports import defines, module_level_imports, parse_handler
+from sentiment_pipeline.packaging.verify.imports import defines, imports_of, parse_handler
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -122,14 +128,16 @@ class HandlerChecks:
             return None
 
     def check_imports(self, root: ImportRoot, entry: Entry, module: str, tree: ast.Module) -> None:
-        """Resolve module-level imports of the handler and of first-party modules it pulls in."""
+        """Resolve the required imports of the handler and of first-party modules it pulls in."""
         t = self.target
         queue: list[tuple[ImportRoot, Entry, str, ast.Module]] = [(root, entry, module, tree)]
         visited = {module}
         while queue and len(visited) < _MAX_FIRST_PARTY_MODULES:
             root, entry, name, parsed = queue.pop()
             package = name if entry.name.endswith("/__init__.py") else name.rpartition(".")[0]
-            for ref in module_level_imports(parsed, package):
+            for ref in imports_of(parsed, package):
+                if not ref.required:
+                    continue
                 top = ref.module.split(".")[0]
                 if top in t.stdlib_modules or top in t.sdk_modules or top == "__future__":
                     continue

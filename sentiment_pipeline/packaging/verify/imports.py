@@ -1,8 +1,12 @@
 """Static import analysis: does the handler exist, and do its imports resolve?
 
-Sources are parsed with :mod:`ast`, never executed. Imports that a module guards
-(``try: ... except ImportError``, ``if TYPE_CHECKING:``) are optional by design
-and not required to resolve.
+Sources are parsed with :mod:`ast`, never executed. Only an import that runs every
+time its module is imported is *required*: at module level, in a class body, a
+``with`` block or a ``finally`` clause. One under ``if``/``elif``/``else``, in any part
+of a ``try`` but its ``finally``, in a loop, a ``match`` case or a function is
+*optional*: the module decides at run time whether it runs (``if has_simplejson:``,
+``try: ... except Exception:``), so its absence is no failure. ``if TYPE_CHECKING:``
+bodies never run (and their ``else`` always does).
 """
 
 from __future__ import annotations
@@ -18,21 +22,23 @@ if TYPE_CHECKING:
 __all__ = [
     "ImportRef",
     "defines",
-    "module_level_imports",
+    "imports_of",
     "parse_handler",
 ]
-
-_GUARD_EXCEPTIONS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 
 
 @attrs.frozen
 class ImportRef:
-    """An absolute module name imported at module level, and where."""
+    """An absolute module name a module imports, where, and whether importing the
+    module always runs it."""
 
     module: str
     line: int
     from_import: tuple[str, ...] = ()
     """For ``from module import a, b``: the imported names."""
+    required: bool = True
+    """Whether it runs every time the module is imported (see the module's docstring);
+    false: guarded by a condition, a ``try``, a loop, or inside a function."""
 
 
 def parse_handler(handler: str) -> tuple[str, str] | None:
@@ -50,56 +56,67 @@ def parse_handler(handler: str) -> tuple[str, str] | None:
     return module, function
 
 
-def _guarded(node: ast.Try | ast.TryStar) -> bool:
-    for handler in node.handlers:
-        if handler.type is None:
-            return True
-        names = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-        for name in names:
-            if isinstance(name, ast.Name) and name.id in _GUARD_EXCEPTIONS:
-                return True
-            if isinstance(name, ast.Attribute) and name.attr in _GUARD_EXCEPTIONS:
-                return True
-    return False
-
-
 def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
         isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
     )
 
 
-def _module_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
-    """Statements that run when the module is imported (not inside def/class bodies)."""
+def _statements(
+    body: list[ast.stmt], required: bool, *, scopes: bool
+) -> Iterator[tuple[ast.stmt, bool]]:
+    """Each statement of ``body`` and those nested in it, with whether it runs every
+    time ``body`` does; with ``scopes``, also the bodies of classes and functions (else
+    only the statements that bind in the module's namespace)."""
     for node in body:
-        yield node
+        yield node, required
         if isinstance(node, ast.If):
-            if not _is_type_checking(node.test):
-                yield from _module_statements(node.body)
-            yield from _module_statements(node.orelse)
+            if _is_type_checking(node.test):  # false at run time
+                yield from _statements(node.orelse, required, scopes=scopes)
+            else:
+                yield from _statements(node.body, False, scopes=scopes)
+                yield from _statements(node.orelse, False, scopes=scopes)
         elif isinstance(node, ast.Try | ast.TryStar):
-            if not _guarded(node):
-                yield from _module_statements(node.body)
-            yield from _module_statements(node.orelse)
-            yield from _module_statements(node.finalbody)
-        elif isinstance(node, ast.With | ast.For | ast.While):
-            yield from _module_statements(node.body)
+            # Any handler may swallow a failed import (not only ImportError's); the
+            # handlers and ``else`` run only on one outcome. ``finally`` always runs.
+            yield from _statements(node.body, False, scopes=scopes)
+            for handler in node.handlers:
+                yield from _statements(handler.body, False, scopes=scopes)
+            yield from _statements(node.orelse, False, scopes=scopes)
+            yield from _statements(node.finalbody, required, scopes=scopes)
+        elif isinstance(node, ast.With | ast.AsyncWith):
+            yield from _statements(node.body, required, scopes=scopes)
+        elif isinstance(node, ast.For | ast.AsyncFor | ast.While):
+            yield from _statements(node.body, False, scopes=scopes)
+            yield from _statements(node.orelse, False, scopes=scopes)
+        elif isinstance(node, ast.Match):
+            for case in node.cases:
+                yield from _statements(case.body, False, scopes=scopes)
+        elif scopes and isinstance(node, ast.ClassDef):  # a class body runs at import
+            yield from _statements(node.body, required, scopes=scopes)
+        elif scopes and isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            yield from _statements(node.body, False, scopes=scopes)
 
 
-def module_level_imports(module: ast.Module, package: str) -> list[ImportRef]:
-    """Absolute names of the modules that importing ``module`` imports.
+def imports_of(module: ast.Module, package: str) -> list[ImportRef]:
+    """Absolute names of the modules that ``module`` imports, anywhere in it, each
+    marked required or optional.
 
     ``package`` is the package the module belongs to (for relative imports).
+
+    >>> source = "import json\\nif has_simplejson:\\n    from simplejson import loads\\n"
+    >>> [(r.module, r.required) for r in imports_of(ast.parse(source), "")]
+    [('json', True), ('simplejson', False)]
     """
     out: list[ImportRef] = []
-    for node in _module_statements(module.body):
+    for node, required in _statements(module.body, True, scopes=True):
         if isinstance(node, ast.Import):
-            out.extend(ImportRef(alias.name, node.lineno) for alias in node.names)
+            out.extend(ImportRef(alias.name, node.lineno, (), required) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             names = tuple(alias.name for alias in node.names)
             if node.level == 0:
                 if node.module:
-                    out.append(ImportRef(node.module, node.lineno, names))
+                    out.append(ImportRef(node.module, node.lineno, names, required))
                 continue
             parts = package.split(".") if package else []
             if node.level - 1 > len(parts):
@@ -108,7 +125,7 @@ def module_level_imports(module: ast.Module, package: str) -> list[ImportRef]:
             if node.module:
                 base = [*base, *node.module.split(".")]
             if base:
-                out.append(ImportRef(".".join(base), node.lineno, names))
+                out.append(ImportRef(".".join(base), node.lineno, names, required))
     return out
 
 
@@ -116,10 +133,11 @@ Definition = Literal["function", "async", "other", "absent", "unknown"]
 
 
 def defines(module: ast.Module, name: str) -> tuple[Definition, list[str]]:
-    """Whether a module binds ``name`` at module level, and what it binds overall."""
+    """Whether a module binds ``name`` at module level (possibly under a condition),
+    and what it binds overall."""
     bound: dict[str, Definition] = {}
     star = False
-    for node in _module_statements(module.body):
+    for node, _required in _statements(module.body, True, scopes=False):
         if isinstance(node, ast.FunctionDef):
             bound[node.name] = "function"
         elif isinstance(node, ast.AsyncFunctionDef):

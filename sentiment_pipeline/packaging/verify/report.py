@@ -39,6 +39,17 @@ class DynamicResult:
     detail: str | None = None
     """The traceback of a failed or incomplete import."""
 
+    @property
+    def imported(self) -> bool:
+        """Whether the handler was imported, all of it, without error: the check ran,
+        found no problem and left no traceback (an incomplete import, stopped at an
+        SDK module this machine lacks, leaves one).
+
+        >>> DynamicResult(True, "dynamic check: imported handler.main with python3.13").imported
+        True
+        """
+        return self.ran and self.problem is None and self.detail is None
+
     def to_json(self) -> dict[str, Any]:
         """``{"ran", "summary", "interpreter", "detail"}``, as in ``verify --json``."""
         return {
@@ -112,6 +123,7 @@ class Report:
 
     ``ok`` is true when no problem was found. It proves the artifact deployable only
     when :attr:`not_checked` is empty: the handler was found and imported.
+    :attr:`warnings` never change ``ok`` (nor the exit code of ``verify``).
 
     >>> from sentiment_pipeline.packaging.targets import get_target
     >>> skipped = DynamicResult(False, "dynamic check skipped: --no-import")
@@ -128,6 +140,10 @@ class Report:
     """Every problem found, in the report's order (by code, then path)."""
     checked: Checked
     """What was checked: counts, the handler, the dynamic check, notes, ``not_checked``."""
+    warnings: tuple[Problem, ...] = ()
+    """Findings that are no failure, in the report's order: a static
+    ``unresolved-import`` when the import check imported the handler in an interpreter
+    of the target anyway (it is what the runtime does at import time)."""
 
     @property
     def ok(self) -> bool:
@@ -140,15 +156,18 @@ class Report:
         return self.checked.not_checked
 
     def codes(self) -> set[str]:
-        """The distinct problem codes found (handy in tests and scripts)."""
+        """The distinct problem codes found (handy in tests and scripts); the codes of
+        :attr:`warnings` are not among them."""
         return {p.code.value for p in self.problems}
 
     def to_json(self) -> dict[str, Any]:
-        """``{"ok", "target", "problems", "checked"}``: what ``verify --json`` prints."""
+        """``{"ok", "target", "problems", "warnings", "checked"}``: what ``verify --json``
+        prints (``warnings`` shaped like ``problems``)."""
         return {
             "ok": self.ok,
             "target": describe_target(self.target),
             "problems": [p.to_json() for p in self.problems],
+            "warnings": [w.to_json() for w in self.warnings],
             "checked": self.checked.to_json(),
         }
 
@@ -175,6 +194,14 @@ class Report:
         lines.append(f"  {c.dynamic.summary}")
         for note in c.notes:
             lines.append(f"  note: {note}")
+        if self.warnings:
+            lines.append(f"WARNINGS: {len(self.warnings)} (not failures)")
+            for w in self.warnings[:_SHOWN_PER_CODE]:
+                text = w.message if w.message.startswith(w.path) else f"{w.path}: {w.message}"
+                lines.append(f"  [{w.code.value}] {text}")
+            if len(self.warnings) > _SHOWN_PER_CODE:
+                more = len(self.warnings) - _SHOWN_PER_CODE
+                lines.append(f"  ... and {more} more (use --json for all)")
         if self.ok:
             lines.append(self._verdict())
             return "\n".join(lines)

@@ -53,7 +53,8 @@ def test_the_json_report_keeps_its_shape_and_whole_messages(tmp_path: Path, py31
         (fn / f"{name}.cpython-312-x86_64-linux-gnu.so").write_bytes(b"\x7fELF")
     report = verify(fn, py313, VerifyOptions(dynamic=False))
     document = json.loads(report.dumps())
-    assert set(document) == {"ok", "target", "problems", "checked"}
+    assert list(document) == ["ok", "target", "problems", "warnings", "checked"]
+    assert document["warnings"] == []
     for problem in document["problems"]:
         assert set(problem) == {"code", "path", "message"}
         assert problem["message"].endswith(report.problems[0].fix)
@@ -166,3 +167,26 @@ def test_ok_without_the_import_says_what_was_not_checked(
     verdict = report.render().splitlines()[-1]
     assert verdict == f"OK: no problems found; static checks passed; {expected}."
     assert "deployable" not in verdict
+
+
+def test_warnings_have_their_own_heading_and_leave_ok_and_codes_alone(py313: Target) -> None:
+    from sentiment_pipeline import Problem, ProblemCode
+
+    checked = Checked(
+        "fn.zip",
+        "function",
+        DynamicResult(True, "dynamic check: imported app.main with python3.13", "python3.13"),
+        handler="app.main",
+    )
+    warning = Problem(ProblemCode.UNRESOLVED_IMPORT, "app.py:3", "app.py line 3 imports 'x'.")
+    report = Report(py313, (), checked, warnings=(warning,))
+    assert report.ok and report.codes() == set()
+    lines = report.render().splitlines()
+    assert lines[-3:] == [
+        "WARNINGS: 1 (not failures)",
+        "  [unresolved-import] app.py:3: app.py line 3 imports 'x'.",
+        "OK: no problems found; static checks passed and the handler imported: deployable.",
+    ]
+    assert json.loads(report.dumps())["warnings"] == [
+        {"code": "unresolved-import", "path": "app.py:3", "message": "app.py line 3 imports 'x'."}
+    ]
