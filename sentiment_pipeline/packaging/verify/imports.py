@@ -62,6 +62,16 @@ def _is_type_checking(test: ast.expr) -> bool:
     )
 
 
+def _is_suppress(expr: ast.expr) -> bool:
+    """``suppress(...)`` or ``contextlib.suppress(...)``."""
+    if not isinstance(expr, ast.Call):
+        return False
+    func = expr.func
+    return (isinstance(func, ast.Name) and func.id == "suppress") or (
+        isinstance(func, ast.Attribute) and func.attr == "suppress"
+    )
+
+
 def _statements(
     body: list[ast.stmt], required: bool, *, scopes: bool
 ) -> Iterator[tuple[ast.stmt, bool]]:
@@ -85,7 +95,9 @@ def _statements(
             yield from _statements(node.orelse, False, scopes=scopes)
             yield from _statements(node.finalbody, required, scopes=scopes)
         elif isinstance(node, ast.With | ast.AsyncWith):
-            yield from _statements(node.body, required, scopes=scopes)
+            # ``with suppress(ImportError):`` swallows a failed import like a ``try``.
+            guarded = any(_is_suppress(item.context_expr) for item in node.items)
+            yield from _statements(node.body, required and not guarded, scopes=scopes)
         elif isinstance(node, ast.For | ast.AsyncFor | ast.While):
             yield from _statements(node.body, False, scopes=scopes)
             yield from _statements(node.orelse, False, scopes=scopes)

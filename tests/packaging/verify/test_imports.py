@@ -32,6 +32,8 @@ def classified(source: str, package: str = "") -> dict[str, bool]:
             "ujson",
         ),
         ("try:\n    import ujson\nexcept* ImportError:\n    pass\n", "ujson"),
+        ("with suppress(ImportError):\n    import ujson\n", "ujson"),
+        ("with contextlib.suppress(ImportError), lock:\n    import ujson\n", "ujson"),
         ("for name in NAMES:\n    import ujson\n", "ujson"),
         ("for name in NAMES:\n    pass\nelse:\n    import ujson\n", "ujson"),
         ("while WAIT:\n    import ujson\n", "ujson"),
