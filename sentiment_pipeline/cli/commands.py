@@ -182,6 +182,8 @@ def build_table(result: BuildResult) -> str:
     for a in result.artifacts:
         for problem in a.problems:
             lines.append(f"{a.name}: [{problem.code.value}] {problem.message}")
+        for warning in a.warnings:
+            lines.append(f"{a.name}: warning: [{warning.code.value}] {warning.message}")
         for note in a.notes:
             lines.append(f"{a.name}: note: {note}")
         if a.dynamic and not a.cache_hit and a.kind == "function":

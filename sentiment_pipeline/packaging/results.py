@@ -66,6 +66,8 @@ class ArtifactResult:
     """Whether ``.pyc`` compiled by the target interpreter were included."""
     problems: tuple[Problem, ...] = ()
     """The verifier's problems when ``ok`` is false."""
+    warnings: tuple[Problem, ...] = ()
+    """The verifier's warnings: findings its import check showed to be harmless."""
     dynamic: str = ""
     """What the import check of the handler found, in one line."""
     notes: tuple[str, ...] = ()
@@ -82,6 +84,7 @@ class ArtifactResult:
             list(self.layers),
         )
         data["problems"] = [p.to_json() for p in self.problems]
+        data["warnings"] = [p.to_json() for p in self.warnings]
         return data
 
     @classmethod
@@ -100,7 +103,8 @@ class ArtifactResult:
         known = {k: v for k, v in data.items() if k in fields}
         for key in ("native", "notes", "layers"):
             known[key] = tuple(known.get(key, ()))
-        known["problems"] = tuple(Problem.from_json(p) for p in known.get("problems", ()))
+        for key in ("problems", "warnings"):
+            known[key] = tuple(Problem.from_json(p) for p in known.get(key, ()))
         return cls(**known)
 
 

@@ -141,6 +141,7 @@ def place_verified(
         native=own_native,
         compiled=assembled.compiled,
         problems=report.problems,
+        warnings=report.warnings,
         dynamic=dynamic,
         notes=tuple(notes),
         layers=tuple(str(p) for p in layers),

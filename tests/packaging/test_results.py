@@ -54,6 +54,14 @@ def test_an_artifact_reads_back_from_its_json_with_typed_problems() -> None:
     assert back.problems[0].code is ProblemCode.HANDLER_MISSING
 
 
+def test_warnings_read_back_from_the_json_apart_from_problems() -> None:
+    warning = Problem(ProblemCode.UNRESOLVED_IMPORT, "app/main.py:3", "app/main.py imports x.")
+    with_warning = attrs.evolve(result("api"), warnings=(warning,))
+    data = json.loads(json.dumps(with_warning.to_json()))
+    assert data["problems"] == [] and data["warnings"][0]["code"] == "unresolved-import"
+    assert ArtifactResult.from_json(data) == with_warning
+
+
 def test_the_json_of_an_artifact_keeps_its_keys() -> None:
     assert list(result("api").to_json()) == [
         "name",
@@ -73,6 +81,7 @@ def test_the_json_of_an_artifact_keeps_its_keys() -> None:
         "native",
         "compiled",
         "problems",
+        "warnings",
         "dynamic",
         "notes",
         "layers",
