@@ -66,6 +66,19 @@ def _installed(
     return owners, importable
 
 
+def _add_loaded_libraries(findings: Findings, target: Target, dynamic: DynamicResult) -> None:
+    """An ``unresolved-library`` problem for each module whose import loaded a library
+    from outside the artifact and the runtime, except a soname a static check reported."""
+    from sentiment_pipeline.packaging.verify.loaded import library_problems, named_libraries
+
+    reported = named_libraries(
+        p.message for p in findings.problems.values() if p.code == ProblemCode.UNRESOLVED_LIBRARY
+    )
+    place = "this machine" if dynamic.host_libraries else "the image"
+    for module, message, fix in library_problems(target, dynamic.loaded, reported, place):
+        findings.add(ProblemCode.UNRESOLVED_LIBRARY, module, message, fix)
+
+
 def _not_checked(role: Role, handler: str | None, dynamic: DynamicResult) -> tuple[str, ...]:
     """What an "OK" does not cover, for the verdict: the handler, or its import."""
     if role == "layer":
@@ -196,6 +209,7 @@ def verify_with(
                     )
                 if dynamic.problem is not None:
                     findings.add(ProblemCode.IMPORT_FAILED, handler, dynamic.problem)
+                _add_loaded_libraries(findings, target, dynamic)
                 if dynamic.imported:
                     # The import check is what the runtime does at import time: an import
                     # the static walk could not resolve did not stop it (a guard it cannot

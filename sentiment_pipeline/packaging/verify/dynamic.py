@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sentiment_pipeline.packaging.verify.importattempt import EngineFailed, attempt
 from sentiment_pipeline.packaging.verify.interpreters import find_interpreter
+from sentiment_pipeline.packaging.verify.loaded import classify
 from sentiment_pipeline.packaging.verify.report import DynamicResult
 from sentiment_pipeline.packaging.verify.sandboxslot import SandboxSlot
 from sentiment_pipeline.packaging.verify.sdk import runtime_sdk
@@ -59,6 +60,22 @@ def _image_mismatch(target: Target, result: dict[str, Any]) -> str | None:
     return None
 
 
+def _host_libraries(result: dict[str, Any]) -> str:
+    """The one line saying the import ran with this machine's libraries, and what the
+    check did about it."""
+    libc = result.get("libc")
+    ran = "the import ran with this machine's libraries" + (f" ({libc})" if libc else "")
+    if isinstance(result.get("loaded"), list):
+        return (
+            f"{ran}; libraries outside the artifact and the runtime's set were checked "
+            "by what it loaded"
+        )
+    return (
+        f"{ran}; what it loaded could not be read, so a library Lambda lacks may have "
+        "been found here"
+    )
+
+
 def conclude(
     target: Target,
     handler: str,
@@ -68,17 +85,34 @@ def conclude(
     retry: Callable[[Path], dict[str, Any]],
     *,
     offline: bool,
+    root: Path,
+    host: bool,
 ) -> DynamicResult:
     """From the program's result to the check's; ``retry(sdk_path)`` imports again with
-    the SDK when the import missed an SDK module that was not cached."""
+    the SDK when the import missed an SDK module that was not cached. ``root`` is the
+    sandbox the import ran in; ``host``: with this machine's libraries (a host
+    interpreter, not an image)."""
     missing = (result.get("missing") or "").split(".")[0]
     needs_sdk = not result.get("ok") and missing in target.sdk_modules
     if needs_sdk and sdk.path is None and not offline:
         sdk = runtime_sdk(target)
         if sdk.path is not None:
             result = retry(sdk.path)
+    roots = [str(root), *([str(sdk.path)] if sdk.path is not None else [])]
+    stdlib = result.get("stdlib")
+    loaded = classify(
+        target, result.get("loaded"), roots, stdlib if isinstance(stdlib, str) else None
+    )
+    # A synthetic result (a crash, a timeout) has no "python": the program never reported.
+    host_line = _host_libraries(result) if host and "python" in result else None
     if result.get("ok"):
-        return DynamicResult(True, f"dynamic check: imported {handler} with {python}", python)
+        return DynamicResult(
+            True,
+            f"dynamic check: imported {handler} with {python}",
+            python,
+            loaded=loaded,
+            host_libraries=host_line,
+        )
     if needs_sdk and sdk.path is None:
         return DynamicResult(
             True,
@@ -87,6 +121,8 @@ def conclude(
             f"({sdk.reason})",
             python,
             detail=result.get("traceback"),
+            loaded=loaded,
+            host_libraries=host_line,
         )
     message = (
         f"importing {handler} with {python} failed: {result.get('kind')}: "
@@ -99,6 +135,8 @@ def conclude(
         python,
         problem=message,
         detail=result.get("traceback"),
+        loaded=loaded,
+        host_libraries=host_line,
     )
 
 
@@ -151,7 +189,10 @@ def run_dynamic(
             mismatch = _image_mismatch(target, result) if in_image else None
             if mismatch:
                 return DynamicResult(False, f"dynamic check skipped: {image}: {mismatch}")
-            return conclude(target, handler, python, result, sdk, retry, offline=offline)
+            return conclude(
+                target, handler, python, result, sdk, retry,
+                offline=offline, root=root, host=in_image is None,
+            )  # fmt: skip
         except EngineFailed as exc:
             return DynamicResult(False, f"dynamic check skipped: {exc}")
     finally:

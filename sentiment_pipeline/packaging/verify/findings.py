@@ -41,7 +41,8 @@ class ProblemCode(enum.StrEnum):
     GLIBC_TOO_NEW = "glibc-too-new"
     """A native file needs a GLIBC symbol version newer than the runtime's glibc."""
     UNRESOLVED_LIBRARY = "unresolved-library"
-    """A DT_NEEDED library neither bundled nor provided by the runtime."""
+    """A library an extension needs (DT_NEEDED) or the import loaded (``ctypes`` too),
+    neither bundled nor provided by the runtime."""
     WHEEL_TAG_INCOMPATIBLE = "wheel-tag-incompatible"
     """An installed distribution whose wheel tags the target does not accept."""
     HANDLER_MISSING = "handler-missing"

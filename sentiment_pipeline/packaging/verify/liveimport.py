@@ -116,8 +116,9 @@ class LiveImport:
             )  # fmt: skip
 
         return conclude(
-            self.target, self.handler, self.python, result, self.sdk, retry, offline=self.offline
-        )
+            self.target, self.handler, self.python, result, self.sdk, retry,
+            offline=self.offline, root=root, host=True,
+        )  # fmt: skip
 
     def _stop(self) -> None:
         if self._proc is not None:

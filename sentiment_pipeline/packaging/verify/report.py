@@ -13,6 +13,7 @@ from sentiment_pipeline.packaging.sandbox import describe_target
 if TYPE_CHECKING:
     from sentiment_pipeline.packaging.targets import Target
     from sentiment_pipeline.packaging.verify.findings import Problem
+    from sentiment_pipeline.packaging.verify.loaded import LoadedLibrary
 
 __all__ = ["Checked", "DynamicResult", "Report"]
 
@@ -38,6 +39,12 @@ class DynamicResult:
     """Why the import failed (an ``import-failed`` problem of the report), or None."""
     detail: str | None = None
     """The traceback of a failed or incomplete import."""
+    loaded: tuple[LoadedLibrary, ...] = ()
+    """The shared objects the import loaded (beyond what the interpreter had), each
+    with the module that loaded it and where it came from."""
+    host_libraries: str | None = None
+    """One line when the import ran with this machine's libraries (a host interpreter,
+    not a Lambda-like image): what that means for the check."""
 
     @property
     def imported(self) -> bool:
@@ -51,12 +58,15 @@ class DynamicResult:
         return self.ran and self.problem is None and self.detail is None
 
     def to_json(self) -> dict[str, Any]:
-        """``{"ran", "summary", "interpreter", "detail"}``, as in ``verify --json``."""
+        """``{"ran", "summary", "interpreter", "detail", "host_libraries", "loaded"}``,
+        as in ``verify --json``."""
         return {
             "ran": self.ran,
             "summary": self.summary,
             "interpreter": self.interpreter,
             "detail": self.detail,
+            "host_libraries": self.host_libraries,
+            "loaded": [lib.to_json() for lib in self.loaded],
         }
 
 
@@ -192,6 +202,8 @@ class Report:
         )
         lines.append(f"  handler: {c.handler}" if c.handler else "  handler: not checked")
         lines.append(f"  {c.dynamic.summary}")
+        if c.dynamic.host_libraries:
+            lines.append(f"  {c.dynamic.host_libraries}")
         for note in c.notes:
             lines.append(f"  note: {note}")
         if self.warnings:

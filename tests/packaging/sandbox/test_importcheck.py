@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from elftools.elf.dynamic import DynamicSection
+from elftools.elf.elffile import ELFFile
 
 from sentiment_pipeline.packaging.sandbox import IMPORT_CHECK, LocalRoot, isolated_command
 from sentiment_pipeline.packaging.targets import get_target, runtimes
 from sentiment_pipeline.packaging.verify.interpreters import find_interpreter
+from sentiment_pipeline.packaging.verify.native import parse_elf
+from tests.support.sharedlibs import library
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from sentiment_pipeline.packaging.targets import Target
 
 
@@ -114,3 +117,53 @@ def test_bytecode_is_cached_as_checked_hash_pycs_in_the_tree(
     flags = {int.from_bytes(p.read_bytes()[4:8], "little") for p in tree.rglob("*.pyc")}
     assert flags == {0b11}  # hash-based, checked against the source
     assert not list(root.path.rglob("*.pyc"))  # nothing written beside the sources
+
+
+def test_it_records_each_library_the_import_loaded_and_the_module_that_did(
+    tmp_path: Path, interpreter: tuple[Target, str]
+) -> None:
+    """On every catalog Python: an extension module owns the libraries its creation
+    maps, a ctypes load the library it opened; what the interpreter had mapped before
+    the import (its own libc) is not listed."""
+    target, python = interpreter
+    host = library(tmp_path / "host", "libsphost.so.1", "sp_host")
+    root = sandbox(tmp_path, "import app.opener\ndef lambda_handler(e, c):\n    pass\n")
+    (root.task_root / "app/opener.py").write_text(
+        f"import _bz2, ctypes\nLIB = ctypes.CDLL({str(host)!r})\n"
+    )
+    _, result = run(python, target, root)
+    assert result is not None and result["ok"], result
+    loaded = {Path(r["path"]).name: r for r in result["loaded"]}
+    assert loaded["libsphost.so.1"]["by"] == "app.opener"
+    assert loaded["libsphost.so.1"]["from"] == str(root.task_root / "app/opener.py")
+    assert loaded["libsphost.so.1"]["soname"] == "libsphost.so.1"
+    bz2 = [r for r in result["loaded"] if r["soname"] == "libbz2.so.1.0"]
+    if bz2:  # an interpreter built with its own bzip2 maps none
+        assert bz2[0]["by"] == "_bz2"
+    assert not [r for r in result["loaded"] if r["soname"] == "libc.so.6"]
+    assert result["libc"].startswith("glibc ")
+    assert Path(result["stdlib"], "os.py").is_file()
+
+
+def test_its_sonames_and_needed_libraries_are_what_pyelftools_reads(
+    tmp_path: Path, interpreter: tuple[Target, str]
+) -> None:
+    """The program reads ELF with the standard library; pyelftools is the reference."""
+    target, python = interpreter
+    root = sandbox(tmp_path, "import ctypes, ssl, sqlite3\ndef lambda_handler(e, c):\n    pass\n")
+    _, result = run(python, target, root)
+    assert result is not None and result["ok"], result
+    assert result["loaded"]
+    for record in result["loaded"]:
+        with open(record["path"], "rb") as fh:
+            info = parse_elf(fh)
+            fh.seek(0)
+            dynamic = ELFFile(fh).get_section_by_name(".dynamic")
+            assert isinstance(dynamic, DynamicSection)
+            tags = [t for t in dynamic.iter_tags() if t.entry.d_tag == "DT_SONAME"]
+            sonames = [str(t.soname) for t in tags]  # type: ignore[attr-defined]
+        assert not isinstance(info, str), info
+        assert (record["soname"], record["needed"]) == (
+            sonames[0] if sonames else None,
+            list(info.needed),
+        ), record

@@ -143,6 +143,8 @@ def test_an_import_stopped_at_a_missing_sdk_module_proves_nothing() -> None:
         SdkResult(None, "offline"),
         lambda _path: result,
         offline=True,
+        root=Path("sandbox"),
+        host=True,
     )
     assert dynamic.ran and dynamic.problem is None
     assert not dynamic.imported

@@ -7,6 +7,7 @@ run wherever it is a Lambda runtime; the python3.13 path is covered in test_inci
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,8 @@ from sentiment_pipeline import ProblemCode, Target, get_target
 from sentiment_pipeline.packaging.install.engines import EngineError
 from sentiment_pipeline.packaging.options import VerifyOptions
 from sentiment_pipeline.packaging.verify import importattempt, verify
+from sentiment_pipeline.packaging.verify.dynamic import conclude
+from sentiment_pipeline.packaging.verify.sdk import SdkResult
 from tests.support.synth import write_files, zip_tree
 
 if TYPE_CHECKING:
@@ -171,3 +174,39 @@ def test_the_engine_is_detected_only_when_the_import_needs_a_container(
     with pytest.raises(EngineError, match=r"^docker: not available"):
         verify(fn, get_target("python3.13", "arm64"), VerifyOptions(engine="docker"))
     assert probes.read_text() == "probed\n"
+
+
+HOST_LINE = re.compile(
+    r"the import ran with this machine's libraries \(glibc \d+\.\d+\); libraries outside "
+    r"the artifact and the runtime's set were checked by what it loaded"
+)
+
+
+def test_an_import_with_this_machines_libraries_says_so_in_one_line(
+    tmp_path: Path, host_target: Target
+) -> None:
+    fn = write_files(tmp_path / "fn", {"handler.py": "def lambda_handler(e, c):\n    return 1\n"})
+    report = verify(fn, host_target)
+    line = report.checked.dynamic.host_libraries
+    assert line is not None and HOST_LINE.fullmatch(line), line
+    assert f"\n  {line}\n" in report.render()
+    assert report.to_json()["checked"]["dynamic"]["host_libraries"] == line
+    skipped = verify(fn, host_target, VerifyOptions(dynamic=False))
+    assert skipped.checked.dynamic.host_libraries is None
+    assert "the import ran with" not in skipped.render()
+
+
+def test_an_import_whose_loads_could_not_be_read_says_what_that_leaves_open(
+    tmp_path: Path, host_target: Target
+) -> None:
+    """Where /proc/self/maps cannot be read, the program reports ``loaded: null``."""
+    ok = {"ok": True, "python": host_target.python, "libc": "glibc 2.36", "loaded": None}
+    result = conclude(
+        host_target, "handler.lambda_handler", "python3", ok, SdkResult(None, "offline"),
+        lambda _: ok, offline=True, root=tmp_path, host=True,
+    )  # fmt: skip
+    assert result.host_libraries == (
+        "the import ran with this machine's libraries (glibc 2.36); what it loaded could not "
+        "be read, so a library Lambda lacks may have been found here"
+    )
+    assert result.loaded == ()

@@ -85,6 +85,8 @@ def test_checked_is_typed_and_its_json_keeps_every_key_in_order(
         "summary": "dynamic check skipped: --no-import",
         "interpreter": None,
         "detail": None,
+        "host_libraries": None,
+        "loaded": [],
     }
     typed = report.checked
     assert (typed.kind, typed.handler, typed.files, typed.distributions) == (
