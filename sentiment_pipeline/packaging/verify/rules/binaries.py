@@ -96,9 +96,8 @@ class BinaryChecks:
         reached: set[tuple[int, str]] = set()
         for root in roots:
             reached |= self._walk(root, loader)
-        for member in files.members():
-            if member.key not in reached and loader.loads(member):
-                self._note_unloaded(member, loader)
+        unloaded = [m for m in files.members() if m.key not in reached and loader.loads(m)]
+        self._note_unloaded(unloaded, loader)
 
     def _extension_modules(self, files: LambdaFiles, loader: Loader) -> list[Member]:
         """The ELF files Python can import as extension modules: under an import root,
@@ -188,21 +187,30 @@ class BinaryChecks:
             ProblemCode.UNRESOLVED_LIBRARY, where(root.placed, root.name), message, fix=_FIX
         )
 
-    def _note_unloaded(self, member: Member, loader: Loader) -> None:
-        """An ELF file no extension module loads: its missing libraries are a note."""
-        info = member.info
-        assert info is not None
-        missing = [
-            lib
-            for lib in info.needed
-            if loader.search(lib, (member,)) is None and not loader.files.named(lib)
-        ]
-        if missing:
-            self.findings.notes.append(
-                f"{where(member.placed, member.name)} needs {', '.join(missing)}, which "
-                f"{self.target.runtime} lacks; no extension module loads it at import "
-                "(a plugin or a program), so it fails only if something loads it later."
-            )
+    def _note_unloaded(self, members: Sequence[Member], loader: Loader) -> None:
+        """ELF files no extension module loads (plugins, programs, what only they need):
+        the libraries they miss are one note, never a failure."""
+        lacking: list[tuple[Member, list[str]]] = []
+        for member in members:
+            assert member.info is not None
+            missing = [
+                lib
+                for lib in member.info.needed
+                if loader.search(lib, (member,)) is None and not loader.files.named(lib)
+            ]
+            if missing:
+                lacking.append((member, missing))
+        if not lacking:
+            return
+        shown = [f"{where(m.placed, m.name)} ({', '.join(libs)})" for m, libs in lacking[:3]]
+        if len(lacking) > 3:
+            rest = sorted({lib for _m, libs in lacking[3:] for lib in libs})
+            shown.append(f"{len(lacking) - 3} more ({', '.join(rest)})")
+        self.findings.notes.append(
+            f"{len(lacking)} file(s) that no extension module loads at import (plugins, "
+            f"programs, libraries only they use) need libraries {self.target.runtime} lacks; "
+            "they fail only if something loads them later: " + "; ".join(shown) + "."
+        )
 
 
 def _chain(chain: Sequence[Member], lib: str) -> str:
