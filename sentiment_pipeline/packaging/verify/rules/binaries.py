@@ -180,7 +180,10 @@ class BinaryChecks:
                 "not have it."
             )
         if lib.startswith(_DESKTOP):
-            message += " A headless build of the package needs no display libraries."
+            message += (
+                " A headless build (opencv-python-headless for opencv-python) needs no "
+                "display libraries."
+            )
         if len(failures) > 1:
             message += " Also missing: " + "; ".join(_chain(c, n) for n, c in failures[1:]) + "."
         self.findings.add(
