@@ -327,3 +327,53 @@ def test_the_loader_searches_rpath_then_ld_library_path_then_runpath(
         assert system is not None and system.system
     finally:
         tree.close()
+
+
+def test_a_candidate_for_another_machine_is_skipped_as_ld_so_does(
+    linker: Linker, tmp_path: Path, target: Target
+) -> None:
+    dep = linker.lib("libpick.so.1", needs=["libGL.so.1"])
+    foreign = bytearray(dep.read_bytes())
+    other = 183 if target.machine == "x86_64" else 62  # EM_AARCH64 / EM_X86_64
+    foreign[18:20] = other.to_bytes(2, "little")  # e_machine
+    module = linker.lib("pick.so", needs=[dep.name], rpath="$ORIGIN/wrong", init="pick")
+    files: dict[str, Path | bytes] = {
+        f"pkg/{ext(target, 'pick')}": module,
+        f"pkg/wrong/{dep.name}": bytes(foreign),
+        f"lib/{dep.name}": dep,
+    }
+    report = check(tmp_path, target, files)
+    assert (ProblemCode.ARCH_MISMATCH, f"pkg/wrong/{dep.name}") in {
+        (p.code, p.path) for p in report.problems
+    }
+    ((_path, message),) = unresolved(report)
+    assert f"-> lib/{dep.name} -> libGL.so.1" in message  # found after the skipped one
+
+
+def test_a_layer_verified_alone_resolves_from_opt(
+    linker: Linker, tmp_path: Path, target: Target
+) -> None:
+    dep = linker.lib("libopt.so.1")
+    module = linker.lib("inlayer.so", needs=[dep.name], init="m")
+    site = f"python/lib/python{target.python}/site-packages"
+    artifact = zip_of(
+        tmp_path / "layer.zip", {f"{site}/{ext(target, 'm')}": module, f"lib/{dep.name}": dep}
+    )
+    report = verify(artifact, target, VerifyOptions(dynamic=False))
+    assert report.checked.kind == "layer"
+    assert report.ok, report.render()
+    assert report.checked.notes == ()
+
+
+def test_the_last_layer_s_copy_of_a_library_is_the_one_that_loads(
+    linker: Linker, tmp_path: Path, target: Target
+) -> None:
+    good = linker.lib("libover.so.1")
+    bad = linker.lib("libover-bad.so", needs=["libGL.so.1"], soname="libover.so.1")
+    module = linker.lib("over.so", needs=["libover.so.1"], init="over")
+    files = {f"pkg/{ext(target, 'over')}": module}
+    first: dict[str, Path | bytes] = {"lib/libover.so.1": good, "python/.keep": b""}
+    second: dict[str, Path | bytes] = {"lib/libover.so.1": bad, "python/.keep": b""}
+    assert check(tmp_path, target, files, [second, first]).ok
+    ((_path, message),) = unresolved(check(tmp_path, target, files, [first, second]))
+    assert "-> layer1.zip:lib/libover.so.1 -> libGL.so.1" in message
