@@ -74,7 +74,14 @@ def cmd_targets(args: argparse.Namespace) -> int:
             f"{t.limits.image} B image."
         )
         print("Import path (" + t.runtime + "): " + " -> ".join(sys_path(t)))
-        print(f"Runtime libraries: {len(t.runtime_libraries)} sonames from {t.libraries_source}.")
+        print(f"Runtime libraries: {len(t.runtime_libraries)} sonames, {t.libraries_source}.")
+        lacking = sorted(t.wheel_policy_libraries - t.runtime_libraries)
+        print(
+            f"Wheel policy: {len(t.wheel_policy_libraries)} sonames manylinux wheels may "
+            f"assume ({t.wheel_policy_source}); {t.runtime} lacks "
+            + (", ".join(lacking) if lacking else "none of them")
+            + "."
+        )
         print("Details of every row: sentiment-pipeline targets --json")
     return EXIT_OK
 

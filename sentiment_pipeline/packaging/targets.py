@@ -121,9 +121,15 @@ class Target:
     stdlib_modules: frozenset[str] = attrs.field(repr=False)
     """Top-level modules of the runtime's standard library."""
     runtime_libraries: frozenset[str] = attrs.field(repr=False)
-    """Shared libraries (sonames) the runtime's image provides."""
+    """Shared libraries (sonames) Lambda's runtime has in its system directories and
+    ``/var/lang/lib``: what the dynamic loader finds outside the artifact."""
     libraries_source: str = attrs.field(repr=False)
-    """Where ``runtime_libraries`` comes from."""
+    """Where ``runtime_libraries`` comes from (the image family's sources)."""
+    wheel_policy_libraries: frozenset[str] = attrs.field(repr=False)
+    """The manylinux policy's allow-list for the runtime's glibc: what wheels may assume
+    the system has, never what Lambda has (Lambda lacks ``libGL.so.1``, which it allows)."""
+    wheel_policy_source: str = attrs.field(repr=False)
+    """Where ``wheel_policy_libraries`` comes from."""
     limits: Limits
     """Lambda's size limits."""
     deprecated: str | None = None
@@ -212,6 +218,10 @@ class Target:
             "sdk_reference": dict(self.sdk_reference),
             "limits": attrs.asdict(self.limits),
             "build_image": self.build_image,
+            "runtime_libraries": sorted(self.runtime_libraries),
+            "libraries_source": self.libraries_source,
+            "wheel_policy_libraries": sorted(self.wheel_policy_libraries),
+            "wheel_policy_source": self.wheel_policy_source,
             "deprecated": self.deprecated,
             "catalog_version": CATALOG_VERSION,
         }
@@ -224,6 +234,16 @@ def runtimes() -> tuple[str, ...]:
     ('python3.9', True)
     """
     return tuple(_catalog()["runtimes"])
+
+
+def _family_sonames(family: dict[str, Any], machine: str, python: str) -> frozenset[str]:
+    """The sonames an image family has on ``machine`` (``libpython{python}`` filled in)."""
+    return frozenset(
+        soname.format(python=python)
+        for group in family["present"]
+        if machine in group.get("architectures", (machine,))
+        for soname in group["sonames"]
+    )
 
 
 def _version_tuple(text: str) -> tuple[int, int]:
@@ -249,8 +269,9 @@ def get_target(runtime: str, architecture: str = "x86_64") -> Target:
         raise UnknownTargetError(runtime, architecture, known=known)
     os_row = catalog["os"][row["os"]]
     glibc = _version_tuple(os_row["glibc"])
-    libraries = _libraries()
-    policy = libraries["policies"][f"manylinux_{glibc[0]}_{glibc[1]}"][arch["machine"]]
+    policy = _libraries()["manylinux_policy"]
+    allowed = policy["policies"][f"manylinux_{glibc[0]}_{glibc[1]}"][arch["machine"]]
+    family = _libraries()["families"][row["os"]]
     limits = catalog["limits"]
     sdk = _sdk()
     return Target(
@@ -265,9 +286,10 @@ def get_target(runtime: str, architecture: str = "x86_64") -> Target:
         sdk_reference=dict(row["sdk_reference"]),
         sdk_modules=frozenset(sdk["top_level_modules"]),
         stdlib_modules=_stdlib()[row["python"]],
-        runtime_libraries=frozenset(policy)
-        | {libraries["dynamic_loaders"][arch["machine"]], f"libpython{row['python']}.so.1.0"},
-        libraries_source=libraries["source"],
+        runtime_libraries=_family_sonames(family, arch["machine"], row["python"]),
+        libraries_source=family["source"],
+        wheel_policy_libraries=frozenset(allowed) | {policy["dynamic_loaders"][arch["machine"]]},
+        wheel_policy_source=policy["source"],
         limits=Limits(
             zipped_upload=limits["zipped_upload_bytes"],
             unzipped=limits["unzipped_bytes"],

@@ -86,6 +86,18 @@ def test_targets_table_and_json() -> None:
     assert document[0]["glibc"] == "2.26"
 
 
+def test_targets_show_lambdas_libraries_apart_from_the_wheel_policy() -> None:
+    table = run("targets", "--runtime", "python3.13").stdout
+    assert "Runtime libraries: " in table and "Amazon Linux 2023 minimal" in table
+    policy = next(line for line in table.splitlines() if line.startswith("Wheel policy: "))
+    assert "auditwheel" in policy and "python3.13 lacks " in policy and "libGL.so.1" in policy
+    document = json.loads(run("targets", "--json", "--runtime", "python3.13").stdout)
+    assert "libGL.so.1" in document[0]["wheel_policy_libraries"]
+    assert "libGL.so.1" not in document[0]["runtime_libraries"]
+    assert "libssl.so.3" in document[0]["runtime_libraries"]
+    assert document[0]["libraries_source"] and document[0]["wheel_policy_source"]
+
+
 def test_console_script_is_installed() -> None:
     script = Path(sys.executable).parent / "sentiment-pipeline"
     result = subprocess.run([str(script), "--version"], capture_output=True, text=True, check=False)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from importlib import resources
+
 import pytest
 from packaging.tags import Tag, parse_tag
 
 from sentiment_pipeline import (
     CATALOG_VERSION,
+    Target,
     UnknownTargetError,
     all_targets,
     get_target,
@@ -81,8 +85,62 @@ def test_extension_suffixes_and_libraries() -> None:
         "libstdc++.so.6",
         "ld-linux-aarch64.so.1",
     } <= t.runtime_libraries
-    assert "libssl.so.3" not in t.runtime_libraries  # not in the manylinux policy
-    assert "auditwheel" in t.libraries_source
+    assert "libssl.so.3" in t.runtime_libraries  # Lambda has it; the manylinux policy does not
+    assert "libssl.so.3" not in t.wheel_policy_libraries
+    assert "Amazon Linux 2023" in t.libraries_source
+    assert "auditwheel" in t.wheel_policy_source
+
+
+@pytest.mark.parametrize("target", all_targets(), ids=lambda t: f"{t.runtime}-{t.architecture}")
+def test_lambda_lacks_libraries_the_manylinux_policy_allows(target: Target) -> None:
+    for lib in ("libGL.so.1", "libX11.so.6", "libxcb.so.1", "libgomp.so.1", "libatomic.so.1"):
+        assert lib not in target.runtime_libraries
+    assert {"libGL.so.1", "libatomic.so.1"} <= target.wheel_policy_libraries
+    for lib in ("libc.so.6", "libm.so.6", "libgcc_s.so.1", "libstdc++.so.6", "libz.so.1"):
+        assert lib in target.runtime_libraries
+    assert "liblzma.so.5" in target.runtime_libraries  # /var/lang/lib on AL2, /lib64 on AL2023
+    assert f"libpython{target.python}.so.1.0" in target.runtime_libraries
+    loader = "ld-linux-x86-64.so.2" if target.machine == "x86_64" else "ld-linux-aarch64.so.1"
+    assert loader in target.runtime_libraries and loader in target.wheel_policy_libraries
+    assert ("libmvec.so.1" in target.runtime_libraries) == (target.machine == "x86_64")
+
+
+@pytest.mark.parametrize("runtime", ["python3.12", "python3.13", "python3.14"])
+def test_amazon_linux_2023_has_no_libexpat_libnsl_or_libffi_6(runtime: str) -> None:
+    t = get_target(runtime, "arm64")
+    assert not {"libexpat.so.1", "libnsl.so.1", "libffi.so.6", "libcrypt.so.2"} & (
+        t.runtime_libraries
+    )
+    assert {"libffi.so.8", "libssl.so.3", "libsqlite3.so.0", "libglib-2.0.so.0"} <= (
+        t.runtime_libraries
+    )
+
+
+@pytest.mark.parametrize("runtime", ["python3.9", "python3.10", "python3.11"])
+def test_amazon_linux_2_has_libffi_6_and_libnsl_but_not_the_images_extras(runtime: str) -> None:
+    t = get_target(runtime, "x86_64")
+    assert {"libffi.so.6", "libnsl.so.1", "libssl.so.10", "libcrypto.so.10"} <= t.runtime_libraries
+    # In the container images (yum's dependencies), not in the managed runtime.
+    assert not {"libexpat.so.1", "libglib-2.0.so.0", "libcurl.so.4", "libxml2.so.2"} & (
+        t.runtime_libraries
+    )
+    assert not {"libffi.so.8", "libssl.so.3"} & t.runtime_libraries
+
+
+def test_the_library_data_cites_its_sources_and_never_says_both() -> None:
+    data = json.loads(
+        resources.files("sentiment_pipeline.packaging")
+        .joinpath("data/runtime_libraries.json")
+        .read_text("utf-8")
+    )
+    for name, family in data["families"].items():
+        present = {s for g in family["present"] for s in g["sonames"]}
+        absent = {s for g in family["absent"] for s in g["sonames"]}
+        assert not present & absent, name
+        for group in family["present"] + family["absent"]:
+            assert set(group["sources"]) <= set(data["sources"]), group
+            # Every group is sourced, or says why it is listed without one.
+            assert group["sources"] or "nverified" in group["note"], group
 
 
 def test_stdlib_and_sdk_modules() -> None:

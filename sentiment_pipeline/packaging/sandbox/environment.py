@@ -56,6 +56,7 @@ __all__ = [
     "LocalRoot",
     "Placed",
     "Role",
+    "artifact_filled",
     "describe_target",
     "environment",
     "import_roots",
@@ -74,6 +75,17 @@ Role = Literal["function", "layer"]
 _LAYER_TOP = frozenset({LAYER_PYTHON, "lib", "bin", "extensions", "etc", "share", "include"})
 # What an artifact fills: everything else is the runtime's and does not exist locally.
 _FILLED = (TASK_ROOT, LAYERS_ROOT)
+
+
+def artifact_filled(path: str) -> bool:
+    """Whether Lambda's absolute ``path`` is where artifacts go (``/var/task``, ``/opt``
+    and below): what is there comes from the function and its layers, everything
+    else is the runtime's.
+
+    >>> artifact_filled("/opt/lib"), artifact_filled("/lib64")
+    (True, False)
+    """
+    return any(path == top or path.startswith(top + "/") for top in _FILLED)
 
 
 def mount(role: Role) -> str:
@@ -231,11 +243,7 @@ class LocalRoot:
     def filled(self, paths: Iterable[str]) -> list[str]:
         """``paths`` that an artifact fills, moved under this root, in their order; the
         runtime's own directories do not exist here and are left out."""
-        return [
-            str(self.local(p))
-            for p in paths
-            if any(p == top or p.startswith(top + "/") for top in _FILLED)
-        ]
+        return [str(self.local(p)) for p in paths if artifact_filled(p)]
 
     def import_paths(self, target: Target) -> list[str]:
         """The front of Lambda's ``sys.path`` (task root, layer roots), moved here."""

@@ -182,7 +182,8 @@ def verify_with(
             live = start_import(
                 target, placed, handler, interpreter=options.interpreter, offline=options.offline
             )
-        contents = ContentChecks(findings, BinaryChecks(findings, target, placed))
+        binaries = BinaryChecks(findings, target, placed)
+        contents = ContentChecks(findings, binaries)
         try:
             for p in placed:
                 contents.stream(p, owners[p.order], live.sandbox if live is not None else None)
@@ -190,6 +191,7 @@ def verify_with(
             if live is not None:
                 live.go()
             contents.parse_pending()
+            binaries.check_libraries()
             if skip or handler is None:
                 dynamic = DynamicResult(False, f"dynamic check skipped: {skip}")
             else:

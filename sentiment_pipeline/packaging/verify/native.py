@@ -91,12 +91,43 @@ class ElfInfo:
     machine: str
     needed: tuple[str, ...]
     rpath: tuple[str, ...]
-    """RPATH and RUNPATH entries, in that order."""
+    """DT_RPATH entries (the loader ignores them when the file has a DT_RUNPATH)."""
     glibc_versions: tuple[tuple[int, ...], ...]
     """Every ``GLIBC_x.y[.z]`` version the file needs, from its version-needs table."""
+    runpath: tuple[str, ...] = ()
+    """DT_RUNPATH entries."""
+    soname: str | None = None
+    """DT_SONAME: the name the loader knows the file by once it is loaded."""
+    init_functions: frozenset[str] | None = None
+    """Module names ``NAME`` of the ``PyInit_NAME`` symbols the file names (an
+    extension module exports the one of its own name); None if it has no dynamic
+    string table to tell."""
+
+    @property
+    def search_rpath(self) -> tuple[str, ...]:
+        """The DT_RPATH entries the loader uses: none when there is a DT_RUNPATH."""
+        return () if self.runpath else self.rpath
 
 
 _GLIBC = re.compile(r"^GLIBC_(\d+(?:\.\d+)+)$")
+
+
+_PYINIT = b"PyInit_"
+
+
+def _init_functions(strings: bytes) -> frozenset[str]:
+    """The ``NAME`` of every ``PyInit_NAME`` in a dynamic string table: one scan of
+    the bytes, not a parse of the symbol table (a bundled Qt has tens of thousands)."""
+    names: set[str] = set()
+    start = strings.find(_PYINIT)
+    while start >= 0:
+        end = strings.find(b"\0", start)
+        if end < 0:
+            end = len(strings)
+        if start == 0 or strings[start - 1] == 0:  # a whole symbol name, not a tail
+            names.add(strings[start + len(_PYINIT) : end].decode("utf-8", "replace"))
+        start = strings.find(_PYINIT, end)
+    return frozenset(names)
 
 
 def parse_elf(stream: IO[bytes]) -> ElfInfo | str:
@@ -111,6 +142,9 @@ def parse_elf(stream: IO[bytes]) -> ElfInfo | str:
         elf = ELFFile(stream)
         needed: list[str] = []
         rpath: list[str] = []
+        runpath: list[str] = []
+        soname: str | None = None
+        inits: frozenset[str] | None = None
         versions: set[tuple[int, ...]] = set()
         for section in elf.iter_sections():
             if isinstance(section, DynamicSection):
@@ -120,7 +154,14 @@ def parse_elf(stream: IO[bytes]) -> ElfInfo | str:
                     elif tag.entry.d_tag == "DT_RPATH":
                         rpath.extend(str(tag.rpath).split(":"))  # type: ignore[attr-defined]
                     elif tag.entry.d_tag == "DT_RUNPATH":
-                        rpath.extend(str(tag.runpath).split(":"))  # type: ignore[attr-defined]
+                        runpath.extend(str(tag.runpath).split(":"))  # type: ignore[attr-defined]
+                    elif tag.entry.d_tag == "DT_SONAME":
+                        soname = str(tag.soname)  # type: ignore[attr-defined]
+                link = section["sh_link"]
+                if 0 < link < elf.num_sections():
+                    strings = elf.get_section(link)
+                    if strings["sh_type"] == "SHT_STRTAB":
+                        inits = _init_functions(strings.data())
             elif isinstance(section, GNUVerNeedSection):
                 for _verneed, auxiliaries in section.iter_versions():
                     for aux in auxiliaries:
@@ -133,6 +174,9 @@ def parse_elf(stream: IO[bytes]) -> ElfInfo | str:
             needed=tuple(needed),
             rpath=tuple(p for p in rpath if p),
             glibc_versions=tuple(sorted(versions)),
+            runpath=tuple(p for p in runpath if p),
+            soname=soname,
+            init_functions=inits,
         )
     except Exception as exc:
         # A malformed file makes pyelftools (and its construct layer) raise many

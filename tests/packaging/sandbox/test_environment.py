@@ -13,6 +13,7 @@ from sentiment_pipeline.packaging.sandbox import (
     FunctionIdentity,
     LocalRoot,
     Placed,
+    artifact_filled,
     describe_target,
     environment,
     import_roots,
@@ -92,6 +93,12 @@ def test_ld_library_path_is_the_base_images() -> None:
         "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:"
         "/var/task:/var/task/lib:/opt/lib"
     )
+
+
+def test_artifacts_fill_the_task_root_and_opt_the_runtime_the_rest() -> None:
+    filled = [d for d in LD_LIBRARY_PATH if artifact_filled(d)]
+    assert filled == ["/var/task", "/var/task/lib", "/opt/lib"]
+    assert not artifact_filled("/optional") and not artifact_filled("/var/taskforce")
 
 
 def test_the_environment_moves_lambdas_paths_into_the_local_root(tmp_path: Path) -> None:

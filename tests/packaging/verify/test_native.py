@@ -6,11 +6,12 @@ import subprocess
 import zipfile
 from typing import TYPE_CHECKING
 
+import attrs
 import pytest
 
 from sentiment_pipeline import ProblemCode, Target
 from sentiment_pipeline.packaging.verify import verify
-from sentiment_pipeline.packaging.verify.native import parse_elf, sniff
+from sentiment_pipeline.packaging.verify.native import ElfInfo, parse_elf, sniff
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -25,7 +26,8 @@ def gcc(*args: str | Path, cwd: Path) -> None:
 
 @pytest.fixture(scope="module")
 def native(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """libspfake.so.1 exports sp_fake at version GLIBC_2.99; ext links to it and to libspmissing."""
+    """libspfake.so.1 exports sp_fake at version GLIBC_2.99; versioned.so links to it;
+    needs.so, an extension module ``ext``, to libspmissing.so (RPATH $ORIGIN/../pkg.libs)."""
     d = tmp_path_factory.mktemp("native")
     (d / "fake.c").write_text("int sp_fake(void) { return 42; }\n")
     (d / "fake.map").write_text("GLIBC_2.99 { global: sp_fake; local: *; };\n")
@@ -64,7 +66,7 @@ def native(tmp_path_factory: pytest.TempPathFactory) -> Path:
         cwd=d,
     )
     (d / "needs.c").write_text(
-        "extern int sp_missing(void);\nint use_missing(void) { return sp_missing(); }\n"
+        "extern int sp_missing(void);\nint PyInit_ext(void) { return sp_missing(); }\n"
     )
     gcc(
         "-shared",
@@ -72,6 +74,8 @@ def native(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "-o",
         "needs.so",
         "needs.c",
+        "-Wl,--disable-new-dtags",
+        "-Wl,-rpath,$ORIGIN/../pkg.libs",
         "-L.",
         "-lspmissing",
         "-Wl,--no-as-needed",
@@ -106,6 +110,7 @@ def test_a_bundled_library_resolves(native: Path, tmp_path: Path, py313: Target)
     report = verify(build(tmp_path, files), target=py313)
     assert report.ok, report.render()
     assert report.checked.native_files == 2
+    assert report.checked.notes == ()
 
 
 def test_a_symbol_version_above_the_targets_glibc_is_glibc_too_new(
@@ -128,6 +133,42 @@ def test_parse_elf_reads_needed_and_versions(native: Path) -> None:
     assert info.machine == "EM_X86_64" and info.elfclass == 64
     assert "libspfake.so.1" in info.needed
     assert (2, 99) in info.glibc_versions
+
+
+def test_parse_elf_reads_rpath_soname_and_init_functions(native: Path) -> None:
+    with (native / "needs.so").open("rb") as fh:
+        ext = parse_elf(fh)
+    with (native / "libspmissing.so").open("rb") as fh:
+        lib = parse_elf(fh)
+    assert not isinstance(ext, str) and not isinstance(lib, str)
+    assert ext.rpath == ("$ORIGIN/../pkg.libs",) and ext.runpath == ()
+    assert ext.search_rpath == ext.rpath
+    assert ext.init_functions == frozenset({"ext"})
+    assert lib.soname == "libspmissing.so" and lib.init_functions == frozenset()
+
+
+def test_parse_elf_reads_runpath_apart_from_rpath(tmp_path: Path) -> None:
+    (tmp_path / "both.c").write_text("int PyInit_both(void) { return 0; }\n")
+    gcc(
+        "-shared",
+        "-fPIC",
+        "-o",
+        "both.so",
+        "both.c",
+        "-Wl,--enable-new-dtags",
+        "-Wl,-rpath,$ORIGIN/r",
+        cwd=tmp_path,
+    )
+    with (tmp_path / "both.so").open("rb") as fh:
+        info = parse_elf(fh)
+    assert not isinstance(info, str)
+    assert info.runpath == ("$ORIGIN/r",) and info.rpath == ()
+
+
+def test_the_loader_ignores_an_rpath_beside_a_runpath() -> None:
+    both = ElfInfo(64, "EM_X86_64", (), ("$ORIGIN/a",), (), runpath=("$ORIGIN/b",))
+    assert both.search_rpath == ()
+    assert attrs.evolve(both, runpath=()).search_rpath == ("$ORIGIN/a",)
 
 
 def test_truncated_elf_is_a_note_not_a_crash(native: Path, tmp_path: Path, py313: Target) -> None:
