@@ -119,6 +119,7 @@ def place_verified(
         if not any(n.startswith(f"{layer.name}:") for layer in layers)
     )
     notes = list(assembled.notes)
+    notes += [f"warning: {warning}" for warning in report.checked.warnings]
     if published:
         notes.append(f"pushed {published}")
     if not ok:
