@@ -43,14 +43,21 @@ class UnknownTargetError(PipelineError, LookupError):
     sentiment_pipeline.errors.UnknownTargetError: unknown Lambda runtime 'python2.7' ...
     """
 
-    def __init__(self, runtime: str, architecture: str, *, known: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        runtime: str,
+        architecture: str,
+        *,
+        known: tuple[str, ...] = (),
+        reason: str | None = None,
+    ) -> None:
         self.runtime = runtime
         self.architecture = architecture
         self.known = known
         choices = f" Known: {', '.join(known)}." if known else ""
-        super().__init__(
-            f"unknown Lambda runtime {runtime!r} for architecture {architecture!r}.{choices}"
-        )
+        # ``reason``: what exactly is unknown (the architecture, a retired runtime).
+        problem = reason or f"unknown Lambda runtime {runtime!r} for architecture {architecture!r}"
+        super().__init__(one_line(f"{problem}.{choices}"))
 
 
 class ArtifactError(PipelineError, ValueError):

@@ -18,6 +18,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_PROBLEMS",
     "EXIT_USAGE",
+    "architecture",
     "artifact",
     "build_parser",
     "interpreter",
@@ -60,7 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     targets.add_argument("--runtime", help="only this runtime (e.g. python3.13)")
     targets.add_argument(
-        "--architecture", choices=("x86_64", "arm64"), help="only this architecture"
+        "--architecture",
+        type=architecture,
+        help="only this architecture: x86_64 or arm64 (aarch64 and amd64 are accepted)",
     )
 
     verify = sub.add_parser(
@@ -92,12 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument(
         "--architecture",
-        default="x86_64",
-        choices=("x86_64", "arm64"),
-        help="Lambda architecture (default: x86_64)",
+        type=architecture,
+        help="Lambda architecture: x86_64 or arm64 (aarch64 and amd64 are accepted); default: "
+        "an image's own (its config's architecture), else x86_64. An image built for "
+        "another architecture than the one given is an error",
     )
     verify.add_argument(
-        "--handler", help="module.function (default: handler.lambda_handler when handler.py exists)"
+        "--handler",
+        help="module.function (default: an image's Cmd, else handler.lambda_handler when "
+        "handler.py exists)",
     )
     verify.add_argument("--json", action="store_true", help="print a JSON report")
     verify.add_argument(
@@ -260,6 +266,18 @@ def artifact(text: str) -> str:
         ref = LayoutRef.parse(text)
         return str(LayoutRef(path(str(ref.path)), ref.tag))
     return str(path(text))
+
+
+def architecture(text: str) -> str:
+    """``--architecture``: Lambda's name of it (``aarch64`` is ``arm64``, ``amd64`` is
+    ``x86_64``); anything else is refused naming the architectures Lambda runs."""
+    from sentiment_pipeline.errors import UnknownTargetError
+    from sentiment_pipeline.packaging.targets import architecture_name
+
+    try:
+        return architecture_name(text)
+    except UnknownTargetError as exc:
+        raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from exc
 
 
 def interpreter(text: str) -> str:

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     from sentiment_pipeline.packaging.results import BuildResult
 
-__all__ = ["COMMANDS", "build_table", "table"]
+__all__ = ["COMMANDS", "build_table", "table", "warn"]
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -26,6 +26,12 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     ]
 
 
+def warn(warning: str | None) -> None:
+    """A one-line warning on stderr (nothing for None): it works, but should change."""
+    if warning:
+        print(f"sentiment-pipeline: warning: {warning}", file=sys.stderr)
+
+
 def cmd_targets(args: argparse.Namespace) -> int:
     from sentiment_pipeline.packaging.sandbox import describe_target, sys_path
     from sentiment_pipeline.packaging.targets import all_targets, get_target
@@ -33,6 +39,7 @@ def cmd_targets(args: argparse.Namespace) -> int:
     if args.runtime:
         archs = [args.architecture] if args.architecture else ["x86_64", "arm64"]
         chosen = [get_target(args.runtime, a) for a in archs]
+        warn(chosen[0].deprecation_warning())
     else:
         chosen = [
             t for t in all_targets() if not args.architecture or t.architecture == args.architecture
@@ -61,7 +68,7 @@ def cmd_targets(args: argparse.Namespace) -> int:
             t.wheel_tags[0],
             str(len(t.wheel_tags)),
             t.extension_suffixes[0],
-            t.deprecated or "-",
+            f"{t.deprecated} (passed)" if t.deprecation_warning() else t.deprecated or "-",
         )
         for t in chosen
     ]
@@ -91,7 +98,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from sentiment_pipeline.packaging.targets import get_target
     from sentiment_pipeline.packaging.verify import verify
 
-    target = get_target(args.runtime, args.architecture)
+    # Checked before anything is read (a retired runtime is refused); without
+    # --architecture an image's own architecture is used, else x86_64.
+    given = get_target(args.runtime, args.architecture or "x86_64")
     options = VerifyOptions(
         layers=args.layer,
         handler=args.handler,
@@ -99,7 +108,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
         s3_upload=args.s3_upload,
         interpreter=args.interpreter,
     )
-    report = verify(args.artifact, target, options)
+    report = verify(args.artifact, given if args.architecture else args.runtime, options)
+    for warning in report.checked.warnings:
+        warn(warning)
     print(report.dumps() if args.json else report.render())
     return EXIT_OK if report.ok else EXIT_PROBLEMS
 
@@ -108,8 +119,11 @@ def cmd_build(args: argparse.Namespace) -> int:
     from sentiment_pipeline.packaging.build import build
     from sentiment_pipeline.packaging.manifest import Manifest
     from sentiment_pipeline.packaging.options import BuildOptions
+    from sentiment_pipeline.packaging.targets import get_target
 
     manifest = Manifest.load(args.manifest)
+    for runtime in manifest.runtimes(args.lambdas):
+        warn(get_target(runtime).deprecation_warning())
     interactive = sys.stderr.isatty() and not args.json
 
     def progress(message: str) -> None:

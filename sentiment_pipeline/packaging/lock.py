@@ -108,7 +108,9 @@ def resolve(requirements: Sequence[str], target: Target, *, key: str) -> Lock:
     inputs = inputs_hash(requirements, target)
     if not requirements:
         return Lock(key, target.runtime, target.architecture, inputs, ())
-    platform = f"{target.machine}-manylinux_{target.glibc[0]}_{target.glibc[1]}"
+    # uv accepts a fixed set of manylinux values (none for glibc 2.26): the newest one not
+    # above the runtime's glibc, so no wheel the runtime cannot load is selected.
+    platform = target.uv_platform
     with tempfile.TemporaryDirectory() as tmp:
         req = Path(tmp) / "requirements.in"
         req.write_text("\n".join(requirements) + "\n")
@@ -198,7 +200,7 @@ def _explain(stderr: str, requirements: Sequence[str], target: Target, key: str)
     detail = re.sub(r"\s+", " ", detail).removeprefix("error: ").removeprefix("\u00d7 ")
     hint = (
         f"pin versions that publish {target.cp}/abi3/py3 wheels for "
-        f"{target.platform_tags[0]} or older"
+        f"{target.uv_platform.partition('-')[2]}_{target.machine} or older"
     )
     if "no wheels" in detail or "only-binary" in detail or "source distribution" in detail:
         hint += (

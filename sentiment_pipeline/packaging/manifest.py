@@ -18,11 +18,14 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sentiment_pipeline.errors import PipelineError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = ["LambdaSpec", "LayerSpec", "Manifest", "ManifestError"]
 
@@ -60,11 +63,22 @@ class _Overrides(_Strict):
     def _known_runtime(cls, value: str | None) -> str | None:
         if value is None:
             return value
-        from sentiment_pipeline.packaging.targets import runtimes
+        from sentiment_pipeline.packaging.targets import retired_runtime, runtimes
 
         if value not in runtimes():
-            raise ValueError(f"unknown runtime {value!r}; expected one of {', '.join(runtimes())}")
+            raise ValueError(
+                retired_runtime(value)
+                or f"unknown runtime {value!r}; expected one of {', '.join(runtimes())}"
+            )
         return value
+
+    @field_validator("architecture", mode="before")
+    @classmethod
+    def _architecture_alias(cls, value: object) -> object:
+        # aarch64 and amd64 name the same machines as arm64 and x86_64.
+        from sentiment_pipeline.packaging.targets import ARCHITECTURE_ALIASES
+
+        return ARCHITECTURE_ALIASES.get(value, value) if isinstance(value, str) else value
 
 
 class Defaults(_Overrides):
@@ -239,6 +253,14 @@ class Manifest:
                     )
                 out.append(text)
         return tuple(out)
+
+    def runtimes(self, only: Sequence[str] = ()) -> tuple[str, ...]:
+        """The runtimes the Lambdas (those named in ``only``, else all) and their layers
+        use, each once, in the file's order."""
+        chosen = [spec for name, spec in self.lambdas.items() if not only or name in only]
+        specs: list[LambdaSpec | LayerSpec] = [*chosen]
+        specs += [self.layers[n] for spec in chosen for n in spec.layers if n in self.layers]
+        return tuple(dict.fromkeys(self.setting(spec, "runtime") for spec in specs))
 
     def setting(self, spec: _Overrides, field: str) -> Any:
         """A per-Lambda setting, falling back to ``[defaults]``."""

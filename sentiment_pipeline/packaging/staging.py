@@ -93,7 +93,11 @@ def place_verified(
             else None,
             prefer_image=is_image and engine is not None,
         )
-        report = verify_with(tmp, artifact.target, checks, container=lambda: engine)
+        # The target is known: an image built for another architecture is a problem of
+        # this build (its base image), reported, not unusable input.
+        report = verify_with(
+            tmp, artifact.target, checks, container=lambda: engine, conflicts="report"
+        )
         ok = report.ok
         sha = identity(tmp) if ok else None
         zipped = _size(tmp)
@@ -115,6 +119,7 @@ def place_verified(
         if not any(n.startswith(f"{layer.name}:") for layer in layers)
     )
     notes = list(assembled.notes)
+    notes += [f"warning: {warning}" for warning in report.checked.warnings]
     if published:
         notes.append(f"pushed {published}")
     if not ok:

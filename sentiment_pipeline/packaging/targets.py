@@ -15,10 +15,11 @@ True
 
 from __future__ import annotations
 
+import datetime
 import functools
 import json
 from importlib import resources
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import attrs
 from packaging import tags
@@ -27,11 +28,14 @@ from sentiment_pipeline.errors import UnknownTargetError
 
 __all__ = [
     "ARCHITECTURES",
+    "ARCHITECTURE_ALIASES",
     "CATALOG_VERSION",
     "Limits",
     "Target",
     "all_targets",
+    "architecture_name",
     "get_target",
+    "retired_runtime",
     "runtimes",
 ]
 
@@ -75,6 +79,9 @@ def _sdk() -> dict[str, Any]:
 
 
 CATALOG_VERSION: str = _catalog()["catalog_version"]
+
+ARCHITECTURE_ALIASES: dict[str, Architecture] = dict(_catalog()["architecture_aliases"])
+"""Other names of Lambda's architectures: ``{"aarch64": "arm64", "amd64": "x86_64"}``."""
 
 
 @attrs.frozen
@@ -198,6 +205,61 @@ class Target:
         return f"cpython-{self.cp[2:]}"
 
     @property
+    def uv_platform(self) -> str:
+        """uv's ``--python-platform`` for the target: the newest manylinux value uv accepts
+        that does not exceed the runtime's glibc, so uv never selects a wheel the runtime
+        cannot load (uv has no ``manylinux_2_26``: Amazon Linux 2 resolves with ``_2_17``).
+
+        >>> get_target("python3.11").uv_platform, get_target("python3.13", "arm64").uv_platform
+        ('x86_64-manylinux_2_17', 'aarch64-manylinux_2_34')
+        """
+        accepted = [_version_tuple(v) for v in _catalog()["uv_python_platforms"]["manylinux"]]
+        major, minor = max(v for v in accepted if v <= self.glibc)
+        return f"{self.machine}-manylinux_{major}_{minor}"
+
+    @property
+    def pip_platforms(self) -> tuple[str, ...]:
+        """pip's ``--platform`` values for the target. pip matches each exactly (expanding
+        only the legacy ``manylinux2014``, to 2010 and 1), so: manylinux2014, and the
+        newer values uv accepts, up to the runtime's glibc.
+
+        >>> get_target("python3.11").pip_platforms
+        ('manylinux2014_x86_64',)
+        >>> get_target("python3.13", "arm64").pip_platforms[-1]
+        'manylinux_2_34_aarch64'
+        """
+        newer = [
+            _version_tuple(v)
+            for v in _catalog()["uv_python_platforms"]["manylinux"]
+            if (2, 17) < _version_tuple(v) <= self.glibc
+        ]
+        return (
+            f"manylinux2014_{self.machine}",
+            *(f"manylinux_{major}_{minor}_{self.machine}" for major, minor in newer),
+        )
+
+    def deprecation_warning(self, today: datetime.date | None = None) -> str | None:
+        """One line when ``today`` (default: today) is past the runtime's deprecation
+        date, else None. Such a runtime still builds and verifies.
+
+        >>> import datetime
+        >>> get_target("python3.10").deprecation_warning(datetime.date(2026, 11, 30))
+        'python3.10 is deprecated since 2026-06-30: Lambda no longer patches it, ...'
+        >>> get_target("python3.13").deprecation_warning(datetime.date(2026, 11, 30)) is None
+        True
+        """
+        if self.deprecated is None:
+            return None
+        when = datetime.date.fromisoformat(self.deprecated)
+        if (today or datetime.date.today()) < when:
+            return None
+        return (
+            f"{self.runtime} is deprecated since {self.deprecated}: Lambda no longer patches "
+            "it, then blocks creating and updating functions on it; move to "
+            f"{_catalog()['recommended']}"
+        )
+
+    @property
     def build_image(self) -> str:
         """The public Lambda base image of this runtime and architecture."""
         return f"public.ecr.aws/lambda/python:{self.python}-{self.architecture}"
@@ -223,6 +285,8 @@ class Target:
             "wheel_policy_libraries": sorted(self.wheel_policy_libraries),
             "wheel_policy_source": self.wheel_policy_source,
             "deprecated": self.deprecated,
+            "deprecation_warning": self.deprecation_warning(),
+            "uv_python_platform": self.uv_platform,
             "catalog_version": CATALOG_VERSION,
         }
 
@@ -251,20 +315,75 @@ def _version_tuple(text: str) -> tuple[int, int]:
     return int(major), int(minor)
 
 
-@functools.cache
-def get_target(runtime: str, architecture: str = "x86_64") -> Target:
-    """The catalog entry for ``runtime`` on ``architecture``.
+def architecture_name(architecture: str) -> Architecture:
+    """Lambda's name of ``architecture``: ``aarch64`` is ``arm64``, ``amd64`` is ``x86_64``.
 
-    Raises :class:`~sentiment_pipeline.errors.UnknownTargetError` naming the
-    known runtimes when either is unknown.
+    Raises :class:`~sentiment_pipeline.errors.UnknownTargetError` for anything else.
+
+    >>> architecture_name("aarch64"), architecture_name("x86_64")
+    ('arm64', 'x86_64')
+    """
+    catalog = _catalog()
+    name = ARCHITECTURE_ALIASES.get(architecture, architecture)
+    if name not in catalog["architectures"]:
+        aliases = " and ".join(sorted(ARCHITECTURE_ALIASES))
+        raise UnknownTargetError(
+            "",
+            architecture,
+            reason=f"unknown Lambda architecture {architecture!r}: Lambda runs "
+            f"{' or '.join(catalog['architectures'])} ({aliases} are accepted as aliases)",
+        )
+    return cast("Architecture", name)  # one of the catalog's architectures
+
+
+def retired_runtime(runtime: str) -> str | None:
+    """Why ``runtime`` cannot be a target when Lambda has retired it (its date and what
+    to use instead), else None.
+
+    >>> retired_runtime("python3.8")
+    'python3.8 was retired by Lambda on 2024-10-14; use python3.9 or newer (python3.13 recommended)'
+    """
+    catalog = _catalog()
+    row = catalog["retired"].get(runtime)
+    if row is None:
+        return None
+    gone = _version_tuple(row["python"])
+    nearest = next(
+        name
+        for name, supported in catalog["runtimes"].items()
+        if _version_tuple(supported["python"]) > gone
+    )
+    return (
+        f"{runtime} was retired by Lambda on {row['deprecated']}; use {nearest} or newer "
+        f"({catalog['recommended']} recommended)"
+    )
+
+
+def get_target(runtime: str, architecture: str = "x86_64") -> Target:
+    """The catalog entry for ``runtime`` on ``architecture`` (``aarch64`` and ``amd64``
+    are accepted for ``arm64`` and ``x86_64``).
+
+    Raises :class:`~sentiment_pipeline.errors.UnknownTargetError` naming the known
+    runtimes when the runtime is unknown, the date and the runtime to use when Lambda
+    retired it, and the architectures when the architecture is unknown.
 
     >>> get_target("python3.11").manylinux
     'manylinux_2_26_x86_64'
+    >>> get_target("python3.13", "aarch64").architecture
+    'arm64'
     """
+    return _get_target(runtime, architecture_name(architecture))
+
+
+@functools.cache
+def _get_target(runtime: str, architecture: Architecture) -> Target:
     catalog = _catalog()
     row = catalog["runtimes"].get(runtime)
-    arch = catalog["architectures"].get(architecture)
-    if row is None or arch is None:
+    arch = catalog["architectures"][architecture]
+    if row is None:
+        retired = retired_runtime(runtime)
+        if retired is not None:
+            raise UnknownTargetError(runtime, architecture, reason=retired)
         known = tuple(f"{r}/{a}" for r in catalog["runtimes"] for a in catalog["architectures"])
         raise UnknownTargetError(runtime, architecture, known=known)
     os_row = catalog["os"][row["os"]]
@@ -276,7 +395,7 @@ def get_target(runtime: str, architecture: str = "x86_64") -> Target:
     sdk = _sdk()
     return Target(
         runtime=runtime,
-        architecture=architecture,  # type: ignore[arg-type]  # checked against the catalog
+        architecture=architecture,
         python_version=_version_tuple(row["python"]),
         os_name=os_row["name"],
         glibc=glibc,

@@ -56,8 +56,21 @@ def test_verify_problems_exit_1_with_json(good: Path, capsys: pytest.CaptureFixt
     ("args", "needle"),
     [
         (["verify", "missing.zip"], "missing.zip: no such file or directory"),
-        (["verify", "{good}", "--runtime", "python2.7"], "unknown Lambda runtime 'python2.7'"),
-        (["verify", "{good}", "--architecture", "mips"], "invalid choice: 'mips' (choose from"),
+        (["verify", "{good}", "--runtime", "python4.0"], "unknown Lambda runtime 'python4.0'"),
+        (
+            ["verify", "{good}", "--runtime", "python2.7"],
+            "python2.7 was retired by Lambda on 2021-07-15; use python3.9 or newer "
+            "(python3.13 recommended)",
+        ),
+        (
+            ["verify", "{good}", "--architecture", "mips"],
+            "argument --architecture: unknown Lambda architecture 'mips': Lambda runs x86_64 "
+            "or arm64 (aarch64 and amd64 are accepted as aliases)",
+        ),
+        (
+            ["targets", "--runtime", "python3.8"],
+            "python3.8 was retired by Lambda on 2024-10-14; use python3.9 or newer",
+        ),
         (["build", "--engine", "dockr"], "invalid choice: 'dockr' (choose from"),
         (["serve", "--engine", "dockr"], "invalid choice: 'dockr' (choose from"),
         (["verify", "{notzip}"], "not a readable zip archive"),
@@ -119,7 +132,11 @@ def test_verify_help_names_image_artifacts_and_the_architectures() -> None:
     description, arguments = text.split("positional arguments:")
     for needle in ("oci:LAYOUT[:TAG]", "docker://HOST/REPO:TAG"):
         assert needle in description and needle in arguments
-    assert "--architecture {x86_64,arm64}" in text
+    assert (
+        "--architecture ARCHITECTURE Lambda architecture: x86_64 or arm64 (aarch64 and amd64"
+        in text
+    )
+    assert "default: an image's own (its config's architecture), else x86_64" in text
 
 
 def test_the_build_table_has_a_kind_column_instead_of_prefixes(
@@ -135,3 +152,94 @@ def test_the_build_table_has_a_kind_column_instead_of_prefixes(
         ["common", "layer", "layer"],
         ["api", "function", "layer"],
     ]
+
+
+# --- architectures by any name, runtimes past their date, as a user runs them ---
+
+
+def run_in(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI as a user runs it: from ``cwd``, with paths relative to it."""
+    return subprocess.run(
+        [sys.executable, "-m", "sentiment_pipeline", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+    )
+
+
+def test_verify_accepts_aarch64_as_arm64(good: Path) -> None:
+    result = run_in(
+        good.parent,
+        "verify",
+        "fn",
+        "--runtime",
+        "python3.12",
+        "--architecture",
+        "aarch64",
+        "--no-import",
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    target = json.loads(result.stdout)["target"]
+    assert (target["runtime"], target["architecture"]) == ("python3.12", "arm64")
+
+
+def test_targets_accepts_amd64_as_x86_64() -> None:
+    document = json.loads(
+        run("targets", "--json", "--runtime", "python3.13", "--architecture", "amd64").stdout
+    )
+    assert [d["architecture"] for d in document] == ["x86_64"]
+
+
+def test_a_deprecated_runtime_still_verifies_with_a_one_line_warning(good: Path) -> None:
+    text = run_in(good.parent, "verify", "fn", "--runtime", "python3.10", "--no-import")
+    assert text.returncode == 0, text.stderr
+    warning = (
+        "python3.10 is deprecated since 2026-06-30: Lambda no longer patches it, then blocks "
+        "creating and updating functions on it; move to python3.13"
+    )
+    assert text.stderr == f"sentiment-pipeline: warning: {warning}\n"
+    assert f"  warning: {warning}" in text.stdout.splitlines()
+    document = run_in(
+        good.parent, "verify", "fn", "--runtime", "python3.10", "--no-import", "--json"
+    )
+    assert json.loads(document.stdout)["checked"]["warnings"] == [warning]
+    current = run_in(good.parent, "verify", "fn", "--runtime", "python3.13", "--no-import")
+    assert current.returncode == 0 and current.stderr == ""
+
+
+def test_targets_marks_passed_dates_and_warns_for_a_chosen_deprecated_runtime() -> None:
+    table = run("targets")
+    assert table.stderr == ""
+    rows = {
+        line.split()[0] + "/" + line.split()[1]: line
+        for line in table.stdout.splitlines()
+        if line.startswith("python")
+    }
+    assert rows["python3.9/x86_64"].endswith("2025-12-15 (passed)")
+    assert rows["python3.13/arm64"].endswith("2029-06-30")
+    chosen = run("targets", "--runtime", "python3.9")
+    assert chosen.returncode == 0
+    assert chosen.stderr.startswith(
+        "sentiment-pipeline: warning: python3.9 is deprecated since 2025-12-15"
+    )
+    assert len(chosen.stderr.splitlines()) == 1
+
+
+def test_build_refuses_a_retired_runtime_at_its_manifest_line(tmp_path: Path) -> None:
+    manifest = make_project(tmp_path / "p")
+    manifest.write_text(
+        manifest.read_text().replace('runtime = "python3.13"', 'runtime = "python3.8"')
+    )
+    result = run_in(tmp_path, "build", "--manifest", "p/lambdas.toml", "--engine", "none")
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .endswith(
+            "lambdas.toml:2: defaults.runtime: python3.8 was retired by Lambda on 2024-10-14; use "
+            "python3.9 or newer (python3.13 recommended)"
+        )
+    )
+    assert "Traceback" not in result.stderr

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import zipfile
 from typing import TYPE_CHECKING
 
@@ -17,6 +19,17 @@ from tests.support.projects import make_project
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+
+def run_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``sentiment-pipeline`` as a user runs it: from ``cwd``, paths relative to it."""
+    return subprocess.run(
+        [sys.executable, "-m", "sentiment_pipeline", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+    )
 
 
 def run_build(manifest: Path, out: Path, *args: str) -> int:
@@ -146,3 +159,77 @@ def test_unknown_lambda_and_backend_exit_2(
     assert "no Lambda named 'nope'" in capsys.readouterr().err
     assert run_build(manifest, tmp_path / "dist", "--backend", "zipp") == 2
     assert "No packaging backend 'zipp'. Installed: " in capsys.readouterr().err
+
+
+AL2_APP = """\
+import pydantic_core
+import six
+
+
+def lambda_handler(event, context):
+    return {"statusCode": 200, "body": pydantic_core.to_json({"six": six.__version__}).decode()}
+"""
+
+
+@pytest.mark.network
+@pytest.mark.parametrize("architecture", ["x86_64", "aarch64"])
+def test_a_python311_function_builds_with_engine_none_and_verifies(
+    architecture: str, tmp_path: Path
+) -> None:
+    """Amazon Linux 2 (glibc 2.26) resolves with a platform uv accepts (manylinux_2_17);
+    before, uv refused x86_64-manylinux_2_26 and no python3.9-3.11 Lambda could build."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "app.py").write_text(AL2_APP)
+    (project / "lambdas.toml").write_text(
+        "[defaults]\n"
+        'runtime = "python3.11"\n'
+        f'architecture = "{architecture}"\n'
+        "[lambdas.api]\n"
+        'handler = "app.lambda_handler"\n'
+        'sources = ["app.py"]\n'
+        'requirements = ["six==1.17.0", "pydantic-core==2.41.5"]\n'
+    )
+    built = run_cli(
+        tmp_path,
+        "build",
+        "--manifest",
+        "project/lambdas.toml",
+        "--out",
+        "dist",
+        "--engine",
+        "none",
+        "--json",
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    # python3.11 is past its deprecation date: it builds, with one warning line
+    assert built.stderr.splitlines() == [
+        "sentiment-pipeline: warning: python3.11 is deprecated since 2026-06-30: Lambda no "
+        "longer patches it, then blocks creating and updating functions on it; move to "
+        "python3.13"
+    ]
+    [artifact] = json.loads(built.stdout)["artifacts"]
+    assert artifact["ok"] and artifact["runtime"] == "python3.11"
+    assert any(n.startswith("warning: python3.11 is deprecated") for n in artifact["notes"])
+    assert artifact["architecture"] == "arm64" if architecture == "aarch64" else "x86_64"
+    machine = "aarch64" if architecture == "aarch64" else "x86_64"
+    assert artifact["native"] == [
+        f"pydantic_core/_pydantic_core.cpython-311-{machine}-linux-gnu.so"
+    ]
+    lock = LockFile(project / "lambdas.lock").locks["lambdas.api"]
+    core = next(w for w in lock.wheels if w.name == "pydantic-core")
+    assert "manylinux_2_17" in core.filename or "manylinux2014" in core.filename
+
+    # and the artifact verifies on its own, as a user checks it
+    checked = run_cli(
+        tmp_path,
+        "verify",
+        "dist/zip-in-docker/api.zip",
+        "--runtime",
+        "python3.11",
+        "--architecture",
+        architecture,
+        "--json",
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert json.loads(checked.stdout)["ok"] is True

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import pytest
 
 from sentiment_pipeline.packaging.manifest import Manifest, ManifestError
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 GOOD = """\
 [defaults]
@@ -71,9 +68,19 @@ def problems_of(tmp_path: Path, text: str) -> list[str]:
             "lambdas.toml:3: lambdas.a.requirements: Input should be a valid tuple",
         ),
         (
-            '[lambdas.a]\nhandler = "h.f"\nruntime = "python2.7"\n',
-            "lambdas.toml:3: lambdas.a.runtime: unknown runtime 'python2.7'; expected one of "
+            '[lambdas.a]\nhandler = "h.f"\nruntime = "python4.0"\n',
+            "lambdas.toml:3: lambdas.a.runtime: unknown runtime 'python4.0'; expected one of "
             "python3.9",
+        ),
+        (
+            '[lambdas.a]\nhandler = "h.f"\n\n[defaults]\nruntime = "python3.8"\n',
+            "lambdas.toml:5: defaults.runtime: python3.8 was retired by Lambda on 2024-10-14; "
+            "use python3.9 or newer (python3.13 recommended)",
+        ),
+        (
+            '[lambdas.a]\nhandler = "h.f"\narchitecture = "sparc"\n',
+            "lambdas.toml:3: lambdas.a.architecture: expected one of 'x86_64' or 'arm64', "
+            "got 'sparc'",
         ),
         (
             '[lambdas.a]\n\nhandler = "dashboard"\n',
@@ -170,3 +177,26 @@ def test_field_names_are_accepted_as_well_as_keys(tmp_path: Path) -> None:
     assert m.setting(m.lambdas["a"], "build_image") == "localhost/b:1"
     assert m.setting(m.lambdas["a"], "runtime") == "python3.13"  # the default [defaults]
     assert m.setting(m.lambdas["a"], "exclude") == ()
+
+
+def test_aarch64_and_amd64_in_a_manifest_are_arm64_and_x86_64() -> None:
+    m = Manifest.parse(
+        '[defaults]\narchitecture = "aarch64"\n[lambdas.a]\nhandler = "h.f"\n'
+        '[lambdas.b]\nhandler = "h.f"\narchitecture = "amd64"\n',
+        path=Path("lambdas.toml"),
+        check_paths=False,
+    )
+    assert m.setting(m.lambdas["a"], "architecture") == "arm64"
+    assert m.setting(m.lambdas["b"], "architecture") == "x86_64"
+
+
+def test_runtimes_lists_those_of_the_chosen_lambdas_and_their_layers() -> None:
+    m = Manifest.parse(
+        '[layers.l]\nruntime = "python3.10"\n'
+        '[lambdas.a]\nhandler = "h.f"\nlayers = ["l"]\n'
+        '[lambdas.b]\nhandler = "h.f"\nruntime = "python3.11"\n',
+        path=Path("lambdas.toml"),
+        check_paths=False,
+    )
+    assert m.runtimes() == ("python3.13", "python3.11", "python3.10")
+    assert m.runtimes(["a"]) == ("python3.13", "python3.10")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import json
+import re
+import subprocess
 from importlib import resources
 
 import pytest
@@ -16,6 +19,7 @@ from sentiment_pipeline import (
     get_target,
     runtimes,
 )
+from sentiment_pipeline.packaging.targets import _catalog, architecture_name, retired_runtime
 
 
 def test_every_runtime_on_both_architectures() -> None:
@@ -156,7 +160,116 @@ def test_limits() -> None:
     assert limits.image == 10 * 1024**3
 
 
-@pytest.mark.parametrize(("runtime", "arch"), [("python2.7", "x86_64"), ("python3.13", "sparc")])
-def test_unknown_targets_name_the_known_ones(runtime: str, arch: str) -> None:
-    with pytest.raises(UnknownTargetError, match=r"python3\.13/x86_64"):
-        get_target(runtime, arch)
+def test_unknown_runtimes_name_the_known_ones() -> None:
+    with pytest.raises(
+        UnknownTargetError, match=r"unknown Lambda runtime 'python4.0'.*python3\.13/x86_64"
+    ):
+        get_target("python4.0", "x86_64")
+
+
+def test_an_unknown_architecture_names_lambdas_and_the_aliases() -> None:
+    with pytest.raises(UnknownTargetError) as err:
+        get_target("python3.13", "sparc")
+    assert str(err.value) == (
+        "unknown Lambda architecture 'sparc': Lambda runs x86_64 or arm64 "
+        "(aarch64 and amd64 are accepted as aliases)."
+    )
+
+
+@pytest.mark.parametrize(("alias", "name"), [("aarch64", "arm64"), ("amd64", "x86_64")])
+def test_aarch64_and_amd64_are_lambdas_arm64_and_x86_64(alias: str, name: str) -> None:
+    assert architecture_name(alias) == name
+    assert get_target("python3.12", alias) is get_target("python3.12", name)
+
+
+@pytest.mark.parametrize(
+    ("runtime", "date"),
+    [
+        ("python3.8", "2024-10-14"),
+        ("python3.7", "2023-12-04"),
+        ("python3.6", "2022-07-18"),
+        ("python2.7", "2021-07-15"),
+    ],
+)
+def test_retired_runtimes_are_named_with_their_date_and_what_to_use(
+    runtime: str, date: str
+) -> None:
+    with pytest.raises(UnknownTargetError) as err:
+        get_target(runtime, "arm64")
+    assert str(err.value) == (
+        f"{runtime} was retired by Lambda on {date}; use python3.9 or newer "
+        "(python3.13 recommended)."
+    )
+    assert retired_runtime(runtime) == str(err.value).rstrip(".")
+    assert retired_runtime("python3.9") is None
+
+
+@pytest.mark.parametrize(
+    ("runtime", "warned"),
+    [("python3.9", True), ("python3.10", True), ("python3.11", True), ("python3.12", False)],
+)
+def test_a_runtime_past_its_deprecation_date_is_warned_about_and_still_a_target(
+    runtime: str, warned: bool
+) -> None:
+    target = get_target(runtime)
+    warning = target.deprecation_warning(datetime.date(2026, 11, 30))
+    if warned:
+        assert warning is not None
+        assert warning.startswith(f"{runtime} is deprecated since {target.deprecated}: ")
+        assert warning.endswith("move to python3.13")
+        assert "\n" not in warning
+    else:
+        assert warning is None
+    # the day before the date: no warning
+    day_before = datetime.date.fromisoformat(str(target.deprecated)) - datetime.timedelta(days=1)
+    assert target.deprecation_warning(day_before) is None
+
+
+def test_python314_without_a_deprecation_date_is_never_warned_about() -> None:
+    assert get_target("python3.14").deprecation_warning(datetime.date(2100, 1, 1)) is None
+
+
+def _uv_manylinux_values() -> set[str]:
+    """The manylinux values the installed uv lists for --python-platform."""
+    from sentiment_pipeline.packaging.lock import uv_binary
+
+    help_text = subprocess.run(
+        [uv_binary(), "pip", "install", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    listed = re.search(r"--python-platform.*?\[possible\s+values:(.*?)\]", help_text, re.S)
+    assert listed is not None, help_text
+    return {v.strip() for v in listed[1].split(",") if "-manylinux_" in v}
+
+
+def test_the_catalogs_uv_platforms_are_the_ones_the_installed_uv_accepts() -> None:
+    accepted = _uv_manylinux_values()
+    for machine in ("x86_64", "aarch64"):
+        listed = {v.removeprefix(f"{machine}-") for v in accepted if v.startswith(machine)}
+        catalog = {
+            f"manylinux_{v.replace('.', '_')}"
+            for v in _catalog()["uv_python_platforms"]["manylinux"]
+        }
+        assert catalog == listed
+    # every target resolves with a value uv accepts, never above its glibc
+    for target in all_targets():
+        assert target.uv_platform in accepted
+        minor = int(target.uv_platform.rsplit("_", 1)[-1])
+        assert (2, minor) <= target.glibc
+
+
+@pytest.mark.parametrize(
+    ("runtime", "arch", "uv", "pip_last"),
+    [
+        ("python3.11", "x86_64", "x86_64-manylinux_2_17", "manylinux2014_x86_64"),
+        ("python3.9", "arm64", "aarch64-manylinux_2_17", "manylinux2014_aarch64"),
+        ("python3.13", "x86_64", "x86_64-manylinux_2_34", "manylinux_2_34_x86_64"),
+        ("python3.12", "arm64", "aarch64-manylinux_2_34", "manylinux_2_34_aarch64"),
+    ],
+)
+def test_resolution_platforms_never_exceed_the_runtimes_glibc(
+    runtime: str, arch: str, uv: str, pip_last: str
+) -> None:
+    target = get_target(runtime, arch)
+    assert target.uv_platform == uv
+    assert target.pip_platforms[0] == f"manylinux2014_{target.machine}"
+    assert target.pip_platforms[-1] == pip_last

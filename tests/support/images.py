@@ -1,4 +1,5 @@
-"""Small images made by hand (one gzipped layer under ``/var/task``) to push to a test registry."""
+"""Small images made by hand (one gzipped layer under ``/var/task``) to push to a test registry,
+and OCI layouts written with the project's own writer (:mod:`sentiment_pipeline.packaging.oci`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import tarfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sentiment_pipeline.packaging.oci.image import sha256_digest
+from sentiment_pipeline.packaging.oci.blobs import blob_source
+from sentiment_pipeline.packaging.oci.image import canonical_json, sha256_digest
+from sentiment_pipeline.packaging.oci.layer import build_layer, files_from_tree
+from sentiment_pipeline.packaging.oci.layout import write_layout
 from sentiment_pipeline.packaging.oci.mediatypes import DOCKER_MANIFEST
 
 if TYPE_CHECKING:
@@ -29,8 +33,16 @@ class Image:
         return sha256_digest(self.layer.read_bytes())
 
 
-def make_image(tmp_path: Path, content: bytes = b"print('hi')\n", name: str = "app.py") -> Image:
-    """One gzipped layer with ``/var/task/<name>``, a config and a Docker v2 manifest."""
+def make_image(
+    tmp_path: Path,
+    content: bytes = b"print('hi')\n",
+    name: str = "app.py",
+    *,
+    cmd: str = "app.handler",
+    architecture: str = "amd64",
+) -> Image:
+    """One gzipped layer with ``/var/task/<name>``, a config (``Cmd [cmd]``, built for
+    ``architecture``) and a Docker v2 manifest."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
         info = tarfile.TarInfo(f"var/task/{name}")
@@ -40,9 +52,9 @@ def make_image(tmp_path: Path, content: bytes = b"print('hi')\n", name: str = "a
     layer.write_bytes(gzip.compress(raw.getvalue(), mtime=0))
     config = json.dumps(
         {
-            "architecture": "amd64",
+            "architecture": architecture,
             "os": "linux",
-            "config": {"Cmd": ["app.handler"], "WorkingDir": "/var/task"},
+            "config": {"Cmd": [cmd], "WorkingDir": "/var/task"},
             "rootfs": {"type": "layers", "diff_ids": [sha256_digest(raw.getvalue())]},
         },
         sort_keys=True,
@@ -72,3 +84,28 @@ def make_image(tmp_path: Path, content: bytes = b"print('hi')\n", name: str = "a
         sha256_digest(layer_bytes): layer,
     }
     return Image(manifest, sha256_digest(manifest), config, layer, blobs)
+
+
+def oci_layout(
+    tree: Path,
+    dest: Path,
+    *,
+    config: dict[str, object],
+    tag: str = "fn",
+) -> str:
+    """An OCI layout at ``dest`` whose ``/var/task`` holds ``tree``, written with the
+    project's own layer and layout writers; ``config``: the image config's fields
+    (``architecture``, ``os``, ``variant``, ``config``) besides ``rootfs``. Returns
+    ``oci:DEST:TAG``."""
+    layer = build_layer(
+        files_from_tree(tree), dest.parent / f"{dest.name}-layers", mtime=0, skip_dirs=frozenset()
+    )
+    document = {**config, "rootfs": {"type": "layers", "diff_ids": [layer.diff_id]}}
+    write_layout(
+        dest,
+        tag=tag,
+        config=canonical_json(document),
+        layers=[layer.descriptor()],
+        blobs=blob_source([layer]),
+    )
+    return f"oci:{dest}:{tag}"

@@ -52,6 +52,7 @@ from sentiment_pipeline.packaging.oci.platform import (
     ArchitectureMismatchError,
     PlatformNotFoundError,
     check_architecture,
+    lambda_architecture,
     select_platform,
 )
 
@@ -77,6 +78,7 @@ __all__ = [
     "derive_config",
     "descriptor",
     "files_from_tree",
+    "lambda_architecture",
     "layout_blob_source",
     "parse_manifest",
     "read_blob",

@@ -22,6 +22,7 @@ __all__ = [
     "ArchitectureMismatchError",
     "PlatformNotFoundError",
     "check_architecture",
+    "lambda_architecture",
     "select_platform",
 ]
 
@@ -32,6 +33,10 @@ _PLATFORMS: dict[str, tuple[str, frozenset[str | None]]] = {
     "arm64": ("arm64", frozenset({"v8", None})),
     "aarch64": ("arm64", frozenset({"v8", None})),
 }
+
+
+# OCI architecture -> Lambda's name for it.
+_LAMBDA_NAMES = {"amd64": "x86_64", "arm64": "arm64"}
 
 
 class ArchitectureMismatchError(ImageError):
@@ -114,6 +119,33 @@ def check_architecture(
     if arch != want or variant not in variants or os_name != "linux":
         shown = f"{os_name}/{actual}" + (f"/{variant}" if variant else "")
         raise ArchitectureMismatchError(reference, target, shown)
+
+
+def lambda_architecture(config: Mapping[str, Any], *, reference: str = "image") -> str | None:
+    """Lambda's name (``x86_64``, ``arm64``) of the architecture ``config`` is built for,
+    or None when the config does not say. Raises :class:`ImageError` for a platform
+    Lambda cannot run (another OS, 32-bit ARM, s390x...).
+
+    >>> lambda_architecture({"architecture": "arm64", "variant": "v8", "os": "linux"})
+    'arm64'
+    >>> lambda_architecture({"architecture": "amd64"}), lambda_architecture({})
+    ('x86_64', None)
+    """
+    actual = config.get("architecture")
+    if not actual:
+        return None
+    oci, variants = _PLATFORMS.get(str(actual), (str(actual), frozenset()))
+    variant = config.get("variant")
+    os_name = config.get("os", "linux")
+    if oci not in _LAMBDA_NAMES or variant not in variants or os_name != "linux":
+        shown = f"{os_name}/{actual}" + (f"/{variant}" if variant else "")
+        raise ImageError(
+            one_line(
+                f"{reference} is built for {shown}; Lambda runs linux/amd64 (x86_64) and "
+                "linux/arm64 (arm64) images: build the image for one of them"
+            )
+        )
+    return _LAMBDA_NAMES[oci]
 
 
 def _platform(architecture: str) -> tuple[str, frozenset[str | None]]:

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 from sentiment_pipeline.packaging.options import VerifyOptions
 from sentiment_pipeline.packaging.sandbox import Placed, is_layer_tree
 from sentiment_pipeline.packaging.verify.contents import ContentChecks
-from sentiment_pipeline.packaging.verify.distributions import find_distributions
-from sentiment_pipeline.packaging.verify.findings import Findings, ProblemCode
+from sentiment_pipeline.packaging.verify.declared import declared
+from sentiment_pipeline.packaging.verify.distributions import find_distributions, installed_by
+from sentiment_pipeline.packaging.verify.findings import Findings, ProblemCode, rebuild_hint
 from sentiment_pipeline.packaging.verify.handler import HandlerChecks
 from sentiment_pipeline.packaging.verify.modules import Layout
 from sentiment_pipeline.packaging.verify.report import Checked, DynamicResult, Report
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from sentiment_pipeline.packaging.install.engines import Engine
     from sentiment_pipeline.packaging.sandbox import Role
     from sentiment_pipeline.packaging.targets import Target
+    from sentiment_pipeline.packaging.verify.declared import Conflicts
     from sentiment_pipeline.packaging.verify.distributions import Distribution
     from sentiment_pipeline.packaging.verify.liveimport import LiveImport
     from sentiment_pipeline.packaging.verify.rules.records import Owners
@@ -92,13 +94,20 @@ def _not_checked(role: Role, handler: str | None, dynamic: DynamicResult) -> tup
 
 def verify(
     artifact: str | os.PathLike[str],
-    target: Target,
+    target: Target | str,
     options: VerifyOptions | None = None,
 ) -> Report:
     """Check that ``artifact`` (with the layers of ``options``) will import and run on ``target``.
 
     ``artifact`` is a function zip, a layer zip, a directory, an OCI image layout
     (``oci:LAYOUT[:TAG]``) or an image in a registry (``docker://HOST/REPO:TAG``).
+    ``target`` is a :class:`~sentiment_pipeline.packaging.targets.Target`, or a runtime
+    name (``"python3.13"``): the architecture is then the image's (its config's
+    ``architecture``), else ``x86_64``. An image's ``Cmd`` names the handler unless
+    :attr:`VerifyOptions.handler` does; the report's ``checked.origin`` says where each
+    came from. An image built for another architecture than a given ``Target``'s is
+    unusable input:
+    :class:`~sentiment_pipeline.packaging.verify.declared.ArchitectureConflictError`.
     Static checks always run; the handler is then imported in an interpreter of the
     target's Python version and architecture when one is available, or inside an
     image with a container engine (see :class:`VerifyOptions`; ``None``: the CLI's
@@ -126,22 +135,27 @@ def verify(
 
 def verify_with(
     artifact: str | os.PathLike[str],
-    target: Target,
+    target: Target | str,
     options: VerifyOptions,
     *,
     container: Callable[[], Engine | None],
+    conflicts: Conflicts = "raise",
 ) -> Report:
     """:func:`verify` with the container engine given: ``container()`` returns it (or
     None), called only when the import check needs one. A build passes the engine it
-    detected already (:attr:`VerifyOptions.engine` is then only what the user chose)."""
+    detected already (:attr:`VerifyOptions.engine` is then only what the user chose),
+    and ``conflicts="report"``: its own image built for another architecture than the
+    target's is an ``arch-mismatch`` problem, not unusable input."""
     from sentiment_pipeline.packaging.verify.dynamic import run_dynamic
     from sentiment_pipeline.packaging.verify.liveimport import start_import
 
-    handler = options.handler
     trees: list[Tree] = []
     try:
         main = open_tree(artifact)
         trees.append(main)
+        described = declared(main, target, options.handler, conflicts=conflicts)
+        target, handler = described.target, described.handler
+        origin: dict[str, str] = dict(described.origin)
         for layer in options.layers:
             trees.append(open_tree(layer))
         main_entries = main.entries()
@@ -151,6 +165,11 @@ def verify_with(
         placed += [Placed(tree, "layer", base + i) for i, tree in enumerate(trees[1:])]
         layout = Layout(target, placed)
         findings = Findings()
+        findings.notes.extend(described.notes)
+        if described.conflict is not None:
+            findings.add(ProblemCode.ARCH_MISMATCH, "image config", described.conflict)
+        if installed_by(trees) == "pip":  # the fix in the words the artifact was made with
+            findings.spelling[rebuild_hint(target)] = rebuild_hint(target, "pip")
         listing = ListingChecks(findings, target)
         for p in placed:
             listing.check(p)
@@ -163,6 +182,7 @@ def verify_with(
             check_missing(findings, p, owners[p.order])
         if handler is None and role == "function" and layout.find_module("handler") is not None:
             handler = "handler.lambda_handler"
+            origin["handler"] = "default"
         found = handler is not None and HandlerChecks(
             target, layout, owners, findings.add, findings.notes
         ).check_handler(handler)
@@ -241,6 +261,8 @@ def verify_with(
             not_checked=_not_checked(role, handler, dynamic),
             native=tuple(findings.native),
             notes=tuple(findings.notes),
+            origin=origin,
+            warnings=tuple(w for w in (target.deprecation_warning(),) if w),
         )
         return Report(
             target=target,

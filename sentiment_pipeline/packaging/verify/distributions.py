@@ -8,17 +8,18 @@ import csv
 import email.parser
 import posixpath
 import re
+from collections import Counter
 from typing import TYPE_CHECKING
 
 import attrs
 from packaging.utils import canonicalize_name
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
 
     from sentiment_pipeline.packaging.verify.sources import Entry, Tree
 
-__all__ = ["Distribution", "RecordRow", "find_distributions", "record_digest"]
+__all__ = ["Distribution", "RecordRow", "find_distributions", "installed_by", "record_digest"]
 
 _DIST_INFO = re.compile(
     r"^(?:(?P<base>.*)/)?(?P<dir>[^/]+)\.dist-info/(?P<file>RECORD|WHEEL|METADATA)$"
@@ -121,3 +122,19 @@ def find_distributions(tree: Tree, entries: list[Entry]) -> list[Distribution]:
             )
         )
     return out
+
+
+_INSTALLER = re.compile(r"^(?:.*/)?[^/]+\.dist-info/INSTALLER$")
+
+
+def installed_by(trees: Iterable[Tree]) -> str | None:
+    """The tool most distributions of ``trees`` name in ``*.dist-info/INSTALLER``
+    (``pip``, ``uv``...), or None when none says: whose command line a fix should use."""
+    found: Counter[str] = Counter()
+    for tree in trees:
+        for entry in tree.entries():
+            if entry.kind == "file" and not entry.unsafe and _INSTALLER.match(entry.name):
+                name = tree.read(entry, 256).decode("utf-8", "replace").strip().lower()
+                if name:
+                    found[name] += 1
+    return found.most_common(1)[0][0] if found else None

@@ -7,7 +7,7 @@ never renamed or reused for another meaning.
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import attrs
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from sentiment_pipeline.packaging.sandbox import Placed
     from sentiment_pipeline.packaging.targets import Target
 
-__all__ = ["Counts", "Findings", "Problem", "ProblemCode", "rebuild_hint", "where"]
+__all__ = ["Counts", "Findings", "Installer", "Problem", "ProblemCode", "rebuild_hint", "where"]
 
 
 class ProblemCode(enum.StrEnum):
@@ -113,13 +113,36 @@ def where(placed: Placed, name: str) -> str:
     return f"{placed.tree.path.name}:{name}"
 
 
-def rebuild_hint(target: Target) -> str:
-    """The fix shared by every file built for another platform: reinstall for the target."""
-    return (
-        f"Reinstall the dependencies for the target, e.g. `uv pip install --python-platform "
-        f"{target.machine}-manylinux_{target.glibc[0]}_{target.glibc[1]} --python-version "
-        f"{target.python} --only-binary :all: --target DIR -r requirements.txt`"
-    )
+Installer = Literal["uv", "pip"]
+"""Whose command line a printed fix uses: pip's when the artifact was installed by pip."""
+
+
+def rebuild_hint(target: Target, installer: Installer = "uv") -> str:
+    """The fix shared by every file built for another platform: reinstall for the target,
+    with ``installer``'s command line (``uv pip install`` or ``pip install``).
+
+    Both select only wheels within the runtime's glibc: uv's
+    :attr:`~sentiment_pipeline.packaging.targets.Target.uv_platform`, pip's
+    :attr:`~sentiment_pipeline.packaging.targets.Target.pip_platforms`.
+
+    >>> from sentiment_pipeline.packaging.targets import get_target
+    >>> print(rebuild_hint(get_target("python3.11")).split("`")[1])
+    uv pip install --python-platform x86_64-manylinux_2_17 --python-version 3.11 ...
+    >>> print(rebuild_hint(get_target("python3.11"), "pip").split("`")[1])
+    pip install --platform manylinux2014_x86_64 --implementation cp --python-version 3.11 ...
+    """
+    if installer == "pip":
+        platforms = " ".join(f"--platform {p}" for p in target.pip_platforms)
+        command = (
+            f"pip install {platforms} --implementation cp --python-version {target.python} "
+            "--only-binary=:all: --target DIR -r requirements.txt"
+        )
+    else:
+        command = (
+            f"uv pip install --python-platform {target.uv_platform} --python-version "
+            f"{target.python} --only-binary :all: --target DIR -r requirements.txt"
+        )
+    return f"Reinstall the dependencies for the target, e.g. `{command}`"
 
 
 @attrs.define
@@ -145,11 +168,15 @@ class Findings:
         self.native: list[str] = []
         """Every native file, as :func:`where` names it."""
         self.counts = Counts()
+        self.spelling: dict[str, str] = {}
+        """Shared fixes in the artifact's own words: the rules name the fix for the target
+        (:func:`rebuild_hint`, uv's command), the artifact says whose command line it is
+        (pip's when pip installed it). Set before the checks run."""
 
     def add(self, code: ProblemCode, path: str, message: str, fix: str = "") -> None:
         """Record a problem (the first for its code and path counts); ``fix``, advice
-        other problems share, ends its message."""
-        path, fix = one_line(path), one_line(fix)
+        other problems share, ends its message (in the artifact's :attr:`spelling`)."""
+        path, fix = one_line(path), one_line(self.spelling.get(fix, fix))
         text = one_line(f"{message} {fix}" if fix else message)
         self.problems.setdefault((code, path), Problem(code, path, text, fix))
 

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 __all__ = ["Checked", "DynamicResult", "Report"]
 
 _SHOWN_PER_CODE = 10
+# The text names what the image declared; what was given or defaulted is in the JSON only.
+_FROM = {"image": " (architecture from the image's config)"}
 
 
 @attrs.frozen
@@ -107,6 +109,11 @@ class Checked:
     """Every native file, as the report names it (``layer.zip:name`` in a layer)."""
     notes: tuple[str, ...] = ()
     """Remarks that are not problems (``.pyc`` of another Python, an unreadable ELF...)."""
+    origin: dict[str, str] = attrs.field(factory=dict, hash=False)
+    """Where the target's architecture and the handler came from: ``given`` (the caller),
+    ``image`` (the image's config: ``architecture``, ``Cmd``) or ``default``."""
+    warnings: tuple[str, ...] = ()
+    """What works today but should change (a runtime past its deprecation date)."""
 
     def to_json(self) -> dict[str, Any]:
         """The ``checked`` object of ``verify --json``."""
@@ -124,6 +131,8 @@ class Checked:
             "not_checked": list(self.not_checked),
             "native": list(self.native),
             "notes": list(self.notes),
+            "origin": dict(self.origin),
+            "warnings": list(self.warnings),
         }
 
 
@@ -190,7 +199,8 @@ class Report:
         c = self.checked
         t = self.target
         lines = [
-            f"{c.artifact} ({c.kind}) for {t.runtime} {t.architecture} "
+            f"{c.artifact} ({c.kind}) for {t.runtime} {t.architecture}"
+            f"{_FROM.get(c.origin.get('architecture', ''), '')} "
             f"({t.os_name}, glibc {t.glibc_str})",
         ]
         for layer in c.layers:
@@ -200,10 +210,16 @@ class Report:
             f"unzipped, {c.distributions} distributions, "
             f"{c.hashed_files} RECORD hashes, {c.native_files} native files"
         )
-        lines.append(f"  handler: {c.handler}" if c.handler else "  handler: not checked")
+        if c.handler:
+            source = {"image": " (from the image's Cmd)"}.get(c.origin.get("handler", ""), "")
+            lines.append(f"  handler: {c.handler}{source}")
+        else:
+            lines.append("  handler: not checked")
         lines.append(f"  {c.dynamic.summary}")
         if c.dynamic.host_libraries:
             lines.append(f"  {c.dynamic.host_libraries}")
+        for warning in c.warnings:
+            lines.append(f"  warning: {warning}")
         for note in c.notes:
             lines.append(f"  note: {note}")
         if self.warnings:

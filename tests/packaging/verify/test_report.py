@@ -79,7 +79,12 @@ def test_checked_is_typed_and_its_json_keeps_every_key_in_order(
         "not_checked",
         "native",
         "notes",
+        "origin",
+        "warnings",
     ]
+    # a zip declares nothing: the target was given, handler.py found at the root
+    assert checked["origin"] == {"architecture": "given", "handler": "default"}
+    assert checked["warnings"] == []
     assert checked["dynamic"] == {
         "ran": False,
         "summary": "dynamic check skipped: --no-import",

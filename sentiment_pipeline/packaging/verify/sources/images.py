@@ -3,6 +3,9 @@
 Only the function's directory matters to the verifier; it is read from the
 image's layers in order (whiteouts honoured), each layer's part kept as a small
 tar (:mod:`.taskparts`) so members can be read in any order. Nothing is extracted.
+Besides, the image describes itself: its config names the architecture it is built
+for and, in ``Cmd``, the handler Lambda runs (:attr:`ImageTree.architecture`,
+:attr:`ImageTree.cmd`).
 
 Layouts and registries are read through the oci package, one path for both:
 the manifest is checked against the digest the index or the registry names, the
@@ -29,6 +32,7 @@ from sentiment_pipeline.packaging.oci.image import (
     require_manifest,
 )
 from sentiment_pipeline.packaging.oci.layout import LayoutError, layout_blob_source, read_layout
+from sentiment_pipeline.packaging.oci.platform import lambda_architecture
 from sentiment_pipeline.packaging.oci.reference import REGISTRY_SCHEME, ImageRef, LayoutRef
 from sentiment_pipeline.packaging.oci.registry import RegistryClient, RegistryError
 from sentiment_pipeline.packaging.verify.sources.base import (
@@ -135,6 +139,13 @@ class ImageTree(Tree):
         try:
             assert manifest.config is not None  # require_manifest: never an index
             self.config: dict[str, Any] = json.loads(read_blob(blobs, manifest.config))
+            try:
+                self.architecture: str | None = lambda_architecture(
+                    self.config, reference="the image"
+                )
+                """Lambda's name of the architecture the config says (None: it does not say)."""
+            except ImageError as exc:
+                raise ArtifactError(label, str(exc)) from exc
             self._entries = self._read_layers(manifest, blobs)
         except BaseException as exc:
             self.close()
@@ -201,6 +212,13 @@ class ImageTree(Tree):
             )
         else:
             found[name] = Entry(name, "other", 0, 0, unsafe="is a device or special file", key=key)
+
+    @property
+    def cmd(self) -> object:
+        """The config's ``Cmd`` as it is (Lambda's base images: ``["module.function"]``),
+        None when it has none."""
+        container = self.config.get("config")
+        return container.get("Cmd") if isinstance(container, dict) else None
 
     # -- Tree -----------------------------------------------------------------------------
     def entries(self) -> list[Entry]:
