@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from sentiment_pipeline.packaging.options import VerifyOptions
-from sentiment_pipeline.packaging.verify import contents
+from sentiment_pipeline.packaging.verify import reading
 from sentiment_pipeline.packaging.verify.check import verify_with
 from sentiment_pipeline.packaging.verify.memo import ReadMemo
 from tests.support.synth import zip_tree
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from sentiment_pipeline import Target
     from sentiment_pipeline.packaging.verify.report import Report
 
+CONTENTS = "sentiment_pipeline.packaging.verify.contents"
 HANDLER = """\
 import pydantic
 import pydantic_core
@@ -76,8 +77,8 @@ def test_a_recorded_layer_is_not_read_again_and_the_report_is_the_same(
     fresh = verify_with(function, host_target, options, container=lambda: None)
 
     read: list[str] = []
-    real_read_members = contents.read_members
-    real_read_member = contents.read_member
+    real_read_members = reading.read_members
+    real_read_member = reading.read_member
 
     def spy_members(placed: Any, jobs: Any, sandbox: Any) -> Any:
         read.extend(entry.name for entry, _ in jobs)
@@ -87,8 +88,8 @@ def test_a_recorded_layer_is_not_read_again_and_the_report_is_the_same(
         read.append(entry.name)
         return real_read_member(placed, entry, *args)
 
-    monkeypatch.setattr(contents, "read_members", spy_members)
-    monkeypatch.setattr(contents, "read_member", spy_member)
+    monkeypatch.setattr(f"{CONTENTS}.read_members", spy_members)
+    monkeypatch.setattr(f"{CONTENTS}.read_member", spy_member)
     replayed = verify_with(function, host_target, options, container=lambda: None, memo=memo)
 
     assert read == ["handler.py"]  # only the function's own members were read
