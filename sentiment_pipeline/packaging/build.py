@@ -97,10 +97,12 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
     results: list[ArtifactResult] = []
     reports: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="sp-build-") as scratch:
+        from sentiment_pipeline.packaging.cache import default_cache_root
         from sentiment_pipeline.packaging.verify.memo import ReadMemo
 
-        # Layers verified in this build are not read again for each function using them.
-        memo = ReadMemo(Path(scratch) / "layers")
+        # A layer verified once (in this build or an earlier one, same sha256) is not
+        # read again for each function verified with it.
+        memo = ReadMemo(default_cache_root() / "verified")
         for name, group in groups.items():
             impl = backends[name]
             out_dir = options.out / name
@@ -142,6 +144,8 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
                         done[artifact.key] = attrs.evolve(
                             kept, cache_hit=True, seconds=time.perf_counter() - started
                         )
+                        if artifact.kind == "layer":
+                            memo.reuse(final, kept.sha256)
                         continue
                     progress(f"{name}: building {artifact.key}")
                     ctx = BuildContext(

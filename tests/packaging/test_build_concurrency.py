@@ -79,3 +79,19 @@ def test_a_layer_verified_in_the_build_is_not_read_again_for_its_function(
     assert tuple(alone.problems) == function.problems
     assert tuple(alone.warnings) == function.warnings
     assert alone.checked.dynamic.summary == function.dynamic
+
+    # The function changes, the layer does not: a later build reuses the layer as it is
+    # and verifies the function with the layer's facts from the store, not reading it.
+    main = tmp_path / "p" / "app" / "main.py"
+    main.write_text(main.read_text() + "\n# changed\n")
+    replayed.clear()
+    again = build(
+        Manifest.load(manifest), BuildOptions(out=tmp_path / "dist", engine="none", backend="layer")
+    )
+    assert [(a.name, a.cache_hit, a.ok) for a in again.artifacts] == [
+        ("common", True, True),
+        ("api", False, True),
+    ]
+    assert replayed == ["common.zip"]
+    assert again.artifacts[1].problems == function.problems
+    assert again.artifacts[1].dynamic == function.dynamic

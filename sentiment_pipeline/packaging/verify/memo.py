@@ -10,34 +10,78 @@ verification with that layer replays them through the same rules instead of read
 the layer again, and fills the import check's sandbox from one unpacked copy of the
 layer (a file copy each, no inflating). The verdicts are the same; the work per
 function is its own members, the placement rules and its import.
+
+Both are kept in a store (the cache root's ``verified/``, by the artifact's sha256 and
+the verifier's version), so a later build that reuses the layer unchanged (its
+identity checked) verifies a changed function without reading the layer either.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import threading
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
+
+from sentiment_pipeline._version import __version__
+from sentiment_pipeline.packaging.verify.native import ElfInfo
+from sentiment_pipeline.packaging.verify.reading import MemberRead
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from sentiment_pipeline.packaging.sandbox import Placed
-    from sentiment_pipeline.packaging.verify.reading import MemberRead
     from sentiment_pipeline.packaging.verify.sandboxslot import SandboxSlot
     from sentiment_pipeline.packaging.verify.sources import Entry
 
 __all__ = ["KnownTree", "ReadMemo"]
 
 
+def _dump(read: MemberRead) -> list[Any]:
+    elf: Any = read.elf
+    if isinstance(elf, ElfInfo):
+        elf = {
+            "elfclass": elf.elfclass,
+            "machine": elf.machine,
+            "needed": list(elf.needed),
+            "rpath": list(elf.rpath),
+            "glibc_versions": [list(v) for v in elf.glibc_versions],
+            "runpath": list(elf.runpath),
+            "soname": elf.soname,
+            "init_functions": None if elf.init_functions is None else sorted(elf.init_functions),
+        }
+    return [read.kind, read.size, read.digest, elf]
+
+
+def _load(data: list[Any]) -> MemberRead:
+    kind, size, digest, elf = data
+    read = MemberRead()
+    read.kind, read.size, read.digest = str(kind), int(size), digest
+    if isinstance(elf, dict):
+        init = elf["init_functions"]
+        read.elf = ElfInfo(
+            elfclass=int(elf["elfclass"]),
+            machine=str(elf["machine"]),
+            needed=tuple(elf["needed"]),
+            rpath=tuple(elf["rpath"]),
+            glibc_versions=tuple(tuple(int(n) for n in v) for v in elf["glibc_versions"]),
+            runpath=tuple(elf["runpath"]),
+            soname=elf["soname"],
+            init_functions=None if init is None else frozenset(init),
+        )
+    else:
+        read.elf = elf
+    return read
+
+
 class KnownTree:
     """One artifact's member facts (by name) and, made on first use, an unpacked copy."""
 
-    def __init__(self, path: Path, reads: dict[str, MemberRead], scratch: Path) -> None:
+    def __init__(self, path: Path, reads: dict[str, MemberRead], folder: Path) -> None:
         self.path = path
         self.reads = reads
-        self._scratch = scratch
-        self._unpacked: Path | None = None
+        self._folder = folder
         self._lock = threading.Lock()
 
     def matches(self, entries: list[Entry]) -> bool:
@@ -50,29 +94,36 @@ class KnownTree:
         )
 
     def unpacked(self, placed: Placed) -> Path:
-        """The members' files under one directory, unpacked from ``placed`` once."""
+        """The members' files under one directory, unpacked from ``placed`` once (into a
+        temporary directory renamed into place: a directory there is complete)."""
+        tree = self._folder / "tree"
         with self._lock:
-            if self._unpacked is None:
-                dest = self._scratch
-                dest.mkdir(parents=True, exist_ok=True)
-                for entry in placed.tree.entries():
-                    if entry.kind != "file" or entry.unsafe:
-                        continue
-                    target = dest / entry.name
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    with placed.tree.open(entry) as src, open(target, "wb") as out:
-                        shutil.copyfileobj(src, out, 1 << 20)
-                self._unpacked = dest
-            return self._unpacked
+            if tree.is_dir():
+                return tree
+            staging = self._folder / f".tree.{os.getpid()}.{threading.get_ident()}"
+            shutil.rmtree(staging, ignore_errors=True)
+            for entry in placed.tree.entries():
+                if entry.kind != "file" or entry.unsafe:
+                    continue
+                target = staging / entry.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with placed.tree.open(entry) as src, open(target, "wb") as out:
+                    shutil.copyfileobj(src, out, 1 << 20)
+            staging.mkdir(parents=True, exist_ok=True)
+            try:
+                os.replace(staging, tree)
+            except OSError:  # another build put it there first
+                shutil.rmtree(staging, ignore_errors=True)
+            return tree
 
     def copy_into(self, sandbox: SandboxSlot, placed: Placed, entry: Entry) -> None:
         """Write ``entry`` into the sandbox from the unpacked copy (a failed write ends
         the sandbox, as when streaming)."""
-        source = self.unpacked(placed) / entry.name
         out: IO[bytes] | None = sandbox.create(placed, entry)
         if out is None:
             return
         try:
+            source = self.unpacked(placed) / entry.name
             with out, open(source, "rb") as src:
                 size = os.fstat(src.fileno()).st_size
                 sent = 0
@@ -86,19 +137,24 @@ class KnownTree:
 
 
 class ReadMemo:
-    """Member facts of the artifacts a build verified, by sha256; shared by its threads.
+    """Member facts of verified artifacts, by sha256, in ``store``; shared by threads.
 
     ``record(path)`` gives a dict for :meth:`ContentChecks.stream` to fill while the
     artifact at ``path`` is verified; ``seal(path, sha256, final)`` keeps it once the
-    artifact passed and was renamed to ``final``; ``known(final)`` is then the
-    :class:`KnownTree` to replay when ``final`` is verified again beside another artifact.
+    artifact passed and was renamed to ``final``; ``reuse(final, sha256)`` finds what
+    an earlier build kept for an artifact it left in place. ``known(final)`` is then
+    the :class:`KnownTree` to replay when ``final`` is verified beside another artifact.
     """
 
-    def __init__(self, scratch: Path) -> None:
-        self._scratch = scratch
+    def __init__(self, store: Path) -> None:
+        self._store = store
         self._pending: dict[str, dict[str, MemberRead]] = {}
         self._by_path: dict[str, KnownTree] = {}
         self._lock = threading.Lock()
+
+    def _folder(self, sha256: str) -> Path:
+        digest = sha256.removeprefix("sha256:")
+        return self._store / digest[:2] / digest
 
     def record(self, path: str | os.PathLike[str]) -> dict[str, MemberRead]:
         """An empty dict to record the reads of the artifact at ``path`` into."""
@@ -114,12 +170,40 @@ class ReadMemo:
 
     def seal(self, path: str | os.PathLike[str], sha256: str | None, final: Path) -> None:
         """Keep what was recorded for ``path`` (whose sha256 is ``sha256``) under
-        ``final``; with ``sha256`` None (the artifact failed), drop it."""
+        ``final``, and in the store; with ``sha256`` None (the artifact failed), drop it."""
         with self._lock:
             reads = self._pending.pop(os.fspath(path), None)
-            if reads and sha256 is not None:
-                scratch = self._scratch / sha256.removeprefix("sha256:")[:32]
-                self._by_path[os.fspath(final)] = KnownTree(final, reads, scratch)
+        if not reads or sha256 is None:
+            return
+        folder = self._folder(sha256)
+        with self._lock:
+            self._by_path[os.fspath(final)] = KnownTree(final, reads, folder)
+        facts = {"verifier": __version__, "reads": {n: _dump(r) for n, r in reads.items()}}
+        try:  # best effort: a store that cannot be written is only slower next time
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = folder / f".facts.{os.getpid()}.{threading.get_ident()}"
+            tmp.write_text(json.dumps(facts), "utf-8")
+            os.replace(tmp, folder / "facts.json")
+        except OSError:
+            pass
+
+    def reuse(self, final: Path, sha256: str | None) -> KnownTree | None:
+        """What the store has for the artifact at ``final`` (whose sha256 is ``sha256``,
+        as its build's report says and its identity was checked), kept for ``known``."""
+        if sha256 is None:
+            return None
+        folder = self._folder(sha256)
+        try:
+            facts = json.loads((folder / "facts.json").read_text("utf-8"))
+            if facts.get("verifier") != __version__:
+                return None
+            reads = {str(n): _load(r) for n, r in facts["reads"].items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+        known = KnownTree(final, reads, folder)
+        with self._lock:
+            self._by_path[os.fspath(final)] = known
+        return known
 
     def known(self, path: str | os.PathLike[str]) -> KnownTree | None:
         """The recorded facts of the artifact now at ``path``, if it was sealed there."""

@@ -12,6 +12,7 @@ from sentiment_pipeline.packaging.options import VerifyOptions
 from sentiment_pipeline.packaging.verify import reading
 from sentiment_pipeline.packaging.verify.check import verify_with
 from sentiment_pipeline.packaging.verify.memo import ReadMemo
+from sentiment_pipeline.packaging.verify.reading import MemberRead
 from tests.support.synth import zip_tree
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ def _verdict(report: Report) -> dict[str, Any]:
 
 
 @pytest.mark.network
+@pytest.mark.parametrize("stored", [False, True], ids=["same-build", "from-the-store"])
 @pytest.mark.parametrize("tamper", [False, True], ids=["clean-layer", "tampered-layer"])
 def test_a_recorded_layer_is_not_read_again_and_the_report_is_the_same(
     pydantic_tree: Callable[[str, str], Path],
@@ -64,14 +66,23 @@ def test_a_recorded_layer_is_not_read_again_and_the_report_is_the_same(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     tamper: bool,
+    stored: bool,
 ) -> None:
+    """Replayed in the build that verified the layer, or in a later one from the store
+    (its ELF facts, pydantic_core's, read back from JSON): the same report."""
     tree = pydantic_tree(host_target.python, f"manylinux2014_{host_target.machine}")
     layer, function = _layer_and_function(tree, tmp_path, tamper=tamper)
     memo = ReadMemo(tmp_path / "memo")
     memo.record(layer)
     alone = verify_with(layer, host_target, VerifyOptions(), container=lambda: None, memo=memo)
     assert alone.ok is not tamper
-    memo.seal(layer, "sha256:" + "0" * 64, layer)
+    sha = "sha256:" + "ab" * 32
+    memo.seal(layer, sha, layer)
+    if stored:  # a later build: a new memo over the same store
+        memo = ReadMemo(tmp_path / "memo")
+        assert memo.known(layer) is None
+        assert memo.reuse(layer, sha) is not None
+        assert memo.reuse(layer, "sha256:" + "cd" * 32) is None  # another artifact
     options = VerifyOptions(layers=[layer], handler="handler.lambda_handler")
 
     fresh = verify_with(function, host_target, options, container=lambda: None)
@@ -97,6 +108,18 @@ def test_a_recorded_layer_is_not_read_again_and_the_report_is_the_same(
     assert replayed.checked.dynamic.imported  # the sandbox had the layer: pydantic imported
     if tamper:
         assert "record-mismatch" in replayed.codes()
+
+
+def test_facts_of_another_verifier_version_are_not_reused(tmp_path: Path) -> None:
+    memo = ReadMemo(tmp_path / "memo")
+    memo.record(tmp_path / "a.zip").update(a=MemberRead())
+    memo.seal(tmp_path / "a.zip", "sha256:" + "ab" * 32, tmp_path / "a.zip")
+    facts = next((tmp_path / "memo").rglob("facts.json"))
+    assert ReadMemo(tmp_path / "memo").reuse(tmp_path / "a.zip", "sha256:" + "ab" * 32)
+    facts.write_text(facts.read_text().replace('"verifier": "', '"verifier": "0.0.0-other'))
+    assert ReadMemo(tmp_path / "memo").reuse(tmp_path / "a.zip", "sha256:" + "ab" * 32) is None
+    facts.write_text("not json")
+    assert ReadMemo(tmp_path / "memo").reuse(tmp_path / "a.zip", "sha256:" + "ab" * 32) is None
 
 
 def test_an_unsealed_or_failed_recording_is_not_kept(tmp_path: Path) -> None:
