@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import threading
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from sentiment_pipeline._version import __version__
@@ -29,8 +30,6 @@ from sentiment_pipeline.packaging.verify.native import ElfInfo
 from sentiment_pipeline.packaging.verify.reading import MemberRead
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from sentiment_pipeline.packaging.sandbox import Placed
     from sentiment_pipeline.packaging.verify.sandboxslot import SandboxSlot
     from sentiment_pipeline.packaging.verify.sources import Entry
@@ -141,8 +140,8 @@ class ReadMemo:
 
     ``record(path)`` gives a dict for :meth:`ContentChecks.stream` to fill while the
     artifact at ``path`` is verified; ``seal(path, sha256, final)`` keeps it once the
-    artifact passed and was renamed to ``final``; ``reuse(final, sha256)`` finds what
-    an earlier build kept for an artifact it left in place. ``known(final)`` is then
+    artifact passed and was renamed to ``final``; ``reuse(final, sha256)`` points at
+    what an earlier build kept for an artifact it left in place. ``known(final)`` is then
     the :class:`KnownTree` to replay when ``final`` is verified beside another artifact.
     """
 
@@ -150,6 +149,7 @@ class ReadMemo:
         self._store = store
         self._pending: dict[str, dict[str, MemberRead]] = {}
         self._by_path: dict[str, KnownTree] = {}
+        self._stored: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def _folder(self, sha256: str) -> Path:
@@ -187,11 +187,15 @@ class ReadMemo:
         except OSError:
             pass
 
-    def reuse(self, final: Path, sha256: str | None) -> KnownTree | None:
-        """What the store has for the artifact at ``final`` (whose sha256 is ``sha256``,
-        as its build's report says and its identity was checked), kept for ``known``."""
-        if sha256 is None:
-            return None
+    def reuse(self, final: Path, sha256: str | None) -> None:
+        """Remember that the artifact at ``final`` has ``sha256`` (its build's report says
+        so and its identity was checked): :meth:`known` then looks for its facts in the
+        store, when a verification first needs them (an unchanged rebuild never does)."""
+        if sha256 is not None:
+            with self._lock:
+                self._stored[os.fspath(final)] = sha256
+
+    def _from_store(self, final: Path, sha256: str) -> KnownTree | None:
         folder = self._folder(sha256)
         try:
             facts = json.loads((folder / "facts.json").read_text("utf-8"))
@@ -200,12 +204,18 @@ class ReadMemo:
             reads = {str(n): _load(r) for n, r in facts["reads"].items()}
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
-        known = KnownTree(final, reads, folder)
-        with self._lock:
-            self._by_path[os.fspath(final)] = known
-        return known
+        return KnownTree(final, reads, folder)
 
     def known(self, path: str | os.PathLike[str]) -> KnownTree | None:
-        """The recorded facts of the artifact now at ``path``, if it was sealed there."""
+        """The recorded facts of the artifact now at ``path``, if it was sealed there or
+        reused there with facts in the store."""
+        key = os.fspath(path)
         with self._lock:
-            return self._by_path.get(os.fspath(path))
+            found = self._by_path.get(key)
+            sha256 = self._stored.pop(key, None) if found is None else None
+        if sha256 is not None:
+            found = self._from_store(Path(key), sha256)
+            if found is not None:
+                with self._lock:
+                    found = self._by_path.setdefault(key, found)
+        return found
