@@ -81,6 +81,7 @@ class KnownTree:
         self.path = path
         self.reads = reads
         self._folder = folder
+        self._unpacked: str | None = None
         self._lock = threading.Lock()
 
     def matches(self, entries: list[Entry]) -> bool:
@@ -92,28 +93,32 @@ class KnownTree:
             for name, read in self.reads.items()
         )
 
-    def unpacked(self, placed: Placed) -> Path:
-        """The members' files under one directory, unpacked from ``placed`` once (into a
-        temporary directory renamed into place: a directory there is complete)."""
+    def unpacked(self, placed: Placed) -> str:
+        """The directory holding the members' files, unpacked from ``placed`` once (into
+        a temporary directory renamed into place: a directory there is complete)."""
+        if self._unpacked is not None:
+            return self._unpacked
         tree = self._folder / "tree"
         with self._lock:
-            if tree.is_dir():
-                return tree
-            staging = self._folder / f".tree.{os.getpid()}.{threading.get_ident()}"
-            shutil.rmtree(staging, ignore_errors=True)
-            for entry in placed.tree.entries():
-                if entry.kind != "file" or entry.unsafe:
-                    continue
-                target = staging / entry.name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with placed.tree.open(entry) as src, open(target, "wb") as out:
-                    shutil.copyfileobj(src, out, 1 << 20)
-            staging.mkdir(parents=True, exist_ok=True)
-            try:
-                os.replace(staging, tree)
-            except OSError:  # another build put it there first
+            if self._unpacked is not None:
+                return self._unpacked
+            if not tree.is_dir():
+                staging = self._folder / f".tree.{os.getpid()}.{threading.get_ident()}"
                 shutil.rmtree(staging, ignore_errors=True)
-            return tree
+                for entry in placed.tree.entries():
+                    if entry.kind != "file" or entry.unsafe:
+                        continue
+                    target = staging / entry.name
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    with placed.tree.open(entry) as src, open(target, "wb") as out:
+                        shutil.copyfileobj(src, out, 1 << 20)
+                staging.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.replace(staging, tree)
+                except OSError:  # another build put it there first
+                    shutil.rmtree(staging, ignore_errors=True)
+            self._unpacked = os.fspath(tree)
+            return self._unpacked
 
     def copy_into(self, sandbox: SandboxSlot, placed: Placed, entry: Entry) -> None:
         """Write ``entry`` into the sandbox from the unpacked copy (a failed write ends
@@ -122,15 +127,18 @@ class KnownTree:
         if out is None:
             return
         try:
-            source = self.unpacked(placed) / entry.name
-            with out, open(source, "rb") as src:
-                size = os.fstat(src.fileno()).st_size
-                sent = 0
-                while sent < size:
-                    done = os.sendfile(out.fileno(), src.fileno(), sent, size - sent)
-                    if done == 0:
-                        break
-                    sent += done
+            with out:
+                src = os.open(f"{self.unpacked(placed)}/{entry.name}", os.O_RDONLY | os.O_CLOEXEC)
+                try:
+                    size = os.fstat(src).st_size
+                    sent = 0
+                    while sent < size:
+                        done = os.sendfile(out.fileno(), src, sent, size - sent)
+                        if done == 0:
+                            break
+                        sent += done
+                finally:
+                    os.close(src)
         except OSError as exc:
             sandbox.fail(exc)
 
