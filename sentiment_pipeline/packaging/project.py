@@ -328,13 +328,16 @@ def _export(
         command += ["--extra", extra]
     for group in groups:
         command += ["--group", group]
-    proc = subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "UV_NO_PROGRESS": "1"},
-    )
+    try:
+        proc = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "UV_NO_PROGRESS": "1"},
+        )
+    except OSError as exc:
+        raise ProjectError(f"cannot run uv to read {lock} ({exc}); pip install uv") from exc
     if proc.returncode != 0:
         detail = " ".join(
             line.strip().removeprefix("error: ").removeprefix("hint: ")

@@ -82,3 +82,33 @@ def test_a_pure_source_archive_is_locked_and_built_into_a_wheel(tmp_path: Path) 
     assert wheel.name == "docopt-0.6.2-py2.py3-none-any.whl"
     (again,) = cache.fetch(lock.wheels, offline=True)
     assert wheel_from_sdist(entry, again, cache, offline=True) == wheel  # built once, reused
+
+
+def test_a_path_dependency_is_locked_as_its_folder_relative_to_the_manifest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.uvprojects import write_library
+
+    lib = write_library(tmp_path / "libs" / "mylib")
+    lockfile = LockFile(tmp_path / "lambdas.lock")
+    requirements = ["mylib @ file:libs/mylib", "idna==3.10 ; python_full_version < '3.12'"]
+    lock = lockfile.get("lambdas.x", requirements, PY313)
+    lockfile.save()
+    entries = {w.name: w for w in lock.wheels}
+    # Its own dependency comes with it; the marker is evaluated for python3.13.
+    assert set(entries) == {"mylib", "six"}
+    assert entries["mylib"].directory == "libs/mylib" and entries["mylib"].version == "0.1.0"
+    assert entries["mylib"].sha256 == "" and str(tmp_path) not in lockfile.path.read_text()
+    assert LockFile(tmp_path / "lambdas.lock").locks["lambdas.x"] == lock
+
+    def no_resolver(*args: object, **kwargs: object) -> None:
+        raise AssertionError("resolved again although its metadata did not change")
+
+    monkeypatch.setattr("sentiment_pipeline.packaging.lock.resolve", no_resolver)
+    (lib / "src" / "mylib" / "__init__.py").write_text("X = 1\n")  # code: same lock
+    assert LockFile(tmp_path / "lambdas.lock").get("lambdas.x", requirements, PY313) == lock
+    (lib / "pyproject.toml").write_text(
+        (lib / "pyproject.toml").read_text().replace('["six"]', '["six", "idna"]')
+    )
+    with pytest.raises(ResolutionError, match="is out of date"):
+        LockFile(tmp_path / "lambdas.lock").get("lambdas.x", requirements, PY313, offline=True)

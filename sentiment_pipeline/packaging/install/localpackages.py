@@ -92,7 +92,13 @@ def local_wheel(
         ]
         if offline:
             command.append("--offline")
-        proc = subprocess.run(command, capture_output=True, text=True, check=False)
+        try:
+            proc = subprocess.run(command, capture_output=True, text=True, check=False)
+        except OSError as exc:
+            raise LocalPackageError(
+                f"cannot build the path dependency {entry.name} ({entry.directory}): cannot "
+                f"run uv ({exc}); pip install uv"
+            ) from exc
         built = sorted(Path(tmp).glob("*.whl"))
         if proc.returncode != 0 or len(built) != 1:
             tail = " ".join((proc.stderr or proc.stdout).strip().splitlines()[-3:])
