@@ -63,7 +63,7 @@ def test_a_missing_folder_says_where_it_was_looked_for(repo: Path) -> None:
     with pytest.raises(PathDependencyError, match=r"libs/other does not exist; fix the path"):
         rebase("other @ file:libs/other", base=repo, root=repo)
     (repo / "empty").mkdir()
-    with pytest.raises(PathDependencyError, match="no pyproject.toml with a .project. name"):
+    with pytest.raises(PathDependencyError, match=r"no pyproject\.toml with a \[project\] name"):
         rebase("./empty", base=repo, root=repo)
 
 

@@ -82,7 +82,8 @@ def test_uv_sources_paths_are_followed_and_workspace_sources_need_the_lock(
     write_library(tmp_path / "libs" / "mylib")
     pyproject = _pyproject(
         tmp_path / "svc",
-        '[project]\nname = "svc"\nversion = "1"\ndependencies = ["mylib[x]; python_version > \'3\'"]\n'
+        '[project]\nname = "svc"\nversion = "1"\n'
+        "dependencies = [\"mylib[x]; python_version > '3'\"]\n"
         '[tool.uv.sources]\nmylib = { path = "../libs/mylib" }\n',
     )
     assert project_requirements(pyproject, tmp_path) == (
