@@ -164,8 +164,11 @@ def resolve(
         env = {**os.environ, "UV_NO_PROGRESS": "1"}
         # Wheels only first: that picks versions with wheels for the target where they
         # exist. Only when some requirement has none are source archives allowed.
+        # Path dependencies are source trees by nature: exempt them by name.
+        local = [_name(r) for r in requirements if directory_of(r) is not None]
+        exempt = [arg for name in local for arg in ("--no-binary", name)]
         proc = subprocess.run(
-            [*command, "--only-binary", ":all:"],
+            [*command, "--only-binary", ":all:", *exempt],
             capture_output=True,
             text=True,
             check=False,
@@ -225,6 +228,10 @@ def resolve(
     return Lock(key, target.runtime, target.architecture, inputs, tuple(sorted(wheels)))
 
 
+def _name(requirement: str) -> str:
+    return re.split(r"[\s\[@;]", requirement.strip(), maxsplit=1)[0]
+
+
 def _rank(url: str, target: Target) -> int:
     from packaging.utils import parse_wheel_filename
 
@@ -240,7 +247,13 @@ def _explain(stderr: str, requirements: Sequence[str], target: Target, key: str)
         f"pin versions that publish {target.cp}/abi3/py3 wheels for "
         f"{target.uv_platform.partition('-')[2]}_{target.machine} or older"
     )
-    if "no wheels" in detail or "only-binary" in detail or "source distribution" in detail:
+    if "Failed to build" in detail and "file://" in detail:
+        hint = (
+            "make the path dependency build (`uv build --wheel PATH` works there); a "
+            "package's own dependencies on local folders go in [tool.uv.sources] with a "
+            "path, as PEP 508 allows no relative file: URLs in a package's metadata"
+        )
+    elif "no wheels" in detail or "only-binary" in detail or "source distribution" in detail:
         hint += (
             "; a package with only a source distribution must be built in a container "
             "engine with the target interpreter (--engine buildah|docker|podman)"

@@ -112,3 +112,21 @@ def test_a_path_dependency_is_locked_as_its_folder_relative_to_the_manifest(
     )
     with pytest.raises(ResolutionError, match="is out of date"):
         LockFile(tmp_path / "lambdas.lock").get("lambdas.x", requirements, PY313, offline=True)
+
+
+def test_a_path_dependency_that_cannot_build_says_so_not_to_pin_wheels(tmp_path: Path) -> None:
+    from tests.support.uvprojects import write_library
+
+    write_library(tmp_path / "libs" / "mylib")
+    (tmp_path / "svc").mkdir()
+    # A relative file: URL in a package's own metadata: no tool can read it back.
+    (tmp_path / "svc" / "pyproject.toml").write_text(
+        '[project]\nname = "svc"\nversion = "1"\ndependencies = ["mylib @ file:../libs/mylib"]\n'
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+        "[tool.hatch.metadata]\nallow-direct-references = true\n"
+    )
+    with pytest.raises(ResolutionError) as caught:
+        resolve(["svc @ file:svc"], PY313, key="lambdas.x", root=tmp_path)
+    message = str(caught.value)
+    assert "Fix: make the path dependency build" in message
+    assert "[tool.uv.sources]" in message and "pin versions" not in message
