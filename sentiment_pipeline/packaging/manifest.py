@@ -161,7 +161,8 @@ class Manifest:
         self.lambdas = dict(document.lambdas)
         """``[lambdas.NAME]`` by name, in the file's order."""
         self._locate = _Locator("")
-        self._projects: dict[tuple[str, tuple[str, ...], tuple[str, ...]], tuple[str, ...]] = {}
+        self._projects: dict[tuple[str, tuple[str, ...], tuple[str, ...], str], tuple[str, ...]]
+        self._projects = {}
 
     @classmethod
     def load(cls, path: str | Path) -> Manifest:
@@ -337,11 +338,15 @@ class Manifest:
         from sentiment_pipeline.packaging.project import ProjectError, project_requirements
 
         assert spec.project is not None
-        choice = (spec.project, spec.extras, spec.groups)
+        choice = (spec.project, spec.extras, spec.groups, self.setting(spec, "runtime"))
         if choice not in self._projects:
             try:
                 self._projects[choice] = project_requirements(
-                    self.root / spec.project, self.root, spec.extras, spec.groups
+                    self.root / spec.project,
+                    self.root,
+                    spec.extras,
+                    spec.groups,
+                    python=str(self.setting(spec, "runtime")).removeprefix("python"),
                 )
             except ProjectError as exc:
                 raise ManifestError([f"{where(exc.key)}: {exc}"]) from exc

@@ -135,19 +135,45 @@ def find_uv_lock(folder: Path) -> Path | None:
 
 
 def project_requirements(
-    pyproject: Path, root: Path, extras: Sequence[str] = (), groups: Sequence[str] = ()
+    pyproject: Path,
+    root: Path,
+    extras: Sequence[str] = (),
+    groups: Sequence[str] = (),
+    *,
+    python: str | None = None,
 ) -> tuple[str, ...]:
     """The requirements of the project at ``pyproject`` with ``extras`` and ``groups``:
     pinned by its ``uv.lock`` when it has one, else as declared. Path dependencies come
-    out relative to ``root`` (the manifest's folder). Raises :class:`ProjectError`."""
+    out relative to ``root`` (the manifest's folder). ``python`` (``"3.12"``), the
+    target's version, must satisfy the project's ``requires-python``. Raises
+    :class:`ProjectError`."""
     if pyproject.is_dir():
         pyproject = pyproject / "pyproject.toml"
     data = _load(pyproject)
     _checked_choices(pyproject, data, extras, groups)
+    if python is not None:
+        _check_python(pyproject, data, python)
     lock = find_uv_lock(pyproject.parent)
     if lock is not None:
         return _locked(pyproject, lock, root, extras, groups)
     return _declared(pyproject, root, data, extras, groups)
+
+
+def _check_python(pyproject: Path, data: dict[str, Any], python: str) -> None:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    declared = data["project"].get("requires-python")
+    if not isinstance(declared, str):
+        return
+    try:
+        allowed = SpecifierSet(declared)
+    except InvalidSpecifier as exc:
+        raise ProjectError(f"{pyproject}: requires-python {declared!r} is invalid ({exc})") from exc
+    if not allowed.contains(python, prereleases=True):
+        raise ProjectError(
+            f"{pyproject} requires Python {declared}, but this runs python{python}; change "
+            "its runtime, or the project's requires-python (then `uv lock`)"
+        )
 
 
 def _declared(

@@ -280,3 +280,17 @@ def test_a_project_gives_its_requirements_and_a_requirements_file_its_paths_reba
     (tmp_path / "requirements" / "a.txt").write_text("# shared\nother @ file:../libs/other\n")
     with pytest.raises(ManifestError, match=r"requirements/a\.txt:2: 'other @ file:"):
         manifest.requirements_of(manifest.lambdas["a"])
+
+
+def test_a_project_for_another_python_names_the_lambda_line(tmp_path: Path) -> None:
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "pyproject.toml").write_text(
+        PROJECT_PYPROJECT.replace('version = "1"', 'version = "1"\nrequires-python = ">=3.12"')
+    )
+    text = '[lambdas.a]\nhandler = "h.f"\nruntime = "python3.11"\nproject = "svc/pyproject.toml"\n'
+    manifest = Manifest.parse(text, path=tmp_path / "lambdas.toml")
+    with pytest.raises(ManifestError) as caught:
+        manifest.requirements_of(manifest.lambdas["a"])
+    (problem,) = caught.value.problems
+    assert problem.startswith(f"{tmp_path}/lambdas.toml:4: lambdas.a.project: ")
+    assert "requires Python >=3.12, but this runs python3.11" in problem

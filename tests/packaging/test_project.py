@@ -179,3 +179,16 @@ def test_a_stale_uv_lock_is_refused_naming_uv_lock(tmp_path: Path, own_cache: Pa
         project_requirements(pyproject, root)
     uv_lock(root)
     assert any(r.startswith("packaging==") for r in project_requirements(pyproject, root))
+
+
+def test_a_target_python_outside_requires_python_is_refused_before_resolving(
+    tmp_path: Path,
+) -> None:
+    pyproject = _pyproject(
+        tmp_path / "svc",
+        '[project]\nname = "svc"\nversion = "1"\nrequires-python = ">=3.12"\n'
+        'dependencies = ["six==1.17.0"]\n',
+    )
+    assert project_requirements(pyproject, tmp_path, python="3.12") == ("six==1.17.0",)
+    with pytest.raises(ProjectError, match=r"requires Python >=3\.12, but this runs python3\.11"):
+        project_requirements(pyproject, tmp_path, python="3.11")
