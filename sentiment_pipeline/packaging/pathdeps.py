@@ -110,6 +110,12 @@ def rebase(requirement: str, *, base: Path, root: Path) -> str:
     name, extras, written, marker = parts
     written = written.replace("${PROJECT_ROOT}", str(base)).replace("//", "/")
     folder = Path(os.path.normpath(base / written))
+    if folder.is_file():
+        raise PathDependencyError(
+            f"{requirement.strip()!r}: {folder} is a file; a path dependency is a source "
+            "folder (with a pyproject.toml): point at the package's folder, or publish the "
+            "wheel to an index and require it by name"
+        )
     if not folder.is_dir():
         raise PathDependencyError(
             f"{requirement.strip()!r}: {folder} does not exist; fix the path (it is relative "

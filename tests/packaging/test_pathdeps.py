@@ -62,6 +62,9 @@ def test_an_absolute_file_url_is_rebased_and_made_absolute_again(repo: Path) -> 
 def test_a_missing_folder_says_where_it_was_looked_for(repo: Path) -> None:
     with pytest.raises(PathDependencyError, match=r"libs/other does not exist; fix the path"):
         rebase("other @ file:libs/other", base=repo, root=repo)
+    (repo / "six-1.17.0-py2.py3-none-any.whl").write_bytes(b"PK")
+    with pytest.raises(PathDependencyError, match=r"is a file; a path dependency is a source"):
+        rebase("six @ file:six-1.17.0-py2.py3-none-any.whl", base=repo, root=repo)
     (repo / "empty").mkdir()
     with pytest.raises(PathDependencyError, match=r"no pyproject\.toml with a \[project\] name"):
         rebase("./empty", base=repo, root=repo)
