@@ -7,12 +7,15 @@ relative to the manifest's folder in POSIX form, so locks and cache keys are the
 every clone:
 
 >>> from pathlib import Path
->>> rebase("mylib @ file:../libs/mylib", base=Path("/repo/app"), root=Path("/repo"))
-'mylib @ file:libs/mylib'
 >>> directory_of("mylib @ file:libs/mylib")
 'libs/mylib'
 >>> directory_of("six==1.17.0") is None
 True
+>>> absolute("mylib @ file:libs/mylib", Path("/repo"))  # what the resolver is given
+'mylib @ file:///repo/libs/mylib'
+
+:func:`rebase` turns what a file wrote (``mylib @ file:../libs/mylib`` in
+``app/pyproject.toml``) into that spelling (``mylib @ file:libs/mylib``).
 
 Pure functions and file hashing only: the lock resolves these requirements
 (:mod:`.lock`), and :mod:`.install.localpackages` builds them into wheels.
