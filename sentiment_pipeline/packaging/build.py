@@ -17,6 +17,7 @@ import attrs
 
 from sentiment_pipeline.packaging.backend import BuildContext, load_backend
 from sentiment_pipeline.packaging.cache import WheelCache
+from sentiment_pipeline.packaging.install.localpackages import SourceDigests, local_wheel
 from sentiment_pipeline.packaging.lock import LockFile
 from sentiment_pipeline.packaging.options import BuildOptions
 from sentiment_pipeline.packaging.plan import plan_functions
@@ -26,6 +27,7 @@ from sentiment_pipeline.packaging.staging import place_verified
 
 if TYPE_CHECKING:
     from sentiment_pipeline.packaging.install.engines import Engine
+    from sentiment_pipeline.packaging.install.sdist import NativeBuilder
     from sentiment_pipeline.packaging.lock import Lock, LockedWheel
     from sentiment_pipeline.packaging.manifest import Manifest
     from sentiment_pipeline.packaging.plan import ArtifactPlan, FunctionPlan
@@ -88,6 +90,7 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
 
     lockfile = LockFile(manifest.path.with_suffix(".lock"))
     cache = WheelCache()
+    digests = SourceDigests(manifest.root)
     results: list[ArtifactResult] = []
     reports: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="sp-build-") as scratch:
@@ -109,7 +112,7 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
                 key = artifact_key(
                     impl,
                     artifact,
-                    [w.sha256 for w in wheels],
+                    digests.identities(wheels),
                     options.engine,
                     artifact.build_image if options.engine != "none" else None,
                 )
@@ -140,20 +143,14 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
                         push=options.push,
                         docker_archive=options.docker_archive,
                     )
-                    from sentiment_pipeline.packaging.install.sdist import (
-                        NativeBuilder,
-                        built_wheels,
-                    )
+                    from sentiment_pipeline.packaging.install.sdist import NativeBuilder
 
                     native = None
                     if ctx.engine is not None:
                         native = NativeBuilder(
                             ctx.engine, artifact.build_image, artifact.target, options.offline
                         )
-                    fetched = cache.fetch(wheels, offline=options.offline)
-                    paths = built_wheels(
-                        wheels, fetched, cache, offline=options.offline, native=native
-                    )
+                    paths = _wheel_paths(wheels, cache, digests, options.offline, native)
                     result = place_verified(
                         impl,
                         artifact,
@@ -173,6 +170,26 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
             reports.append(report_path)
             results += group_results
     return BuildResult(tuple(results), tuple(reports))
+
+
+def _wheel_paths(
+    wheels: list[LockedWheel],
+    cache: WheelCache,
+    digests: SourceDigests,
+    offline: bool,
+    native: NativeBuilder | None,
+) -> list[Path]:
+    """Each lock entry's wheel, in order: fetched, built from its source archive, or built
+    from its folder (a path dependency)."""
+    from sentiment_pipeline.packaging.install.sdist import built_wheels
+
+    remote = [w for w in wheels if w.directory is None]
+    fetched = cache.fetch(remote, offline=offline)
+    built = iter(built_wheels(remote, fetched, cache, offline=offline, native=native))
+    return [
+        local_wheel(w, digests, cache, offline=offline) if w.directory is not None else next(built)
+        for w in wheels
+    ]
 
 
 def _wheels_for(artifact: ArtifactPlan, locks: dict[str, Lock]) -> list[LockedWheel]:

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sentiment_pipeline.errors import PipelineError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
 __all__ = ["LambdaSpec", "LayerSpec", "Manifest", "ManifestError"]
 
@@ -93,6 +93,12 @@ class Defaults(_Overrides):
 class _Requirements(_Strict):
     requirements: tuple[Requirement, ...] = ()
     requirements_file: str | None = Field(default=None, alias="requirements-file")
+    project: str | None = None
+    """A ``pyproject.toml`` whose dependencies are installed (see :mod:`.project`)."""
+    extras: tuple[Requirement, ...] = ()
+    """The project's optional-dependencies to install too."""
+    groups: tuple[Requirement, ...] = ()
+    """The project's dependency groups (PEP 735) to install too."""
 
 
 class LayerSpec(_Requirements, _Overrides):
@@ -154,6 +160,9 @@ class Manifest:
         """``[layers.NAME]`` by name, in the file's order."""
         self.lambdas = dict(document.lambdas)
         """``[lambdas.NAME]`` by name, in the file's order."""
+        self._locate = _Locator("")
+        self._projects: dict[tuple[str, tuple[str, ...], tuple[str, ...], str], tuple[str, ...]]
+        self._projects = {}
 
     @classmethod
     def load(cls, path: str | Path) -> Manifest:
@@ -193,6 +202,7 @@ class Manifest:
                 problems.append(f"{path}:{locate(keys)}: {'.'.join(keys)}: {message}")
             raise ManifestError(problems) from None
         manifest = cls(path, document)
+        manifest._locate = locate
         problems = manifest._cross_check(locate, check_paths=check_paths)
         if problems:
             raise ManifestError(problems)
@@ -217,27 +227,73 @@ class Manifest:
                         f"{where}: lambdas.{name}.layers: undefined layer {layer!r} "
                         f"(defined: {defined}); add a [layers.{layer}] table"
                     )
+        specs: list[tuple[str, str, LambdaSpec | LayerSpec]] = [
+            *(("lambdas", n, spec) for n, spec in self.lambdas.items()),
+            *(("layers", n, spec) for n, spec in self.layers.items()),
+        ]
+        for section, name, item in specs:
+            for field in ("extras", "groups"):
+                if getattr(item, field) and item.project is None:
+                    where = f"{self.path}:{locate([section, name, field])}"
+                    problems.append(
+                        f"{where}: {section}.{name}.{field}: needs project = "
+                        '"path/to/pyproject.toml" (they name parts of that project)'
+                    )
         if check_paths:
-            specs: list[tuple[str, str, LambdaSpec | LayerSpec]] = [
-                *(("lambdas", n, spec) for n, spec in self.lambdas.items()),
-                *(("layers", n, spec) for n, spec in self.layers.items()),
-            ]
             for section, name, item in specs:
-                paths = [("sources", rel) for rel in getattr(item, "sources", ())]
-                if item.requirements_file:
-                    paths.append(("requirements-file", item.requirements_file))
-                for field, rel in paths:
-                    if not (self.root / rel).exists():
-                        where = f"{self.path}:{locate([section, name, field])}"
-                        problems.append(
-                            f"{where}: {section}.{name}.{field}: {rel!r} does not exist "
-                            f"(paths are relative to {self.root})"
-                        )
+                problems += self._path_problems(locate, section, name, item)
+                if item.project is None:
+                    continue
+                from sentiment_pipeline.packaging.project import ProjectError, check_project
+
+                try:
+                    check_project(self.root / item.project, item.extras, item.groups)
+                except ProjectError as exc:
+                    where = f"{self.path}:{locate([section, name, exc.key])}"
+                    problems.append(f"{where}: {section}.{name}.{exc.key}: {exc}")
+        return problems
+
+    def _path_problems(
+        self, locate: _Locator, section: str, name: str, item: LambdaSpec | LayerSpec
+    ) -> list[str]:
+        """Sources, requirements files and path dependencies that do not exist."""
+        problems: list[str] = []
+        paths = [("sources", rel) for rel in getattr(item, "sources", ())]
+        if item.requirements_file:
+            paths.append(("requirements-file", item.requirements_file))
+        for field, rel in paths:
+            if not (self.root / rel).exists():
+                where = f"{self.path}:{locate([section, name, field])}"
+                problems.append(
+                    f"{where}: {section}.{name}.{field}: {rel!r} does not exist "
+                    f"(paths are relative to {self.root})"
+                )
+        from sentiment_pipeline.packaging.pathdeps import PathDependencyError, rebase
+
+        for requirement in item.requirements:
+            try:
+                rebase(requirement, base=self.root, root=self.root)
+            except PathDependencyError as exc:
+                where = f"{self.path}:{locate([section, name, 'requirements'])}"
+                problems.append(f"{where}: {section}.{name}.requirements: {exc}")
         return problems
 
     def requirements_of(self, spec: LayerSpec | LambdaSpec) -> tuple[str, ...]:
-        """Inline requirements plus those of ``requirements-file`` (comments dropped)."""
-        out = list(spec.requirements)
+        """Inline requirements, those of ``requirements-file`` (comments dropped) and those
+        of ``project`` (with its ``extras`` and ``groups``; locked by its ``uv.lock``).
+
+        Path dependencies are spelled ``NAME @ file:PATH`` relative to the manifest's
+        folder, whichever file wrote them (:mod:`.pathdeps`).
+        """
+        from sentiment_pipeline.packaging.pathdeps import PathDependencyError, rebase
+
+        where = self._where(spec)
+        out = []
+        for requirement in spec.requirements:
+            try:
+                out.append(rebase(requirement, base=self.root, root=self.root))
+            except PathDependencyError as exc:
+                raise ManifestError([f"{where('requirements')}: {exc}"]) from exc
         if spec.requirements_file:
             path = self.root / spec.requirements_file
             for number, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
@@ -251,8 +307,50 @@ class Manifest:
                             "supported in requirements files; list the requirements themselves"
                         ]
                     )
-                out.append(text)
-        return tuple(out)
+                try:
+                    out.append(rebase(text, base=path.parent, root=self.root))
+                except PathDependencyError as exc:
+                    raise ManifestError([f"{path}:{number}: {exc}"]) from exc
+        if spec.project is not None:
+            out += self._project_requirements(spec, where)
+        return tuple(dict.fromkeys(out))
+
+    def _where(self, spec: LayerSpec | LambdaSpec) -> Callable[[str], str]:
+        """``file:line: section.name.key`` of one of ``spec``'s keys, for its errors."""
+        section, name = next(
+            (
+                (s, n)
+                for s, table in (("lambdas", self.lambdas), ("layers", self.layers))
+                for n, item in table.items()
+                if item is spec
+            ),
+            ("lambdas", "?"),
+        )
+
+        def where(key: str) -> str:
+            return f"{self.path}:{self._locate([section, name, key])}: {section}.{name}.{key}"
+
+        return where
+
+    def _project_requirements(
+        self, spec: LayerSpec | LambdaSpec, where: Callable[[str], str]
+    ) -> list[str]:
+        from sentiment_pipeline.packaging.project import ProjectError, project_requirements
+
+        assert spec.project is not None
+        choice = (spec.project, spec.extras, spec.groups, self.setting(spec, "runtime"))
+        if choice not in self._projects:
+            try:
+                self._projects[choice] = project_requirements(
+                    self.root / spec.project,
+                    self.root,
+                    spec.extras,
+                    spec.groups,
+                    python=str(self.setting(spec, "runtime")).removeprefix("python"),
+                )
+            except ProjectError as exc:
+                raise ManifestError([f"{where(exc.key)}: {exc}"]) from exc
+        return list(self._projects[choice])
 
     def runtimes(self, only: Sequence[str] = ()) -> tuple[str, ...]:
         """The runtimes the Lambdas (those named in ``only``, else all) and their layers

@@ -200,3 +200,97 @@ def test_runtimes_lists_those_of_the_chosen_lambdas_and_their_layers() -> None:
     )
     assert m.runtimes() == ("python3.13", "python3.11", "python3.10")
     assert m.runtimes(["a"]) == ("python3.13", "python3.10")
+
+
+PROJECT_PYPROJECT = """\
+[project]
+name = "svc"
+version = "1"
+dependencies = ["six==1.17.0"]
+[project.optional-dependencies]
+fast = ["attrs==25.3.0"]
+[dependency-groups]
+prod = ["idna==3.10"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            '[lambdas.a]\nhandler = "h.f"\nproject = "nope/pyproject.toml"\n',
+            "lambdas.toml:3: lambdas.a.project: {root}/nope/pyproject.toml does not exist; "
+            "point project at a pyproject.toml",
+        ),
+        (
+            '[lambdas.a]\nhandler = "h.f"\nproject = "bare.toml"\n',
+            "lambdas.toml:3: lambdas.a.project: {root}/bare.toml has no [project] table",
+        ),
+        (
+            '[lambdas.a]\nhandler = "h.f"\nproject = "svc/pyproject.toml"\n\nextras = ["gpu"]\n',
+            "lambdas.toml:5: lambdas.a.extras: unknown extra 'gpu' of {root}/svc/pyproject.toml "
+            "(defined in [project.optional-dependencies]: fast)",
+        ),
+        (
+            '[layers.l]\nproject = "svc/pyproject.toml"\ngroups = ["prod", "docs"]\n'
+            '[lambdas.a]\nhandler = "h.f"\n',
+            "lambdas.toml:3: layers.l.groups: unknown group 'docs' of {root}/svc/pyproject.toml "
+            "(defined in [dependency-groups]: prod)",
+        ),
+        (
+            '[lambdas.a]\nhandler = "h.f"\nextras = ["fast"]\n',
+            'lambdas.toml:3: lambdas.a.extras: needs project = "path/to/pyproject.toml"',
+        ),
+        (
+            '[lambdas.a]\nhandler = "h.f"\nrequirements = ["mylib @ file:../libs/mylib"]\n',
+            "lambdas.toml:3: lambdas.a.requirements: 'mylib @ file:../libs/mylib': "
+            "{parent}/libs/mylib does not exist; fix the path (it is relative to {root})",
+        ),
+    ],
+)
+def test_project_problems_name_file_line_and_key(text: str, expected: str, tmp_path: Path) -> None:
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "pyproject.toml").write_text(PROJECT_PYPROJECT)
+    (tmp_path / "bare.toml").write_text("[tool.x]\n")
+    problems = problems_of(tmp_path, text)
+    wanted = f"{tmp_path}/" + expected.format(root=tmp_path, parent=tmp_path.parent)
+    assert any(p.startswith(wanted) for p in problems), problems
+
+
+def test_a_project_gives_its_requirements_and_a_requirements_file_its_paths_rebased(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "pyproject.toml").write_text(PROJECT_PYPROJECT)
+    (tmp_path / "libs" / "mylib").mkdir(parents=True)
+    (tmp_path / "requirements").mkdir()
+    (tmp_path / "requirements" / "a.txt").write_text("mylib @ file:../libs/mylib\n")
+    text = (
+        '[lambdas.a]\nhandler = "h.f"\nrequirements = ["six==1.17.0"]\n'
+        'requirements-file = "requirements/a.txt"\n'
+        'project = "svc/pyproject.toml"\nextras = ["fast"]\ngroups = ["prod"]\n'
+    )
+    manifest = Manifest.parse(text, path=tmp_path / "lambdas.toml")
+    assert manifest.requirements_of(manifest.lambdas["a"]) == (
+        "six==1.17.0",
+        "mylib @ file:libs/mylib",
+        "attrs==25.3.0",
+        "idna==3.10",
+    )
+    (tmp_path / "requirements" / "a.txt").write_text("# shared\nother @ file:../libs/other\n")
+    with pytest.raises(ManifestError, match=r"requirements/a\.txt:2: 'other @ file:"):
+        manifest.requirements_of(manifest.lambdas["a"])
+
+
+def test_a_project_for_another_python_names_the_lambda_line(tmp_path: Path) -> None:
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "pyproject.toml").write_text(
+        PROJECT_PYPROJECT.replace('version = "1"', 'version = "1"\nrequires-python = ">=3.12"')
+    )
+    text = '[lambdas.a]\nhandler = "h.f"\nruntime = "python3.11"\nproject = "svc/pyproject.toml"\n'
+    manifest = Manifest.parse(text, path=tmp_path / "lambdas.toml")
+    with pytest.raises(ManifestError) as caught:
+        manifest.requirements_of(manifest.lambdas["a"])
+    (problem,) = caught.value.problems
+    assert problem.startswith(f"{tmp_path}/lambdas.toml:4: lambdas.a.project: ")
+    assert "requires Python >=3.12, but this runs python3.11" in problem
