@@ -114,10 +114,11 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
                     artifact.build_image if options.engine != "none" else None,
                 )
                 final = out_dir / impl.output_name(artifact)
+                # Each function is verified with the layers of its own target.
                 layer_paths = [
-                    built_layers[layer.name]
+                    built_layers[layer.key]
                     for layer in artifact.provided_by_layers
-                    if layer.name in built_layers
+                    if layer.key in built_layers
                 ]
                 started = time.perf_counter()
                 # With --push, rebuild (cheap: layers are cached) so the image can be pushed.
@@ -166,7 +167,7 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
                         started=started,
                     )
                 if artifact.kind == "layer" and result.ok:
-                    built_layers[artifact.name] = final
+                    built_layers[artifact.key] = final
                 group_results.append(result)
             lockfile.save()  # image backends pin base digests while building
             write_report(report_path, backend=name, engine=options.engine, artifacts=group_results)
