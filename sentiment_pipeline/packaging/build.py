@@ -103,6 +103,7 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
             }
             lockfile.save()
             built_layers: dict[str, Path] = {}
+            layer_keys: dict[str, str] = {}
             group_results: list[ArtifactResult] = []
             for artifact in artifacts:
                 wheels = _wheels_for(artifact, locks)
@@ -112,7 +113,10 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
                     [w.sha256 for w in wheels],
                     options.engine,
                     artifact.build_image if options.engine != "none" else None,
+                    layers=[layer_keys.get(layer.key, "") for layer in artifact.provided_by_layers],
                 )
+                if artifact.kind == "layer":
+                    layer_keys[artifact.key] = key
                 final = out_dir / impl.output_name(artifact)
                 # Each function is verified with the layers of its own target.
                 layer_paths = [

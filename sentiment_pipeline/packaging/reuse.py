@@ -47,11 +47,19 @@ def _digest_sources(artifact: ArtifactPlan) -> str:
 
 
 def artifact_key(
-    backend: Backend, artifact: ArtifactPlan, wheels: Sequence[str], engine: str, image: str | None
+    backend: Backend,
+    artifact: ArtifactPlan,
+    wheels: Sequence[str],
+    engine: str,
+    image: str | None,
+    *,
+    layers: Sequence[str] = (),
 ) -> str:
     """The hash of every input of ``artifact``: the builder's version, the backend, the
     subject, the target, the wheels' digests, the engine and its image, the sources and
-    ``SOURCE_DATE_EPOCH``. The same key, the same artifact."""
+    ``SOURCE_DATE_EPOCH``; and ``layers``, the keys of the layer artifacts it is verified
+    with (a changed layer is a verification to run again). The same key, the same
+    artifact, verified with the same layers."""
     payload = json.dumps(
         {
             "builder": __version__,
@@ -63,6 +71,7 @@ def artifact_key(
             "image": image,
             "sources": _digest_sources(artifact),
             "epoch": os.environ.get("SOURCE_DATE_EPOCH"),
+            **({"layers": list(layers)} if layers else {}),
         },
         sort_keys=True,
     )

@@ -1,0 +1,221 @@
+"""Shared first-party code in a layer (issue 13): a monorepo-like project whose shared package
+lives in a layer's ``sources``, used by two Lambdas of different targets, built as a user does
+(the CLI in a subprocess, from another directory, relative paths, ``--engine none``)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+import zipfile
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from sentiment_pipeline.packaging.assemble import first_party_members
+from sentiment_pipeline.packaging.manifest import Manifest
+from sentiment_pipeline.packaging.plan import ArtifactPlan, plan_functions
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+SHARED_INIT = """\
+import pydantic_core
+import six
+
+from shared.text import shout
+
+
+def dumps(value):
+    return pydantic_core.to_json({"value": shout(value), "six": six.__version__}).decode()
+"""
+
+HANDLER = """\
+from shared import dumps
+
+
+def lambda_handler(event, context):
+    return {"statusCode": 200, "body": dumps("{name}")}
+"""
+
+
+def make_monorepo(root: Path, backend: str = "layer") -> Path:
+    """``libs/shared`` (a package, with tests that must not ship) in layer ``shared``;
+    ``services/api`` on python3.11 x86_64 and ``services/data`` on python3.12 arm64."""
+    shared = root / "libs" / "shared"
+    (shared / "tests").mkdir(parents=True)
+    (shared / "__init__.py").write_text(SHARED_INIT)
+    (shared / "text.py").write_text("def shout(value):\n    return value.upper()\n")
+    (shared / "tests" / "test_text.py").write_text("def test_shout():\n    assert True\n")
+    for name in ("api", "data"):
+        (root / "services" / name).mkdir(parents=True)
+        (root / "services" / name / f"{name}.py").write_text(HANDLER.replace("{name}", name))
+    manifest = root / "lambdas.toml"
+    manifest.write_text(
+        textwrap.dedent(f"""\
+        [defaults]
+        backend = "{backend}"
+
+        [layers.shared]
+        sources = ["libs/shared"]
+        requirements = ["six==1.17.0", "pydantic-core==2.41.5"]
+        exclude = ["**/tests/**"]
+
+        [lambdas.api]
+        handler = "api.lambda_handler"
+        sources = ["services/api/api.py"]
+        runtime = "python3.11"
+        layers = ["shared"]
+
+        [lambdas.data]
+        handler = "data.lambda_handler"
+        sources = ["services/data/data.py"]
+        runtime = "python3.12"
+        architecture = "arm64"
+        layers = ["shared"]
+        """)
+    )
+    return manifest
+
+
+def run_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``sentiment-pipeline`` as a user runs it: from ``cwd``, paths relative to it."""
+    return subprocess.run(
+        [sys.executable, "-m", "sentiment_pipeline", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+    )
+
+
+def names(path: Path) -> list[str]:
+    with zipfile.ZipFile(path) as zf:
+        return zf.namelist()
+
+
+def test_layer_sources_go_under_python_with_their_exclude_matched_before_the_prefix(
+    tmp_path: Path,
+) -> None:
+    manifest = make_monorepo(tmp_path)
+    # an exclusion written as the sources lay out (no python/ prefix) applies in the layer
+    manifest.write_text(manifest.read_text().replace('"**/tests/**"', '"shared/tests/**"'))
+    api, _ = plan_functions(Manifest.load(manifest))
+    layer = sorted(
+        m.name for m in first_party_members(ArtifactPlan(api.layers[0]), prefix="python/")
+    )
+    assert layer == ["python/shared/__init__.py", "python/shared/text.py"]
+    carried = sorted(m.name for m in first_party_members(ArtifactPlan(api)))
+    assert carried == ["api.py", "shared/__init__.py", "shared/text.py"]
+
+
+def build(tmp_path: Path, backend: str) -> dict[str, Any]:
+    make_monorepo(tmp_path / "project", backend)
+    built = run_cli(
+        tmp_path,
+        "build",
+        "--manifest",
+        "project/lambdas.toml",
+        "--out",
+        "dist",
+        "--engine",
+        "none",
+        "--json",
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    document: dict[str, Any] = json.loads(built.stdout)
+    return document
+
+
+@pytest.mark.network
+def test_a_shared_layer_is_built_per_target_and_each_function_verifies_with_its_own(
+    tmp_path: Path,
+) -> None:
+    document = build(tmp_path, "layer")
+    by_name = {a["name"]: a for a in document["artifacts"]}
+    assert list(by_name) == [
+        "shared (python3.11/x86_64)",
+        "shared (python3.12/arm64)",
+        "api",
+        "data",
+    ]
+    assert all(a["ok"] for a in by_name.values())
+    dist = tmp_path / "dist" / "layer"
+    x86 = dist / "layers" / "shared-python3.11-x86_64.zip"
+    arm = dist / "layers" / "shared-python3.12-arm64.zip"
+    for layer, tag in ((x86, "cpython-311-x86_64"), (arm, "cpython-312-aarch64")):
+        inside = names(layer)
+        assert "python/shared/__init__.py" in inside and "python/shared/text.py" in inside
+        assert not any("/tests/" in n for n in inside)  # the layer's exclude
+        assert f"python/pydantic_core/_pydantic_core.{tag}-linux-gnu.so" in inside
+    # each function: its own code only, verified with the layer of its target
+    assert names(dist / "api.zip") == ["api.py"] and names(dist / "data.zip") == ["data.py"]
+    assert by_name["api"]["layers"] == [str(x86)]
+    assert by_name["data"]["layers"] == [str(arm)]
+    assert (by_name["api"]["runtime"], by_name["data"]["architecture"]) == ("python3.11", "arm64")
+    # python3.11 x86_64 is on this machine: the handler was imported, shared from /opt/python
+    if shutil.which("python3.11"):
+        assert by_name["api"]["dynamic"].startswith("dynamic check: imported api.lambda_handler")
+
+    # a user's own check of what was built: the x86_64 function with its layer passes
+    checked = run_cli(
+        tmp_path,
+        "verify",
+        "dist/layer/api.zip",
+        "--layer",
+        "dist/layer/layers/shared-python3.11-x86_64.zip",
+        "--runtime",
+        "python3.11",
+        "--handler",
+        "api.lambda_handler",
+        "--json",
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+    # a change in the shared package rebuilds both layers, and re-verifies both functions
+    shared = tmp_path / "project" / "libs" / "shared" / "text.py"
+    shared.write_text("def shout(value):\n    return value.upper() + '!'\n")
+    again = run_cli(
+        tmp_path,
+        "build",
+        "--manifest",
+        "project/lambdas.toml",
+        "--out",
+        "dist",
+        "--engine",
+        "none",
+        "--json",
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+    hits = {a["name"]: a["cache_hit"] for a in json.loads(again.stdout)["artifacts"]}
+    assert not any(hits.values()), hits
+    # and nothing changed: nothing is rebuilt
+    same = run_cli(
+        tmp_path,
+        "build",
+        "--manifest",
+        "project/lambdas.toml",
+        "--out",
+        "dist",
+        "--engine",
+        "none",
+        "--json",
+    )
+    assert same.returncode == 0, same.stdout + same.stderr
+    assert all(a["cache_hit"] for a in json.loads(same.stdout)["artifacts"])
+
+
+@pytest.mark.network
+def test_a_self_contained_function_carries_its_layers_sources(tmp_path: Path) -> None:
+    document = build(tmp_path, "zip-in-docker")
+    by_name = {a["name"]: a for a in document["artifacts"]}
+    assert list(by_name) == ["api", "data"] and all(a["ok"] for a in by_name.values())
+    for name, tag in (("api", "cpython-311-x86_64"), ("data", "cpython-312-aarch64")):
+        inside = names(tmp_path / "dist" / "zip-in-docker" / f"{name}.zip")
+        assert {f"{name}.py", "shared/__init__.py", "shared/text.py", "six.py"} <= set(inside)
+        assert f"pydantic_core/_pydantic_core.{tag}-linux-gnu.so" in inside
+        assert not any("/tests/" in n for n in inside)
+    if shutil.which("python3.11"):
+        assert by_name["api"]["dynamic"].startswith("dynamic check: imported api.lambda_handler")
