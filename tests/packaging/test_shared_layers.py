@@ -219,3 +219,53 @@ def test_a_self_contained_function_carries_its_layers_sources(tmp_path: Path) ->
         assert not any("/tests/" in n for n in inside)
     if shutil.which("python3.11"):
         assert by_name["api"]["dynamic"].startswith("dynamic check: imported api.lambda_handler")
+
+
+def test_with_an_engine_the_layer_sources_are_installed_beside_its_wheels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine path lays the sources out under python/ before the build image's
+    interpreter installs the wheels into the same folder (and compiles them all)."""
+    from sentiment_pipeline.packaging.assemble import assemble_zip
+    from sentiment_pipeline.packaging.backend import BuildContext
+    from sentiment_pipeline.packaging.cache import WheelCache
+    from sentiment_pipeline.packaging.install import containersteps
+
+    seen: dict[str, Any] = {}
+
+    def install(engine: object, image: str, wheels: object, site: Path, **kw: object) -> None:
+        seen["site"] = site
+        seen["files"] = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.py"))
+        seen["compile_prefix"] = kw["compile_prefix"]
+
+    monkeypatch.setattr(containersteps, "install_in_container", install)
+    api, _ = plan_functions(Manifest.load(make_monorepo(tmp_path / "project")))
+
+    class Engine:
+        name = "fake"
+
+    ctx = BuildContext(engine=Engine(), cache=WheelCache(), offline=True, work=tmp_path / "w")  # type: ignore[arg-type]
+    dest = tmp_path / "layer.zip"
+    result = assemble_zip("layer", ArtifactPlan(api.layers[0]), [], dest, ctx, prefix="python/")
+    assert seen["site"].name == "python"
+    assert seen["files"] == ["shared/__init__.py", "shared/text.py"]
+    assert seen["compile_prefix"] == "/opt/python"
+    assert sorted(names(dest)) == ["python/shared/__init__.py", "python/shared/text.py"]
+    assert result.files == 2
+
+
+def test_the_readme_example_of_a_shared_layer_plans_as_it_says() -> None:
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    section = readme[readme.index("#### Shared code in layers") :]
+    example = re.search(r"```toml\n(.*?)```", section, re.S)
+    assert example is not None
+    manifest = Manifest.parse(example[1], path=Path("/p/lambdas.toml"), check_paths=False)
+    api, data = plan_functions(manifest)
+    assert [(a.layers[0].label, a.layers[0].stem) for a in (api, data)] == [
+        ("shared (python3.13/x86_64)", "shared-python3.13-x86_64"),
+        ("shared (python3.12/arm64)", "shared-python3.12-arm64"),
+    ]
+    assert "`layers/shared-python3.12-arm64.zip`" in section
