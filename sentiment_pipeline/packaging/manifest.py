@@ -49,6 +49,7 @@ class _Strict(BaseModel):
 
 Architecture = Literal["x86_64", "arm64"]
 Requirement = Annotated[str, Field(min_length=1)]
+NonEmpty = Annotated[str, Field(min_length=1)]
 
 
 class _Overrides(_Strict):
@@ -105,15 +106,15 @@ class LayerSpec(_Requirements, _Overrides):
     that lists it (once per target).
     """
 
-    sources: tuple[str, ...] = ()
+    sources: tuple[NonEmpty, ...] = ()
 
 
 class LambdaSpec(_Requirements, _Overrides):
     """``[lambdas.NAME]``: one function."""
 
     handler: str
-    sources: tuple[str, ...] = ()
-    layers: tuple[str, ...] = ()
+    sources: tuple[NonEmpty, ...] = ()
+    layers: tuple[NonEmpty, ...] = ()
 
     @field_validator("handler")
     @classmethod
@@ -255,6 +256,11 @@ class Manifest:
                             [section, name, field],
                             f"{rel!r} does not exist (paths are relative to {self.root})",
                         )
+                    elif field == "requirements-file" and not (self.root / rel).is_file():
+                        report(
+                            [section, name, field],
+                            f"{rel!r} is not a file; name a requirements file (one per line)",
+                        )
         return problems
 
     def _check_backends(self, report: Callable[[list[str], str], None]) -> None:
@@ -374,7 +380,11 @@ class Manifest:
         out = list(spec.requirements)
         if spec.requirements_file:
             path = self.root / spec.requirements_file
-            for number, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
+            try:
+                text = path.read_text("utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ManifestError([f"{path}: cannot be read ({exc})"]) from exc
+            for number, line in enumerate(text.splitlines(), start=1):
                 text = line.split(" #", 1)[0].strip()
                 if not text or text.startswith("#"):
                     continue

@@ -208,6 +208,14 @@ def problems_of(tmp_path: Path, text: str) -> list[str]:
             "lambdas.toml:2: defaults.backend: no packaging backend 'lyaer'",
         ),
         (
+            '[lambdas.a]\nhandler = "h.f"\nsources = ["app", ""]\n',
+            "lambdas.toml:3: lambdas.a.sources[1]: empty string; remove it or give a value",
+        ),
+        (
+            '[lambdas.a]\nhandler = "h.f"\n\nrequirements-file = "app"\n',
+            "lambdas.toml:4: lambdas.a.requirements-file: 'app' is not a file",
+        ),
+        (
             '[lambdas.a]\nhandler = "h.f"\nsources = ["a/util.py", "b/util.py"]\n',
             "lambdas.toml:3: lambdas.a.sources: 'a/util.py' and 'b/util.py' both land on 'util.py'",
         ),

@@ -269,3 +269,19 @@ def test_the_readme_example_of_a_shared_layer_plans_as_it_says() -> None:
         ("shared (python3.12/arm64)", "shared-python3.12-arm64"),
     ]
     assert "`layers/shared-python3.12-arm64.zip`" in section
+
+
+def test_a_layer_pinned_to_another_target_is_a_manifest_error_with_its_line(
+    tmp_path: Path,
+) -> None:
+    manifest = make_monorepo(tmp_path / "project")
+    text = manifest.read_text().replace(
+        'exclude = ["**/tests/**"]\n', 'exclude = ["**/tests/**"]\nruntime = "python3.12"\n'
+    )
+    manifest.write_text(text)
+    failed = run_cli(tmp_path, "build", "--manifest", "project/lambdas.toml", "--engine", "none")
+    assert failed.returncode == 2, failed.stdout + failed.stderr
+    line = text.splitlines().index('layers = ["shared"]') + 1  # the api's, the first
+    assert f"{manifest}:{line}: lambdas.api.layers: layer 'shared' sets runtime = " in failed.stderr
+    assert "(line 8) but lambdas.api runs on 'python3.11'" in failed.stderr
+    assert "Traceback" not in failed.stderr and not (tmp_path / "dist").exists()
