@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from sentiment_pipeline.packaging.backend import BuildContext, load_backend
+from sentiment_pipeline.packaging.backend import BackendError, BuildContext, load_backend
 from sentiment_pipeline.packaging.cache import WheelCache
 from sentiment_pipeline.packaging.lock import LockFile
 from sentiment_pipeline.packaging.options import BuildOptions
@@ -25,6 +25,7 @@ from sentiment_pipeline.packaging.reuse import artifact_key, unchanged
 from sentiment_pipeline.packaging.staging import place_verified
 
 if TYPE_CHECKING:
+    from sentiment_pipeline.packaging.backend import Backend
     from sentiment_pipeline.packaging.install.engines import Engine
     from sentiment_pipeline.packaging.lock import Lock, LockedWheel
     from sentiment_pipeline.packaging.manifest import Manifest
@@ -72,7 +73,7 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
     groups: dict[str, list[FunctionPlan]] = {}
     for function in functions:
         groups.setdefault(function.backend, []).append(function)
-    backends = {name: load_backend(name) for name in groups}
+    backends = {name: _load(name, manifest, group, options) for name, group in groups.items()}
     # Engines are detected lazily: an unchanged rebuild must not pay for probing them.
     engine_state: dict[str, Engine | None] = {}
 
@@ -178,6 +179,19 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
             reports.append(report_path)
             results += group_results
     return BuildResult(tuple(results), tuple(reports))
+
+
+def _load(
+    name: str, manifest: Manifest, group: list[FunctionPlan], options: BuildOptions
+) -> Backend:
+    """The backend ``name``; when the manifest chose it, an unknown one is reported at the
+    line of the key that names it."""
+    try:
+        return load_backend(name)
+    except BackendError as exc:
+        if options.backend is not None:
+            raise
+        raise BackendError(f"{manifest.where('lambdas', group[0].name, 'backend')}: {exc}") from exc
 
 
 def _wheels_for(artifact: ArtifactPlan, locks: dict[str, Lock]) -> list[LockedWheel]:

@@ -151,7 +151,7 @@ class Manifest:
     (PosixPath('/project'), ['api'], 'python3.13')
     """
 
-    def __init__(self, path: Path, document: _Document) -> None:
+    def __init__(self, path: Path, document: _Document, text: str = "") -> None:
         # Absolute once, here: every path key is relative to the manifest's folder,
         # whatever the working directory of what runs later.
         self.path = Path(path).resolve()
@@ -164,6 +164,7 @@ class Manifest:
         """``[layers.NAME]`` by name, in the file's order."""
         self.lambdas = dict(document.lambdas)
         """``[lambdas.NAME]`` by name, in the file's order."""
+        self._locate = _Locator(text)
 
     @classmethod
     def load(cls, path: str | Path) -> Manifest:
@@ -201,7 +202,7 @@ class Manifest:
                 message = _explain(error)
                 problems.append(f"{path}:{locate(keys)}: {_dotted(error['loc'])}: {message}")
             raise ManifestError(problems) from None
-        manifest = cls(path, document)
+        manifest = cls(path, document, text)
         problems = manifest._cross_check(locate, check_paths=check_paths)
         if problems:
             raise ManifestError(problems)
@@ -220,7 +221,6 @@ class Manifest:
         for key, name in names.items():
             if not _NAME.match(name):
                 report(key.split("."), "names may hold letters, digits, '-' and '_' only")
-        self._check_backends(report)
         for name, spec in self.lambdas.items():
             seen: set[str] = set()
             for layer in spec.layers:
@@ -262,25 +262,6 @@ class Manifest:
                             f"{rel!r} is not a file; name a requirements file (one per line)",
                         )
         return problems
-
-    def _check_backends(self, report: Callable[[list[str], str], None]) -> None:
-        """A backend the manifest names must be installed (a typo is caught here, with
-        its line, rather than when the build reaches it)."""
-        from sentiment_pipeline.packaging.backend import installed_backends
-
-        installed = installed_backends()
-        specs: list[tuple[list[str], _Overrides]] = [
-            (["defaults"], self.defaults),
-            *((["layers", n], spec) for n, spec in self.layers.items()),
-            *((["lambdas", n], spec) for n, spec in self.lambdas.items()),
-        ]
-        for keys, spec in specs:
-            if spec.backend is not None and spec.backend not in installed:
-                report(
-                    [*keys, "backend"],
-                    f"no packaging backend {spec.backend!r}; installed: "
-                    f"{', '.join(installed) or 'none'}",
-                )
 
     def _check_layer_target(
         self,
@@ -374,6 +355,26 @@ class Manifest:
                             "Lambda; keep it in one place",
                         )
                     owners.setdefault(top, f"layers.{layer}")
+
+    def where(self, section: str, name: str, field: str) -> str:
+        """``FILE:LINE: KEY``: where the setting ``field`` of ``[section.name]`` comes from
+        (its own key, else ``[defaults]``'s, else the table's line), for an error about a
+        value found unusable after loading (a backend that is not installed).
+
+        >>> m = Manifest.parse('[defaults]\\nbackend = "zipp"\\n[lambdas.a]\\nhandler = "h.f"\\n',
+        ...                    path=Path("/p/lambdas.toml"), check_paths=False)
+        >>> m.where("lambdas", "a", "backend")
+        '/p/lambdas.toml:2: defaults.backend'
+        """
+        spec = (self.lambdas if section == "lambdas" else self.layers)[name]
+        attribute = field.replace("-", "_")
+        if getattr(spec, attribute, None) is not None:
+            keys = [section, name, field]
+        elif attribute in self.defaults.model_fields_set:
+            keys = ["defaults", field]
+        else:
+            keys = [section, name]
+        return f"{self.path}:{self._locate(keys)}: {'.'.join(keys)}"
 
     def requirements_of(self, spec: LayerSpec | LambdaSpec) -> tuple[str, ...]:
         """Inline requirements plus those of ``requirements-file`` (comments dropped)."""

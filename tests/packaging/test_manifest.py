@@ -200,14 +200,6 @@ def problems_of(tmp_path: Path, text: str) -> list[str]:
             "targets (python3.13/x86_64, python3.13/arm64)",
         ),
         (
-            '[lambdas.a]\nhandler = "h.f"\n\nbackend = "zipp"\n',
-            "lambdas.toml:4: lambdas.a.backend: no packaging backend 'zipp'; installed: ",
-        ),
-        (
-            '[defaults]\nbackend = "lyaer"\n[lambdas.a]\nhandler = "h.f"\n',
-            "lambdas.toml:2: defaults.backend: no packaging backend 'lyaer'",
-        ),
-        (
             '[lambdas.a]\nhandler = "h.f"\nsources = ["app", ""]\n',
             "lambdas.toml:3: lambdas.a.sources[1]: empty string; remove it or give a value",
         ),

@@ -285,3 +285,28 @@ def test_a_layer_pinned_to_another_target_is_a_manifest_error_with_its_line(
     assert f"{manifest}:{line}: lambdas.api.layers: layer 'shared' sets runtime = " in failed.stderr
     assert "(line 8) but lambdas.api runs on 'python3.11'" in failed.stderr
     assert "Traceback" not in failed.stderr and not (tmp_path / "dist").exists()
+
+
+@pytest.mark.parametrize(
+    ("where", "key"),
+    [("defaults", "defaults.backend"), ("lambda", "lambdas.data.backend")],
+)
+def test_a_backend_the_manifest_names_but_is_not_installed_is_reported_at_its_line(
+    where: str, key: str, tmp_path: Path
+) -> None:
+    manifest = make_monorepo(tmp_path / "project")
+    text = manifest.read_text()
+    if where == "defaults":
+        text = text.replace('backend = "layer"', 'backend = "lyaer"')
+    else:
+        text = text.replace(
+            'architecture = "arm64"\n', 'architecture = "arm64"\nbackend = "zipp"\n'
+        )
+    manifest.write_text(text)
+    failed = run_cli(tmp_path, "build", "--manifest", "project/lambdas.toml", "--engine", "none")
+    assert failed.returncode == 2, failed.stdout + failed.stderr
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if t.startswith("backend = "))
+    if where == "lambda":
+        line = max(n for n, t in enumerate(text.splitlines(), 1) if t.startswith("backend = "))
+    assert f"{manifest}:{line}: {key}: No packaging backend " in failed.stderr
+    assert "Traceback" not in failed.stderr
