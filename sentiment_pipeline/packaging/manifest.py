@@ -240,6 +240,16 @@ class Manifest:
                     continue
                 self._check_layer_target(name, layer, locate, report)
         self._check_layer_build_images(report)
+        for name, layer_spec in self.layers.items():
+            for field, why in (
+                ("backend", "the backend of each Lambda that lists it builds it"),
+                ("base-image", "only a container image has a base; a layer's files join it"),
+            ):
+                if getattr(layer_spec, field.replace("-", "_")) is not None:
+                    report(
+                        ["layers", name, field],
+                        f"not a layer setting ({why}); set it on the Lambdas or in [defaults]",
+                    )
         self._check_source_names(locate, report)
         if check_paths:
             specs: list[tuple[str, str, LambdaSpec | LayerSpec]] = [
@@ -425,6 +435,8 @@ def _valid_keys(loc: tuple[Any, ...]) -> str:
     elif loc and loc[0] in ("layers", "lambdas") and len(loc) > 2:
         model = LayerSpec if loc[0] == "layers" else LambdaSpec
     keys = sorted(f.alias or n for n, f in model.model_fields.items())
+    if model is LayerSpec:  # accepted only to say where they belong
+        keys = [k for k in keys if k not in ("backend", "base-image")]
     return ", ".join(keys)
 
 

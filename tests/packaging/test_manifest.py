@@ -171,8 +171,7 @@ def problems_of(tmp_path: Path, text: str) -> list[str]:
         (
             '[layers.x]\ncolour = 1\n[lambdas.a]\nhandler = "h.f"\n',
             "lambdas.toml:2: layers.x.colour: unknown key; expected one of: architecture, "
-            "backend, base-image, build-image, exclude, requirements, requirements-file, "
-            "runtime, sources",
+            "build-image, exclude, requirements, requirements-file, runtime, sources",
         ),
         (
             '[layers.x]\nsources = ["nope"]\n[lambdas.a]\nhandler = "h.f"\n',
@@ -198,6 +197,15 @@ def problems_of(tmp_path: Path, text: str) -> list[str]:
             '[lambdas.b]\nhandler = "h.f"\nlayers = ["x"]\narchitecture = "arm64"\n',
             "lambdas.toml:2: layers.x.build-image: one build image for a layer built for several "
             "targets (python3.13/x86_64, python3.13/arm64)",
+        ),
+        (
+            '[layers.x]\nrequirements = []\nbackend = "layer"\n[lambdas.a]\nhandler = "h.f"\n',
+            "lambdas.toml:3: layers.x.backend: not a layer setting (the backend of each Lambda "
+            "that lists it builds it); set it on the Lambdas or in [defaults]",
+        ),
+        (
+            '[layers.x]\nbase-image = "b:1"\n[lambdas.a]\nhandler = "h.f"\n',
+            "lambdas.toml:2: layers.x.base-image: not a layer setting",
         ),
         (
             '[lambdas.a]\nhandler = "h.f"\nsources = ["app", ""]\n',
