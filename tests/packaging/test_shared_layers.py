@@ -310,3 +310,34 @@ def test_a_backend_the_manifest_names_but_is_not_installed_is_reported_at_its_li
         line = max(n for n, t in enumerate(text.splitlines(), 1) if t.startswith("backend = "))
     assert f"{manifest}:{line}: {key}: No packaging backend " in failed.stderr
     assert "Traceback" not in failed.stderr
+
+
+@pytest.mark.network
+def test_a_container_image_carries_its_layers_sources_in_var_task(
+    base_image: str, tmp_path: Path
+) -> None:
+    """The image backend installs as zip-in-docker does: the layer's sources land in
+    /var/task beside the function's, and the image verifies."""
+    from sentiment_pipeline.packaging.build import build as build_all
+    from sentiment_pipeline.packaging.options import BuildOptions
+
+    manifest = make_monorepo(tmp_path / "project", backend="container-image")
+    # one Lambda on the base image's target (python3.13 x86_64)
+    text = manifest.read_text()
+    text = text[: text.index("[lambdas.api]")] + (
+        '[lambdas.api]\nhandler = "api.lambda_handler"\nsources = ["services/api/api.py"]\n'
+        'runtime = "python3.13"\nlayers = ["shared"]\n'
+    )
+    manifest.write_text(text)
+    result = build_all(
+        Manifest.load(manifest),
+        BuildOptions(out=tmp_path / "dist", engine="none", base_image=base_image),
+    )
+    (image,) = result.artifacts
+    assert image.ok, image.problems
+    from sentiment_pipeline.packaging.verify.sources import open_tree
+
+    with open_tree(image.path) as tree:  # the image's /var/task
+        files = {entry.name for entry in tree.entries()}
+    assert {"api.py", "shared/__init__.py", "shared/text.py"} <= files
+    assert not any("/tests/" in n for n in files)
