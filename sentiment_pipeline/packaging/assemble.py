@@ -9,6 +9,8 @@ from __future__ import annotations
 import shutil
 from typing import TYPE_CHECKING
 
+import attrs
+
 from sentiment_pipeline.packaging.backend import AssembleResult, BuildContext, StepError
 from sentiment_pipeline.packaging.install.crossinstall import (
     InstallError,
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
 
     from sentiment_pipeline.packaging.plan import ArtifactPlan
 
-__all__ = ["NO_BYTECODE_NOTE", "assemble_zip"]
+__all__ = ["NO_BYTECODE_NOTE", "assemble_zip", "first_party_members"]
 
 NO_BYTECODE_NOTE = (
     "bytecode was not compiled (--engine none): every cold start compiles the sources; build "
@@ -44,13 +46,12 @@ def assemble_zip(
 ) -> AssembleResult:
     """Write ``artifact`` as one deterministic zip at ``dest``; the zip backends' assemble.
 
-    Wheels go under ``prefix`` (``""`` for a function, ``"python/"`` for a layer), the
-    function's sources (if any) at the root. Without an engine the wheels are
+    Wheels go under ``prefix`` (``""`` for a function, ``"python/"`` for a layer), and
+    so do the first-party sources (:func:`first_party_members`). Without an engine the wheels are
     cross-installed member by member; with ``ctx.engine`` they are installed (and
     compiled) in ``artifact.build_image``. Failures are :class:`StepError` named
     ``<backend>:install`` or ``<backend>:assemble``.
     """
-    function = artifact.function
     exclude = artifact.exclude
     # Source-only exclusions (host bytecode, VCS debris) must not strip compiled .pyc of deps.
     user_exclude = tuple(p for p in exclude if p not in ALWAYS_EXCLUDED)
@@ -63,10 +64,7 @@ def assemble_zip(
                 found, left_out = wheel_members(wheel, prefix=prefix, exclude=user_exclude)
                 members += found
                 notes += left_out
-            if function is not None:
-                members += source_members(
-                    function.root, function.sources, prefix=prefix, exclude=exclude
-                )
+            members += first_party_members(artifact, prefix=prefix)
         except InstallError as exc:
             raise StepError(backend, "install", str(exc)) from exc
         stats = _write(backend, dest, members)
@@ -76,9 +74,12 @@ def assemble_zip(
     tree = ctx.work / artifact.key / "tree"
     site = tree / prefix if prefix else tree
     site.mkdir(parents=True, exist_ok=True)
-    if function is not None:
-        for member in source_members(function.root, function.sources, exclude=exclude):
-            assert member.file is not None
+    try:
+        first_party = first_party_members(artifact)
+    except InstallError as exc:
+        raise StepError(backend, "install", str(exc)) from exc
+    for member in first_party:
+        if member.file is not None:
             target = site / member.name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(member.file, target)
@@ -111,6 +112,21 @@ def assemble_zip(
         members.append(Member(name, executable=bool(path.stat().st_mode & 0o111), file=path))
     stats = _write(backend, dest, members)
     return AssembleResult(True, (), stats["files"], stats["unzipped"])
+
+
+def first_party_members(artifact: ArtifactPlan, *, prefix: str = "") -> list[Member]:
+    """The first-party files ``artifact`` carries (:attr:`ArtifactPlan.source_sets`: a
+    layer's sources, a function's and those of its layers no layer artifact provides),
+    under ``prefix``; each set's ``exclude`` matched before the prefix. Raises
+    :class:`~sentiment_pipeline.packaging.install.crossinstall.InstallError` for a
+    source that does not exist."""
+    members: list[Member] = []
+    for source_set in artifact.source_sets:
+        for member in source_members(
+            source_set.root, source_set.sources, exclude=source_set.exclude
+        ):
+            members.append(attrs.evolve(member, name=prefix + member.name))
+    return members
 
 
 def _write(backend: str, dest: Path, members: list[Member]) -> dict[str, int]:

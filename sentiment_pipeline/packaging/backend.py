@@ -226,11 +226,12 @@ class Backend(abc.ABC):
     def output_name(self, artifact: ArtifactPlan) -> str:
         """The artifact's path under ``<out>/<name>/``: relative, unique per artifact.
 
-        The default: ``NAME.zip`` for a function, ``layers/NAME.zip`` for a layer
-        (with :attr:`suffix` instead of ``.zip``).
+        The default: ``NAME.zip`` for a function, ``layers/NAME.zip`` for a layer, or
+        ``layers/NAME-RUNTIME-ARCH.zip`` for a layer built for several targets (with
+        :attr:`suffix` instead of ``.zip``).
         """
         folder = "layers/" if artifact.kind == "layer" else ""
-        return f"{folder}{artifact.name}{self.suffix}"
+        return f"{folder}{artifact.subject.stem}{self.suffix}"
 
 
 def installed_backends() -> list[str]:

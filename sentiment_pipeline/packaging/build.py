@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from sentiment_pipeline.packaging.backend import BuildContext, load_backend
+from sentiment_pipeline.packaging.backend import BackendError, BuildContext, load_backend
 from sentiment_pipeline.packaging.cache import WheelCache
 from sentiment_pipeline.packaging.install.localpackages import SourceDigests, local_wheel
 from sentiment_pipeline.packaging.lock import LockFile
@@ -26,6 +26,7 @@ from sentiment_pipeline.packaging.reuse import artifact_key, unchanged
 from sentiment_pipeline.packaging.staging import place_verified
 
 if TYPE_CHECKING:
+    from sentiment_pipeline.packaging.backend import Backend
     from sentiment_pipeline.packaging.install.engines import Engine
     from sentiment_pipeline.packaging.install.sdist import NativeBuilder
     from sentiment_pipeline.packaging.lock import Lock, LockedWheel
@@ -74,7 +75,7 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
     groups: dict[str, list[FunctionPlan]] = {}
     for function in functions:
         groups.setdefault(function.backend, []).append(function)
-    backends = {name: load_backend(name) for name in groups}
+    backends = {name: _load(name, manifest, group, options) for name, group in groups.items()}
     # Engines are detected lazily: an unchanged rebuild must not pay for probing them.
     engine_state: dict[str, Engine | None] = {}
 
@@ -106,6 +107,7 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
             }
             lockfile.save()
             built_layers: dict[str, Path] = {}
+            layer_keys: dict[str, str] = {}
             group_results: list[ArtifactResult] = []
             for artifact in artifacts:
                 wheels = _wheels_for(artifact, locks)
@@ -115,12 +117,16 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
                     digests.identities(wheels),
                     options.engine,
                     artifact.build_image if options.engine != "none" else None,
+                    layers=[layer_keys.get(layer.key, "") for layer in artifact.provided_by_layers],
                 )
+                if artifact.kind == "layer":
+                    layer_keys[artifact.key] = key
                 final = out_dir / impl.output_name(artifact)
+                # Each function is verified with the layers of its own target.
                 layer_paths = [
-                    built_layers[layer.name]
+                    built_layers[layer.key]
                     for layer in artifact.provided_by_layers
-                    if layer.name in built_layers
+                    if layer.key in built_layers
                 ]
                 started = time.perf_counter()
                 # With --push, rebuild (cheap: layers are cached) so the image can be pushed.
@@ -163,7 +169,7 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
                         started=started,
                     )
                 if artifact.kind == "layer" and result.ok:
-                    built_layers[artifact.name] = final
+                    built_layers[artifact.key] = final
                 group_results.append(result)
             lockfile.save()  # image backends pin base digests while building
             write_report(report_path, backend=name, engine=options.engine, artifacts=group_results)
@@ -190,6 +196,19 @@ def _wheel_paths(
         local_wheel(w, digests, cache, offline=offline) if w.directory is not None else next(built)
         for w in wheels
     ]
+
+
+def _load(
+    name: str, manifest: Manifest, group: list[FunctionPlan], options: BuildOptions
+) -> Backend:
+    """The backend ``name``; when the manifest chose it, an unknown one is reported at the
+    line of the key that names it."""
+    try:
+        return load_backend(name)
+    except BackendError as exc:
+        if options.backend is not None:
+            raise
+        raise BackendError(f"{manifest.where('lambdas', group[0].name, 'backend')}: {exc}") from exc
 
 
 def _wheels_for(artifact: ArtifactPlan, locks: dict[str, Lock]) -> list[LockedWheel]:

@@ -39,7 +39,8 @@ class ArtifactResult:
     """
 
     name: str
-    """The function's or layer's name in the manifest."""
+    """The function's or layer's name in the manifest; a layer built for several targets
+    carries its target: ``shared (python3.12/arm64)``."""
     kind: ArtifactKind
     """``"function"`` or ``"layer"``."""
     backend: str

@@ -129,7 +129,7 @@ def place_verified(
             "any, is untouched)",
         )
     return ArtifactResult(
-        name=artifact.name,
+        name=artifact.label,
         kind=artifact.kind,
         backend=impl.name,
         path=str(final),
