@@ -111,7 +111,9 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
                     artifact,
                     [w.sha256 for w in wheels],
                     options.engine,
-                    artifact.build_image if options.engine != "none" else None,
+                    artifact.build_image
+                    if options.engine != "none"
+                    else _bytecode_compiler(artifact),
                 )
                 final = out_dir / impl.output_name(artifact)
                 layer_paths = [
@@ -173,6 +175,15 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
             reports.append(report_path)
             results += group_results
     return BuildResult(tuple(results), tuple(reports))
+
+
+def _bytecode_compiler(artifact: ArtifactPlan) -> str | None:
+    """Without an engine, what compiles the artifact's ``.pyc`` (an interpreter of the
+    target's Python here, by version), or None: a part of the artifact's key."""
+    from sentiment_pipeline.packaging.install.bytecode import find_compiler
+
+    compiler = find_compiler(artifact.target)
+    return f"bytecode:{compiler.identity}" if compiler is not None else None
 
 
 def _wheels_for(artifact: ArtifactPlan, locks: dict[str, Lock]) -> list[LockedWheel]:
