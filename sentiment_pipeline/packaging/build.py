@@ -17,7 +17,7 @@ import attrs
 
 from sentiment_pipeline.packaging.backend import BuildContext, load_backend
 from sentiment_pipeline.packaging.cache import WheelCache
-from sentiment_pipeline.packaging.lock import LockFile
+from sentiment_pipeline.packaging.lock import LocalPins, LockFile
 from sentiment_pipeline.packaging.options import BuildOptions
 from sentiment_pipeline.packaging.plan import plan_functions
 from sentiment_pipeline.packaging.results import BuildResult, read_report, write_report
@@ -87,6 +87,9 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
         return engine_state["engine"]
 
     lockfile = LockFile(manifest.path.with_suffix(".lock"))
+    # A base image chosen on the command line is this machine's choice: its digest is
+    # pinned in the cache, never in the committed lock.
+    pins = LocalPins(lockfile.path) if options.base_image else lockfile
     cache = WheelCache()
     results: list[ArtifactResult] = []
     reports: list[Path] = []
@@ -138,7 +141,7 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
                         offline=options.offline,
                         work=Path(scratch),
                         progress=progress,
-                        lockfile=lockfile,
+                        lockfile=pins,
                         push=options.push,
                         docker_archive=options.docker_archive,
                     )
@@ -170,7 +173,8 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
                 if artifact.kind == "layer" and result.ok:
                     built_layers[artifact.name] = final
                 group_results.append(result)
-            lockfile.save()  # image backends pin base digests while building
+            lockfile.save()
+            pins.save()  # image backends pin base digests while building
             write_report(report_path, backend=name, engine=options.engine, artifacts=group_results)
             reports.append(report_path)
             results += group_results
