@@ -127,8 +127,15 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
                 started = time.perf_counter()
                 # With --push, rebuild (cheap: layers are cached) so the image can be pushed.
                 kept = None
-                if not (options.push or options.docker_archive):
+                if not options.push:
                     kept = unchanged(previous, key, final)
+                if kept is not None and options.docker_archive and final.is_dir():
+                    from sentiment_pipeline.packaging.oci.dockerarchive import describes
+
+                    # The tarball beside an unchanged image must be that image's.
+                    tarball = final.with_name(f"{final.name}.tar")
+                    if not describes(tarball, final, f"{artifact.name}:latest"):
+                        kept = None
                 if kept is not None:
                     result = attrs.evolve(
                         kept, cache_hit=True, seconds=time.perf_counter() - started

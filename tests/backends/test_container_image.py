@@ -381,3 +381,41 @@ def test_with_an_engine_the_image_is_built_with_bytecode_and_imported_inside_its
     assert artifact.dynamic.startswith(
         "dynamic check: imported app.main.lambda_handler with python3 in oci:"
     )
+
+
+def test_docker_archive_keeps_the_no_op_cache_and_everything_is_world_readable(
+    project_lock: str, base_image: str, tmp_path: Path
+) -> None:
+    import stat
+    import sys
+
+    make_project(tmp_path / "p", lock=project_lock)
+    command = [
+        *(sys.executable, "-m", "sentiment_pipeline", "build", "--manifest", "p/lambdas.toml"),
+        *("--out", "d", "--engine", "none", "--backend", "container-image"),
+        *("--base-image", base_image, "--docker-archive"),
+    ]
+
+    def build_here() -> dict[str, object]:
+        proc = subprocess.run(command, capture_output=True, text=True, check=False, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr + proc.stdout
+        report = json.loads((tmp_path / "d" / "container-image" / "report.json").read_text())
+        (entry,) = report["artifacts"]
+        return dict(entry)
+
+    assert not build_here()["cache_hit"]
+    layout = tmp_path / "d" / "container-image" / "api"
+    tarball = layout.with_name("api.tar")
+    modes = {
+        path.relative_to(tmp_path).as_posix(): stat.S_IMODE(path.stat().st_mode)
+        for path in [layout, *layout.rglob("*"), tarball]
+    }
+    assert modes[layout.relative_to(tmp_path).as_posix()] == 0o755
+    assert {mode for name, mode in modes.items() if (tmp_path / name).is_dir()} == {0o755}
+    assert {mode for name, mode in modes.items() if (tmp_path / name).is_file()} == {0o644}
+    before = tarball.stat().st_mtime_ns
+    assert build_here()["cache_hit"]  # --docker-archive: nothing rebuilt, the tarball kept
+    assert tarball.stat().st_mtime_ns == before
+    tarball.unlink()
+    assert not build_here()["cache_hit"]  # no tarball of this image: built again
+    assert tarball.is_file()
