@@ -419,3 +419,5 @@ def test_docker_archive_keeps_the_no_op_cache_and_everything_is_world_readable(
     tarball.unlink()
     assert not build_here()["cache_hit"]  # no tarball of this image: built again
     assert tarball.is_file()
+    # --base-image is a local override: the committed lock is as it was.
+    assert (tmp_path / "p" / "lambdas.lock").read_text() == project_lock
