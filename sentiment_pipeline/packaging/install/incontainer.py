@@ -26,9 +26,7 @@ Python ``PYTHON`` ("3.13"), else with pip's status.
 
 from __future__ import annotations
 
-import compileall
 import os
-import py_compile
 import subprocess
 import sys
 from pathlib import Path
@@ -53,15 +51,20 @@ def install(prefix: str, out: str, wheels: list[str]) -> int:
         if status:
             return status
     # Reproducible bytecode: no mtimes in headers (unchecked-hash), paths as Lambda has
-    # them in tracebacks; PYTHONHASHSEED=0 (set by the caller) fixes frozenset order.
-    # Like pip, a file that does not compile ships without .pyc (it fails only if imported).
-    compileall.compile_dir(
-        out,
-        quiet=2,
-        workers=0,
-        stripdir=out,
-        prependdir=prefix,
-        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+    # them in tracebacks, and PYTHONHASHSEED=0: before 3.11 marshal writes frozenset
+    # constants in hash order. This process runs with -I, which ignores PYTHONHASHSEED,
+    # so compileall runs in a child that honours it. Like pip, a file that does not
+    # compile ships without .pyc (it fails only if imported): its status is not checked.
+    subprocess.call(
+        [
+            *(sys.executable, "-s", "-S", "-m", "compileall", "-q", "-q", "-j", "0"),
+            *("-s", out, "-p", prefix, "--invalidation-mode", "unchecked-hash", out),
+        ],
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("PYTHON")},
+            "PYTHONHASHSEED": "0",
+        },
+        cwd="/",
     )
     for top, dirs, files in os.walk(out):  # Lambda needs every file world-readable
         for name in dirs + files:

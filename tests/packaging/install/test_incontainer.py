@@ -182,6 +182,24 @@ def test_build_wheel_builds_a_source_archive_offline(
         assert zf.read("tiny.py") == b"ANSWER = 42\n"
 
 
+def test_install_writes_the_same_bytecode_every_time(
+    python: tuple[str, str], tmp_path: Path
+) -> None:
+    # Before 3.11 marshal writes frozenset constants in hash order: the program runs with
+    # -I (PYTHONHASHSEED ignored), so its compile step must run where the seed holds.
+    version, interpreter = python
+    words = ", ".join(repr(f"word{i}") for i in range(40))
+    wheel = make_wheel(tmp_path, {"demo/__init__.py": f"def f(x):\n    return x in {{{words}}}\n"})
+    compiled = []
+    for n in (1, 2):
+        out = tmp_path / f"out{n}"
+        proc = run(interpreter, "install", version, "/var/task", out, wheel)
+        assert proc.returncode == 0, proc.stderr
+        tag = f"cpython-{version.replace('.', '')}"
+        compiled.append((out / "demo" / "__pycache__" / f"__init__.{tag}.pyc").read_bytes())
+    assert compiled[0] == compiled[1]
+
+
 def test_an_unknown_step_is_refused() -> None:
     done = run(sys.executable, "uninstall", "{}.{}".format(*sys.version_info[:2]))
     assert done.returncode == 2
