@@ -128,6 +128,7 @@ def test_the_interpreter_version_is_part_of_the_artifact_key(
     options = BuildOptions(out=tmp_path / "d", engine="none", verify_dynamic=False)
     first = build(Manifest.load(manifest), options).artifacts[0]
     assert build(Manifest.load(manifest), options).artifacts[0].cache_hit
+    assert PY313 is not None
     newer = attrs.evolve(PY313, version="3.13.99")
     monkeypatch.setattr(bytecode, "find_compiler", lambda target, explicit=None: newer)
     third = build(Manifest.load(manifest), options).artifacts[0]

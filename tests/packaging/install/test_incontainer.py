@@ -109,9 +109,9 @@ def test_install_compiles_every_file_for_lambdas_paths(
     assert (out / "demo" / "broken.py").is_file()
     assert not list((out / "demo" / "__pycache__").glob("broken.*"))
     # The wheel's bytecode is listed in its RECORD with hash and size, as pip lists it.
-    pyc = compiled["/var/task/demo/__init__.py"].read_bytes()
+    bytecode = compiled["/var/task/demo/__init__.py"].read_bytes()
     record = (out / "demo-1.0.dist-info" / "RECORD").read_text().splitlines()
-    assert f"demo/__pycache__/__init__.{tag}.pyc,{record_hash(pyc)},{len(pyc)}" in record
+    assert f"demo/__pycache__/__init__.{tag}.pyc,{record_hash(bytecode)},{len(bytecode)}" in record
     for path in out.rglob("*"):
         assert path.stat().st_mode & stat.S_IROTH, path  # world-readable, as Lambda needs
 
