@@ -22,16 +22,18 @@ from sentiment_pipeline.packaging.sandbox import lambda_path
 from sentiment_pipeline.packaging.zipwriting import Member, compile_globs, write_zip
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from pathlib import Path
 
+    from sentiment_pipeline.packaging.install.bytecode import Compiled, Compiler
     from sentiment_pipeline.packaging.plan import ArtifactPlan
 
 __all__ = ["NO_BYTECODE_NOTE", "assemble_zip", "first_party_members"]
 
 NO_BYTECODE_NOTE = (
-    "bytecode was not compiled (--engine none): every cold start compiles the sources; build "
-    "with a container engine to ship .pyc from the target interpreter"
+    "bytecode was not compiled (--engine none and no interpreter of the target's Python on "
+    "this machine): every cold start compiles the sources; install that Python (e.g. `uv "
+    "python install {python}`) or build with a container engine to ship .pyc"
 )
 
 
@@ -55,20 +57,34 @@ def assemble_zip(
     exclude = artifact.exclude
     # Source-only exclusions (host bytecode, VCS debris) must not strip compiled .pyc of deps.
     user_exclude = tuple(p for p in exclude if p not in ALWAYS_EXCLUDED)
+    root = lambda_path("layer" if prefix else "function", prefix.rstrip("/"))
     if ctx.engine is None:
+        from sentiment_pipeline.packaging.install.bytecode import BytecodeError, find_compiler
+
+        compiler = find_compiler(artifact.target)
         members: list[Member] = []
         notes: list[str] = []
         try:
-            for wheel in wheels:
-                ctx.progress(f"{backend}:install {wheel.name}")
-                found, left_out = wheel_members(wheel, prefix=prefix, exclude=user_exclude)
-                members += found
-                notes += left_out
-            members += first_party_members(artifact, prefix=prefix)
+            try:
+                members, notes = _cross_install(
+                    backend, artifact, wheels, ctx, prefix=prefix, root=root, compiler=compiler
+                )
+            except BytecodeError as exc:  # a broken interpreter: ship without, and say so
+                compiler = None
+                members, notes = _cross_install(
+                    backend, artifact, wheels, ctx, prefix=prefix, root=root, compiler=None
+                )
+                notes.insert(0, f"bytecode was not compiled: {exc}")
         except InstallError as exc:
             raise StepError(backend, "install", str(exc)) from exc
+        if compiler is not None:
+            notes.insert(
+                0, f"bytecode compiled by {compiler.executable} (Python {compiler.version})"
+            )
+        elif not notes or not notes[0].startswith("bytecode was not compiled"):
+            notes.insert(0, NO_BYTECODE_NOTE.format(python=artifact.target.python))
         stats = _write(backend, dest, members)
-        return AssembleResult(False, (NO_BYTECODE_NOTE, *notes), stats["files"], stats["unzipped"])
+        return AssembleResult(compiler is not None, tuple(notes), stats["files"], stats["unzipped"])
 
     image = artifact.build_image
     tree = ctx.work / artifact.key / "tree"
@@ -94,7 +110,7 @@ def assemble_zip(
             wheels,
             site,
             python=artifact.target.python,
-            compile_prefix=lambda_path("layer" if prefix else "function", prefix.rstrip("/")),
+            compile_prefix=root,
         )
     except EngineError as exc:
         raise StepError(backend, "install", str(exc)) from exc
@@ -127,6 +143,55 @@ def first_party_members(artifact: ArtifactPlan, *, prefix: str = "") -> list[Mem
         ):
             members.append(attrs.evolve(member, name=prefix + member.name))
     return members
+
+
+def _cross_install(
+    backend: str,
+    artifact: ArtifactPlan,
+    wheels: Sequence[Path],
+    ctx: BuildContext,
+    *,
+    prefix: str,
+    root: str,
+    compiler: Compiler | None,
+) -> tuple[list[Member], list[str]]:
+    """The members of ``artifact`` cross-installed from ``wheels`` and its sources, with
+    ``.pyc`` compiled by ``compiler`` (none without it), and notes on what was left out."""
+    from sentiment_pipeline.packaging.install.bytecode import source_bytecode, wheel_bytecode
+
+    user_exclude = tuple(p for p in artifact.exclude if p not in ALWAYS_EXCLUDED)
+    members: list[Member] = []
+    notes: list[str] = []
+    compile_wheel: Callable[[Path, dict[str, str]], Compiled] | None = None
+    if compiler is not None:
+        with_compiler = compiler
+
+        def compile_wheel(wheel: Path, sources: dict[str, str]) -> Compiled:
+            return wheel_bytecode(with_compiler, wheel, sources, root)
+
+    for wheel in wheels:
+        ctx.progress(f"{backend}:install {wheel.name}")
+        found, left_out = wheel_members(
+            wheel, prefix=prefix, exclude=user_exclude, bytecode=compile_wheel
+        )
+        members += found
+        notes += left_out
+    own = first_party_members(artifact, prefix=prefix)
+    members += own
+    if own and compiler is not None:
+        files = {
+            m.name.removeprefix(prefix): m.file
+            for m in own
+            if m.file is not None and m.name.endswith(".py")
+        }
+        compiled = source_bytecode(compiler, files, root)
+        excluded = compile_globs(user_exclude)
+        members += [
+            Member(prefix + name, data=data)
+            for name, data in compiled.data.items()
+            if excluded is None or not excluded.fullmatch(prefix + name)
+        ]
+    return members, notes
 
 
 def _write(backend: str, dest: Path, members: list[Member]) -> dict[str, int]:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from sentiment_pipeline.packaging.cache import WheelCache
     from sentiment_pipeline.packaging.install.engines import Engine
-    from sentiment_pipeline.packaging.lock import LockFile
+    from sentiment_pipeline.packaging.lock import LocalPins, LockFile
     from sentiment_pipeline.packaging.plan import ArtifactPlan, FunctionPlan
 
 __all__ = [
@@ -103,8 +103,10 @@ class BuildContext:
     """A scratch directory shared by the build's artifacts, removed after the build."""
     progress: Callable[[str], None] = attrs.field(default=_quiet, eq=False)
     """Report a step in one line, e.g. ``ctx.progress(f"{self.name}:install {wheel}")``."""
-    lockfile: LockFile | None = attrs.field(default=None, eq=False)
-    """Where image backends pin the digests their base images resolved to."""
+    lockfile: LockFile | LocalPins | None = attrs.field(default=None, eq=False)
+    """Where image backends pin the digests their base images resolved to (the lock
+    file; the cache's :class:`~sentiment_pipeline.packaging.lock.LocalPins` for a base
+    image given on the command line)."""
     push: str | None = None
     """``--push HOST/PREFIX``: where image backends publish verified images."""
     docker_archive: bool = False

@@ -18,7 +18,7 @@ import attrs
 from sentiment_pipeline.packaging.backend import BackendError, BuildContext, load_backend
 from sentiment_pipeline.packaging.cache import WheelCache
 from sentiment_pipeline.packaging.install.localpackages import SourceDigests, local_wheel
-from sentiment_pipeline.packaging.lock import LockFile
+from sentiment_pipeline.packaging.lock import LocalPins, LockFile
 from sentiment_pipeline.packaging.options import BuildOptions
 from sentiment_pipeline.packaging.plan import plan_functions
 from sentiment_pipeline.packaging.results import BuildResult, read_report, write_report
@@ -90,6 +90,9 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
         return engine_state["engine"]
 
     lockfile = LockFile(manifest.path.with_suffix(".lock"))
+    # A base image chosen on the command line is this machine's choice: its digest is
+    # pinned in the cache, never in the committed lock.
+    pins = LocalPins(lockfile.path) if options.base_image else lockfile
     cache = WheelCache()
     digests = SourceDigests(manifest.root)
     results: list[ArtifactResult] = []
@@ -116,7 +119,9 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
                     artifact,
                     digests.identities(wheels),
                     options.engine,
-                    artifact.build_image if options.engine != "none" else None,
+                    artifact.build_image
+                    if options.engine != "none"
+                    else _bytecode_compiler(artifact),
                     layers=[layer_keys.get(layer.key, "") for layer in artifact.provided_by_layers],
                 )
                 if artifact.kind == "layer":
@@ -131,8 +136,15 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
                 started = time.perf_counter()
                 # With --push, rebuild (cheap: layers are cached) so the image can be pushed.
                 kept = None
-                if not (options.push or options.docker_archive):
+                if not options.push:
                     kept = unchanged(previous, key, final)
+                if kept is not None and options.docker_archive and final.is_dir():
+                    from sentiment_pipeline.packaging.oci.dockerarchive import describes
+
+                    # The tarball beside an unchanged image must be that image's.
+                    tarball = final.with_name(f"{final.name}.tar")
+                    if not describes(tarball, final, f"{artifact.name}:latest"):
+                        kept = None
                 if kept is not None:
                     result = attrs.evolve(
                         kept, cache_hit=True, seconds=time.perf_counter() - started
@@ -145,7 +157,7 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
                         offline=options.offline,
                         work=Path(scratch),
                         progress=progress,
-                        lockfile=lockfile,
+                        lockfile=pins,
                         push=options.push,
                         docker_archive=options.docker_archive,
                     )
@@ -171,7 +183,8 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
                 if artifact.kind == "layer" and result.ok:
                     built_layers[artifact.key] = final
                 group_results.append(result)
-            lockfile.save()  # image backends pin base digests while building
+            lockfile.save()
+            pins.save()  # image backends pin base digests while building
             write_report(report_path, backend=name, engine=options.engine, artifacts=group_results)
             reports.append(report_path)
             results += group_results
@@ -209,6 +222,15 @@ def _load(
         if options.backend is not None:
             raise
         raise BackendError(f"{manifest.where('lambdas', group[0].name, 'backend')}: {exc}") from exc
+
+
+def _bytecode_compiler(artifact: ArtifactPlan) -> str | None:
+    """Without an engine, what compiles the artifact's ``.pyc`` (an interpreter of the
+    target's Python here, by version), or None: a part of the artifact's key."""
+    from sentiment_pipeline.packaging.install.bytecode import find_compiler
+
+    compiler = find_compiler(artifact.target)
+    return f"bytecode:{compiler.identity}" if compiler is not None else None
 
 
 def _wheels_for(artifact: ArtifactPlan, locks: dict[str, Lock]) -> list[LockedWheel]:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from sentiment_pipeline.packaging.targets import Target
 
 __all__ = [
+    "LocalPins",
     "Lock",
     "LockFile",
     "LockedWheel",
@@ -390,3 +391,53 @@ def _v(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return _s(value) if isinstance(value, str) else str(value)
+
+
+class LocalPins:
+    """Base-image digests of images chosen on this machine only (``--base-image``, as
+    ``$SENTIMENT_PIPELINE_BASE_IMAGE`` in the nox sessions): kept in the cache root, per
+    lock file, so a local override never changes the committed lock. Same
+    ``base``/``pin_base``/``save`` as :class:`LockFile`."""
+
+    def __init__(self, lock: Path, root: Path | None = None) -> None:
+        from sentiment_pipeline.packaging.cache import default_cache_root
+
+        self.path = (root or default_cache_root()) / "local-pins.json"
+        self.scope = str(lock.resolve())
+        try:
+            data = json.loads(self.path.read_text("utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        self.all: dict[str, Any] = data if isinstance(data, dict) else {}
+        mine = self.all.get(self.scope)
+        self.bases: dict[str, tuple[str, str]] = {}
+        if isinstance(mine, dict):
+            for key, pin in mine.items():
+                if isinstance(pin, list) and len(pin) == 2:
+                    self.bases[str(key)] = (str(pin[0]), str(pin[1]))
+        self.dirty = False
+
+    def base(self, key: str, image: str) -> str | None:
+        """The digest ``image`` was pinned to for ``key`` here, if it is still that image."""
+        pinned = self.bases.get(key)
+        return pinned[1] if pinned is not None and pinned[0] == image else None
+
+    def pin_base(self, key: str, image: str, digest: str) -> None:
+        """Remember that ``image`` resolved to ``digest`` for ``key``."""
+        if self.bases.get(key) != (image, digest):
+            self.bases[key] = (image, digest)
+            self.dirty = True
+
+    def save(self) -> None:
+        """Write the cache's file atomically; best effort (a lost pin only re-resolves)."""
+        if not self.dirty:
+            return
+        self.all[self.scope] = {key: list(pin) for key, pin in sorted(self.bases.items())}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(self.all, indent=1, sort_keys=True), "utf-8")
+            os.replace(tmp, self.path)
+        except OSError:
+            return
+        self.dirty = False

@@ -102,6 +102,8 @@ def place_verified(
         sha = identity(tmp) if ok else None
         zipped = _size(tmp)
         if ok:
+            if tmp.is_file():
+                tmp.chmod(0o644)  # whatever the umask: every user (and engine) reads it
             _put_in_place(tmp, final)
     finally:
         _discard(tmp)
