@@ -92,8 +92,9 @@ def run_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def names(path: Path) -> list[str]:
+    """The zip's files but bytecode (compiled when an interpreter of the target is here)."""
     with zipfile.ZipFile(path) as zf:
-        return zf.namelist()
+        return [n for n in zf.namelist() if "__pycache__/" not in n]
 
 
 def test_layer_sources_go_under_python_with_their_exclude_matched_before_the_prefix(
