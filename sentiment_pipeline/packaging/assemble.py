@@ -17,6 +17,7 @@ from sentiment_pipeline.packaging.install.crossinstall import (
 )
 from sentiment_pipeline.packaging.plan import ALWAYS_EXCLUDED
 from sentiment_pipeline.packaging.sandbox import lambda_path
+from sentiment_pipeline.packaging.slimming import slim_members, slim_tree
 from sentiment_pipeline.packaging.zipwriting import Member, compile_globs, write_zip
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from sentiment_pipeline.packaging.plan import ArtifactPlan
+    from sentiment_pipeline.packaging.results import DistributionSize
 
 __all__ = ["NO_BYTECODE_NOTE", "assemble_zip"]
 
@@ -47,22 +49,36 @@ def assemble_zip(
     Wheels go under ``prefix`` (``""`` for a function, ``"python/"`` for a layer), the
     function's sources (if any) at the root. Without an engine the wheels are
     cross-installed member by member; with ``ctx.engine`` they are installed (and
-    compiled) in ``artifact.build_image``. Failures are :class:`StepError` named
+    compiled) in ``artifact.build_image``. ``artifact.exclude`` filters the function's
+    sources only; ``artifact.slim`` slims the installed distributions (see
+    :mod:`~sentiment_pipeline.packaging.slimming`), whose sizes the result lists,
+    largest first. Failures are :class:`StepError` named
     ``<backend>:install`` or ``<backend>:assemble``.
     """
     function = artifact.function
+    # `exclude` is for the project's own sources: a glob that also matches files of an
+    # installed distribution would leave it broken (RECORD lists them), so those stay.
     exclude = artifact.exclude
-    # Source-only exclusions (host bytecode, VCS debris) must not strip compiled .pyc of deps.
-    user_exclude = tuple(p for p in exclude if p not in ALWAYS_EXCLUDED)
+    user_exclude = compile_globs([p for p in exclude if p not in ALWAYS_EXCLUDED])
+    cache_tag = artifact.target.cache_tag
+    slim = artifact.slim
     if ctx.engine is None:
         members: list[Member] = []
         notes: list[str] = []
+        sizes: list[DistributionSize] = []
+        matched = 0
         try:
             for wheel in wheels:
                 ctx.progress(f"{backend}:install {wheel.name}")
-                found, left_out = wheel_members(wheel, prefix=prefix, exclude=user_exclude)
+                found, left_out = wheel_members(wheel, prefix=prefix)
+                found, size, slim_notes = slim_members(
+                    found, prefix=prefix, cache_tag=cache_tag, policy=slim
+                )
+                if user_exclude is not None:
+                    matched += sum(1 for m in found if user_exclude.fullmatch(m.name))
                 members += found
-                notes += left_out
+                notes += [*left_out, *slim_notes]
+                sizes += [size] if size is not None else []
             if function is not None:
                 members += source_members(
                     function.root, function.sources, prefix=prefix, exclude=exclude
@@ -70,7 +86,15 @@ def assemble_zip(
         except InstallError as exc:
             raise StepError(backend, "install", str(exc)) from exc
         stats = _write(backend, dest, members)
-        return AssembleResult(False, (NO_BYTECODE_NOTE, *notes), stats["files"], stats["unzipped"])
+        notes += _exclude_note(matched)
+        return AssembleResult(
+            False,
+            (NO_BYTECODE_NOTE, *notes),
+            stats["files"],
+            stats["unzipped"],
+            distributions=_largest_first(sizes),
+            slim=slim.describe() if slim else "",
+        )
 
     image = artifact.build_image
     tree = ctx.work / artifact.key / "tree"
@@ -97,20 +121,43 @@ def assemble_zip(
         )
     except EngineError as exc:
         raise StepError(backend, "install", str(exc)) from exc
-    excluded = compile_globs(user_exclude)
+    sizes, notes = slim_tree(site, cache_tag=cache_tag, policy=slim)
     # pip writes console scripts to bin/ with the build image's shebang; Lambda never runs
     # them and the local path leaves them out too (RECORD lists them outside the root).
     scripts = f"{prefix}bin/"
     members = []
+    matched = 0
     for path in sorted(tree.rglob("*")):
         name = path.relative_to(tree).as_posix()
         if not path.is_file() or name.startswith(scripts):
             continue
-        if excluded is not None and excluded.fullmatch(name):
-            continue
+        # The sources were filtered when copied: what matches now was installed.
+        matched += user_exclude is not None and user_exclude.fullmatch(name) is not None
         members.append(Member(name, executable=bool(path.stat().st_mode & 0o111), file=path))
     stats = _write(backend, dest, members)
-    return AssembleResult(True, (), stats["files"], stats["unzipped"])
+    return AssembleResult(
+        True,
+        (*notes, *_exclude_note(matched)),
+        stats["files"],
+        stats["unzipped"],
+        distributions=_largest_first(sizes),
+        slim=slim.describe() if slim else "",
+    )
+
+
+def _largest_first(sizes: list[DistributionSize]) -> tuple[DistributionSize, ...]:
+    return tuple(sorted(sizes, key=lambda d: (-d.unzipped, d.name)))
+
+
+def _exclude_note(matched: int) -> list[str]:
+    if not matched:
+        return []
+    return [
+        f"exclude matched {matched} file(s) of installed dependencies; they were kept: "
+        "exclude applies to the project's own sources only (removing files a RECORD lists "
+        "breaks the distribution). Use slim = true (or build --slim) to drop dependencies' "
+        "tests, stubs, C sources and docs with RECORD kept exact"
+    ]
 
 
 def _write(backend: str, dest: Path, members: list[Member]) -> dict[str, int]:

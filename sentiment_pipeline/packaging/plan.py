@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 import attrs
 
 from sentiment_pipeline.errors import PipelineError
+from sentiment_pipeline.packaging.slimming import SlimPolicy
 from sentiment_pipeline.packaging.targets import Target, get_target
 
 if TYPE_CHECKING:
@@ -23,7 +24,14 @@ if TYPE_CHECKING:
 
     from sentiment_pipeline.packaging.manifest import LambdaSpec, LayerSpec, Manifest
 
-__all__ = ["ArtifactPlan", "FunctionPlan", "LayerPlan", "PlanError", "plan_functions"]
+__all__ = [
+    "ArtifactPlan",
+    "FunctionPlan",
+    "LayerPlan",
+    "Overrides",
+    "PlanError",
+    "plan_functions",
+]
 
 # Never shipped from sources: bytecode of the build host's Python, VCS and tool debris.
 ALWAYS_EXCLUDED = (
@@ -73,6 +81,10 @@ class LayerPlan:
     """Globs of files never shipped (the manifest's, and host bytecode and VCS debris)."""
     build_image: str
     """The image whose interpreter installs the layer when a container engine is used."""
+    slim: SlimPolicy | None = None
+    """How installed distributions are slimmed (``slim``), or None to ship them whole."""
+    s3_upload: bool = False
+    """The zip is deployed through S3 (``s3-upload``): over 50 MiB zipped is allowed."""
 
     @property
     def key(self) -> str:
@@ -116,6 +128,10 @@ class FunctionPlan:
     """The image whose interpreter installs the function when a container engine is used."""
     base_image: str
     """The image an image backend builds on (``/var/task`` goes on top of it)."""
+    slim: SlimPolicy | None = None
+    """How installed distributions are slimmed (``slim``), or None to ship them whole."""
+    s3_upload: bool = False
+    """The zip is deployed through S3 (``s3-upload``): over 50 MiB zipped is allowed."""
 
     @property
     def key(self) -> str:
@@ -196,6 +212,16 @@ class ArtifactPlan:
         return self.subject.exclude
 
     @property
+    def slim(self) -> SlimPolicy | None:
+        """How the subject's installed distributions are slimmed, or None."""
+        return self.subject.slim
+
+    @property
+    def s3_upload(self) -> bool:
+        """Whether the subject's zip is deployed through S3."""
+        return self.subject.s3_upload
+
+    @property
     def function(self) -> FunctionPlan | None:
         """The subject when it is a function, else None."""
         return self.subject if isinstance(self.subject, FunctionPlan) else None
@@ -215,7 +241,32 @@ def _target(manifest: Manifest, spec: LambdaSpec | LayerSpec) -> Target:
     return get_target(manifest.setting(spec, "runtime"), manifest.setting(spec, "architecture"))
 
 
-def _layer_plan(manifest: Manifest, name: str, build_image: str | None) -> LayerPlan:
+@attrs.frozen
+class Overrides:
+    """What the command line forces on every planned artifact (``build --slim`` ...).
+
+    >>> Overrides(strip=True).slim_policy(False)
+    SlimPolicy(strip=True)
+    """
+
+    slim: bool = False
+    """Slim every artifact (``--slim``), whatever the manifest says."""
+    strip: bool = False
+    """Slim and strip every artifact (``--strip``)."""
+    s3_upload: bool = False
+    """Every zip is deployed through S3 (``--s3-upload``)."""
+
+    def slim_policy(self, setting: object) -> SlimPolicy | None:
+        """The manifest's ``slim`` value (false, true or a table), with these overrides."""
+        strip = self.strip or bool(getattr(setting, "strip", False))
+        if self.slim or strip or setting is True or not isinstance(setting, bool | None):
+            return SlimPolicy(strip=strip)
+        return None
+
+
+def _layer_plan(
+    manifest: Manifest, name: str, build_image: str | None, overrides: Overrides
+) -> LayerPlan:
     spec = manifest.layers[name]
     target = _target(manifest, spec)
     return LayerPlan(
@@ -224,6 +275,8 @@ def _layer_plan(manifest: Manifest, name: str, build_image: str | None) -> Layer
         requirements=manifest.requirements_of(spec),
         exclude=(*manifest.setting(spec, "exclude"), *ALWAYS_EXCLUDED),
         build_image=build_image or manifest.setting(spec, "build_image") or target.build_image,
+        slim=overrides.slim_policy(manifest.setting(spec, "slim")),
+        s3_upload=overrides.s3_upload or manifest.setting(spec, "s3_upload"),
     )
 
 
@@ -234,12 +287,14 @@ def plan_functions(
     backend: str | None = None,
     build_image: str | None = None,
     base_image: str | None = None,
+    overrides: Overrides | None = None,
 ) -> list[FunctionPlan]:
     """One plan per selected Lambda (all of them when ``only`` is empty), in manifest order.
 
     ``backend``, ``build_image`` and ``base_image`` override the manifest's choice for
     every Lambda (and, for the build image, every layer): each plan names the one
-    backend and images it is built with. Raises :class:`PlanError` for a name in
+    backend and images it is built with; ``overrides`` forces ``slim``, ``strip`` and
+    ``s3-upload`` on every Lambda and layer. Raises :class:`PlanError` for a name in
     ``only`` that the manifest does not define, or a layer built for another target
     than a Lambda that lists it.
 
@@ -257,12 +312,15 @@ def plan_functions(
             f"no Lambda named {', '.join(map(repr, unknown))} in {manifest.path}; "
             f"defined: {', '.join(manifest.lambdas)}"
         )
+    overrides = overrides if overrides is not None else Overrides()
     out = []
     for name, spec in manifest.lambdas.items():
         if only and name not in only:
             continue
         target = _target(manifest, spec)
-        layers = tuple(_layer_plan(manifest, layer, build_image) for layer in spec.layers)
+        layers = tuple(
+            _layer_plan(manifest, layer, build_image, overrides) for layer in spec.layers
+        )
         mismatched = [layer.name for layer in layers if layer.target != target]
         if mismatched:
             raise PlanError(
@@ -285,6 +343,8 @@ def plan_functions(
                 or manifest.setting(spec, "build_image")
                 or target.build_image,
                 base_image=base_image or manifest.setting(spec, "base_image") or target.build_image,
+                slim=overrides.slim_policy(manifest.setting(spec, "slim")),
+                s3_upload=overrides.s3_upload or manifest.setting(spec, "s3_upload"),
             )
         )
     return out

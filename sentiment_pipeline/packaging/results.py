@@ -24,7 +24,50 @@ if TYPE_CHECKING:
     from sentiment_pipeline.packaging.options import EngineChoice
     from sentiment_pipeline.packaging.plan import ArtifactKind
 
-__all__ = ["ArtifactResult", "BuildResult", "read_report", "write_report"]
+__all__ = [
+    "MIB",
+    "ArtifactResult",
+    "BuildResult",
+    "DistributionSize",
+    "mib",
+    "read_report",
+    "write_report",
+]
+
+MIB = 2**20
+"""Bytes in a MiB: Lambda's limits are in MiB (50 MiB zipped, 250 MiB unzipped)."""
+
+
+def mib(size: int) -> str:
+    """A size in MiB, as the build table and the notes print it.
+
+    >>> mib(255 * 10**6), mib(250 * 2**20)
+    ('243.2 MiB', '250.0 MiB')
+    """
+    return f"{size / MIB:.1f} MiB"
+
+
+@attrs.frozen
+class DistributionSize:
+    """One installed distribution of an artifact: its unzipped size, and what ``slim``
+    removed from it.
+
+    >>> DistributionSize("numpy", "2.1.3", 30_000_000, saved=9_000_000, removed=700).to_json()
+    {'name': 'numpy', 'version': '2.1.3', 'unzipped': 30000000, 'saved': 9000000, 'removed': 700}
+    """
+
+    name: str
+    version: str
+    unzipped: int
+    """Bytes of its files in the artifact (after slimming)."""
+    saved: int = 0
+    """Bytes slimming removed or stripped."""
+    removed: int = 0
+    """Files slimming removed."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object of ``report.json``."""
+        return attrs.asdict(self)
 
 
 @attrs.frozen
@@ -73,6 +116,15 @@ class ArtifactResult:
     notes: tuple[str, ...] = ()
     layers: tuple[str, ...] = ()
     """The layer artifacts it was verified with, in order."""
+    distributions: tuple[DistributionSize, ...] = ()
+    """Its installed distributions, largest first (after slimming)."""
+    slim: str = ""
+    """``slim`` or ``slim+strip`` when the distributions were slimmed, else empty."""
+
+    @property
+    def saved(self) -> int:
+        """Bytes slimming took out of the distributions."""
+        return sum(d.saved for d in self.distributions)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object of ``report.json`` (lists where this holds tuples; each problem
@@ -83,6 +135,7 @@ class ArtifactResult:
             list(self.notes),
             list(self.layers),
         )
+        data["distributions"] = [d.to_json() for d in self.distributions]
         data["problems"] = [p.to_json() for p in self.problems]
         data["warnings"] = [p.to_json() for p in self.warnings]
         return data
@@ -105,6 +158,9 @@ class ArtifactResult:
             known[key] = tuple(known.get(key, ()))
         for key in ("problems", "warnings"):
             known[key] = tuple(Problem.from_json(p) for p in known.get(key, ()))
+        known["distributions"] = tuple(
+            DistributionSize(**d) for d in known.get("distributions", ())
+        )
         return cls(**known)
 
 

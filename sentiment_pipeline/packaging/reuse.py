@@ -45,12 +45,25 @@ def _digest_sources(artifact: ArtifactPlan) -> str:
     return digest.hexdigest()
 
 
+def _slimming(artifact: ArtifactPlan) -> str | None:
+    """How the artifact is slimmed; with ``strip``, also the host's strip (another
+    binutils, or another machine, strips other files or other bytes)."""
+    policy = artifact.slim
+    if policy is None:
+        return None
+    if not policy.strip:
+        return policy.describe()
+    from sentiment_pipeline.packaging.slimming import strip_identity
+
+    return f"{policy.describe()}:{strip_identity()}"
+
+
 def artifact_key(
     backend: Backend, artifact: ArtifactPlan, wheels: Sequence[str], engine: str, image: str | None
 ) -> str:
     """The hash of every input of ``artifact``: the builder's version, the backend, the
-    subject, the target, the wheels' digests, the engine and its image, the sources and
-    ``SOURCE_DATE_EPOCH``. The same key, the same artifact."""
+    subject, the target, the wheels' digests, the engine and its image, the sources,
+    slimming, ``s3-upload`` and ``SOURCE_DATE_EPOCH``. The same key, the same artifact."""
     payload = json.dumps(
         {
             "builder": __version__,
@@ -61,6 +74,8 @@ def artifact_key(
             "engine": engine,
             "image": image,
             "sources": _digest_sources(artifact),
+            "slim": _slimming(artifact),
+            "s3_upload": artifact.s3_upload,
             "epoch": os.environ.get("SOURCE_DATE_EPOCH"),
         },
         sort_keys=True,

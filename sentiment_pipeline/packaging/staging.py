@@ -14,17 +14,20 @@ from typing import TYPE_CHECKING
 from sentiment_pipeline.errors import PipelineError
 from sentiment_pipeline.packaging.backend import StepError
 from sentiment_pipeline.packaging.options import VerifyOptions
-from sentiment_pipeline.packaging.results import ArtifactResult
+from sentiment_pipeline.packaging.results import ArtifactResult, mib
 from sentiment_pipeline.packaging.reuse import identity
+from sentiment_pipeline.packaging.verify.findings import ProblemCode
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
 
-    from sentiment_pipeline.packaging.backend import Backend, BuildContext
+    from sentiment_pipeline.packaging.backend import AssembleResult, Backend, BuildContext
     from sentiment_pipeline.packaging.options import BuildOptions
     from sentiment_pipeline.packaging.plan import ArtifactPlan
+    from sentiment_pipeline.packaging.verify.findings import Problem
 
-__all__ = ["place_verified"]
+__all__ = ["place_verified", "size_notes"]
 
 
 def _size(path: Path) -> int:
@@ -85,6 +88,7 @@ def place_verified(
             handler=handler,
             dynamic=options.verify_dynamic and artifact.kind == "function",
             offline=ctx.offline,
+            s3_upload=artifact.s3_upload,
             # An image is imported inside itself when an engine is there; anything else
             # inside the build image, when this machine has no interpreter of the target.
             engine=options.engine if engine is not None else "none",
@@ -122,6 +126,7 @@ def place_verified(
     notes += [f"warning: {warning}" for warning in report.checked.warnings]
     if published:
         notes.append(f"pushed {published}")
+    notes += size_notes(artifact, final, zipped, assembled, report.problems, ok=ok)
     if not ok:
         notes.insert(
             0,
@@ -150,4 +155,48 @@ def place_verified(
         dynamic=dynamic,
         notes=tuple(notes),
         layers=tuple(str(p) for p in layers),
+        distributions=assembled.distributions,
+        slim=assembled.slim,
     )
+
+
+def size_notes(
+    artifact: ArtifactPlan,
+    final: Path,
+    zipped: int,
+    assembled: AssembleResult,
+    problems: Sequence[Problem],
+    *,
+    ok: bool,
+) -> list[str]:
+    """Size advice for the report: how to deploy a verified zip over Lambda's 50 MiB
+    direct upload (through S3), and, when the 250 MiB unzipped limit failed, which
+    distributions weigh most and what to do."""
+    limits = artifact.target.limits
+    notes = []
+    if ok and final.suffix == ".zip" and zipped > limits.zipped_upload:
+        key = f"{artifact.name}.zip"
+        if artifact.kind == "layer":
+            deploy = (
+                f"aws lambda publish-layer-version --layer-name {artifact.name} "
+                f"--content S3Bucket=BUCKET,S3Key={key}"
+            )
+        else:
+            deploy = (
+                f"aws lambda update-function-code --function-name FUNCTION "
+                f"--s3-bucket BUCKET --s3-key {key}"
+            )
+        notes.append(
+            f"{mib(zipped)} zipped is over the {mib(limits.zipped_upload)} of a direct upload: "
+            f"deploy through S3 (aws s3 cp {final} s3://BUCKET/{key}, then {deploy})"
+        )
+    if any(p.code is ProblemCode.SIZE_LIMIT and p.path == "unzipped" for p in problems):
+        heaviest = ", ".join(f"{d.name} {mib(d.unzipped)}" for d in assembled.distributions[:5])
+        advice = [] if assembled.slim else ["slim = true (or build --slim)"]
+        if artifact.kind == "function":
+            advice.append('backend = "container-image" (10 GB)')
+        notes.append(
+            f"over {mib(limits.unzipped)} unzipped; largest distributions: "
+            f"{heaviest or 'none'}. Try " + " or ".join(advice or ["fewer dependencies"])
+        )
+    return notes
