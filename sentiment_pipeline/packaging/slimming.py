@@ -411,6 +411,17 @@ def slim_members(
     return kept, DistributionSize(name, version, after, before - after, len(slimmed.removed)), notes
 
 
+def _prune_empty(site: Path, removed: Iterable[str]) -> None:
+    """Remove the folders that removing files left empty (deepest first)."""
+    folders = {posixpath.dirname(p) for p in removed}
+    parents = {"/".join(f.split("/")[:i]) for f in folders for i in range(1, f.count("/") + 2)}
+    for folder in sorted(parents - {""}, key=lambda f: -f.count("/")):
+        try:
+            (site / folder).rmdir()
+        except OSError:
+            continue  # not empty: something stays there
+
+
 def slim_tree(
     site: Path, *, cache_tag: str, policy: SlimPolicy | None
 ) -> tuple[list[DistributionSize], list[str]]:
@@ -440,6 +451,7 @@ def slim_tree(
         )
         for path in slimmed.removed:
             (site / path).unlink()
+        _prune_empty(site, slimmed.removed)
         changed: dict[str, bytes] = {}
         foreign = 0
         if policy.strip:
