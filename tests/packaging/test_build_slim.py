@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -236,3 +237,16 @@ def test_over_250_mib_unzipped_names_the_largest_distributions_and_suggests_slim
     assert note.startswith("over 250.0 MiB unzipped; largest distributions: six ")
     assert "slim = true (or build --slim)" in note and 'backend = "container-image"' in note
     assert "data: [size-limit]" in done.stdout and "largest distributions: six" in done.stdout
+
+
+def test_strip_says_which_files_this_host_cannot_strip(tmp_path: Path) -> None:
+    project(tmp_path / "proj", 'requirements = ["numpy==2.1.3"]\n', sources="app")
+    (tmp_path / "proj" / "app" / "handler.py").write_text(NUMPY_HANDLER)
+    done, entry = build(tmp_path, "--manifest=proj/lambdas.toml", "--out=dist", "--strip")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert entry["ok"] and entry["slim"] == "slim+strip"
+    assert "slim+strip saved" in done.stdout
+    if platform.machine() != "aarch64":
+        # aarch64 ELF files on another host: shipped as they are, and said so.
+        (note,) = [n for n in entry["notes"] if "not stripped" in n]
+        assert note.startswith("numpy: ") and "ELF file(s) for another machine" in note
