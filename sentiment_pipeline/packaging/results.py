@@ -39,11 +39,13 @@ MIB = 2**20
 
 
 def mib(size: int) -> str:
-    """A size in MiB, as the build table and the notes print it.
+    """A size in MiB, as the build table and the notes print it (KiB under 0.1 MiB).
 
-    >>> mib(255 * 10**6), mib(250 * 2**20)
-    ('243.2 MiB', '250.0 MiB')
+    >>> mib(255 * 10**6), mib(250 * 2**20), mib(6_000)
+    ('243.2 MiB', '250.0 MiB', '5.9 KiB')
     """
+    if size < MIB // 10:
+        return f"{size / 2**10:.1f} KiB"
     return f"{size / MIB:.1f} MiB"
 
 

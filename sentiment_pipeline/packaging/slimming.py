@@ -411,6 +411,23 @@ def slim_members(
     return kept, DistributionSize(name, version, after, before - after, len(slimmed.removed)), notes
 
 
+def _bytecode_of(site: Path, removed: Iterable[str], files: Mapping[str, int]) -> list[str]:
+    """The ``__pycache__`` files compiled from removed sources that RECORD does not list
+    (the engine compiles after pip wrote RECORD): without their source they are never
+    read."""
+    found = []
+    for path in removed:
+        folder, _, leaf = path.rpartition("/")
+        if not leaf.endswith(".py"):
+            continue
+        cache = site / folder / "__pycache__"
+        for pyc in sorted(cache.glob(f"{leaf.removesuffix('.py')}.*.pyc")):
+            name = pyc.relative_to(site).as_posix()
+            if name not in files and pyc.name.split(".")[0] == leaf.removesuffix(".py"):
+                found.append(name)
+    return found
+
+
 def _prune_empty(site: Path, removed: Iterable[str]) -> None:
     """Remove the folders that removing files left empty (deepest first)."""
     folders = {posixpath.dirname(p) for p in removed}
@@ -449,9 +466,10 @@ def slim_tree(
             lambda p: (site / p).read_text("utf-8", "replace"),
             cache_tag=cache_tag,
         )
-        for path in slimmed.removed:
+        removed = [*slimmed.removed, *_bytecode_of(site, slimmed.removed, files)]
+        for path in removed:
             (site / path).unlink()
-        _prune_empty(site, slimmed.removed)
+        _prune_empty(site, removed)
         changed: dict[str, bytes] = {}
         foreign = 0
         if policy.strip:
@@ -467,8 +485,8 @@ def slim_tree(
         if foreign:
             notes.append(_unstripped(name, foreign))
         if slimmed.removed or changed:
-            record_file.write_text(rewrite_record(text, slimmed.removed, changed), "utf-8")
+            record_file.write_text(rewrite_record(text, removed, changed), "utf-8")
         after = sum((site / p).stat().st_size for p in files if p not in slimmed.removed)
         after += record_file.stat().st_size
-        sizes.append(DistributionSize(name, version, after, before - after, len(slimmed.removed)))
+        sizes.append(DistributionSize(name, version, after, before - after, len(removed)))
     return sizes, notes

@@ -250,3 +250,36 @@ def test_strip_says_which_files_this_host_cannot_strip(tmp_path: Path) -> None:
         # aarch64 ELF files on another host: shipped as they are, and said so.
         (note,) = [n for n in entry["notes"] if "not stripped" in n]
         assert note.startswith("numpy: ") and "ELF file(s) for another machine" in note
+
+
+LAYER_ARGS = ("--manifest=proj/lambdas.toml", "--out=dist", "--backend=layer")
+
+
+def test_a_layer_is_slimmed_under_python_with_its_record(tmp_path: Path) -> None:
+    project(tmp_path / "proj", 'requirements = ["numpy==2.1.3"]\nlayers = ["sci"]\n')
+    (tmp_path / "proj" / "app" / "handler.py").write_text(NUMPY_HANDLER)
+    manifest = tmp_path / "proj" / "lambdas.toml"
+    manifest.write_text(
+        manifest.read_text().replace(
+            "[lambdas.data]",
+            '[layers.sci]\nrequirements = ["numpy==2.1.3"]\nslim = true\n\n[lambdas.data]',
+        )
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "sentiment_pipeline", "build", "--engine=none", *LAYER_ARGS],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads((tmp_path / "dist" / "layer" / "report.json").read_text())
+    layer, function = report["artifacts"]
+    assert layer["kind"] == "layer" and layer["slim"] == "slim" and function["slim"] == ""
+    assert layer["distributions"][0]["name"] == "numpy" and layer["distributions"][0]["saved"]
+    with zipfile.ZipFile(tmp_path / "dist" / "layer" / "layers" / "sci.zip") as zf:
+        names = set(zf.namelist())
+        record = zf.read("python/numpy-2.1.3.dist-info/RECORD").decode()
+    assert "python/numpy/testing/__init__.py" in names
+    assert not any("/tests/" in n for n in names) and "numpy/_core/tests/" not in record
+    assert "sci: largest: numpy " in done.stdout and "slim saved" in done.stdout

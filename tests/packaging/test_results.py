@@ -150,3 +150,4 @@ def test_sizes_are_printed_in_mib_so_a_limit_in_mib_reads_right() -> None:
     # 262 MB (249.9 MiB, legal) looked far over it.
     assert mib(255 * 10**6) == "243.2 MiB"
     assert mib(250 * 2**20 + 1) == "250.0 MiB" and mib(251 * 2**20) == "251.0 MiB"
+    assert mib(7_000) == "6.8 KiB"  # a small function beside its layer is not "0.0 MiB"
