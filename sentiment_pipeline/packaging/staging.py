@@ -11,6 +11,8 @@ import shutil
 import time
 from typing import TYPE_CHECKING
 
+import attrs
+
 from sentiment_pipeline.errors import PipelineError
 from sentiment_pipeline.packaging.backend import StepError
 from sentiment_pipeline.packaging.options import VerifyOptions
@@ -19,7 +21,6 @@ from sentiment_pipeline.packaging.reuse import identity
 from sentiment_pipeline.packaging.verify.findings import ProblemCode
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
     from pathlib import Path
 
     from sentiment_pipeline.packaging.backend import AssembleResult, Backend, BuildContext
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from sentiment_pipeline.packaging.plan import ArtifactPlan
     from sentiment_pipeline.packaging.verify.findings import Problem
 
-__all__ = ["place_verified", "size_notes"]
+__all__ = ["name_largest", "place_verified", "size_notes"]
 
 
 def _size(path: Path) -> int:
@@ -126,7 +127,7 @@ def place_verified(
     notes += [f"warning: {warning}" for warning in report.checked.warnings]
     if published:
         notes.append(f"pushed {published}")
-    notes += size_notes(artifact, final, zipped, assembled, report.problems, ok=ok)
+    notes += size_notes(artifact, final, zipped, ok=ok)
     if not ok:
         notes.insert(
             0,
@@ -150,7 +151,7 @@ def place_verified(
         files=assembled.files,
         native=own_native,
         compiled=assembled.compiled,
-        problems=report.problems,
+        problems=name_largest(report.problems, artifact, assembled),
         warnings=report.warnings,
         dynamic=dynamic,
         notes=tuple(notes),
@@ -160,43 +161,43 @@ def place_verified(
     )
 
 
-def size_notes(
-    artifact: ArtifactPlan,
-    final: Path,
-    zipped: int,
-    assembled: AssembleResult,
-    problems: Sequence[Problem],
-    *,
-    ok: bool,
-) -> list[str]:
-    """Size advice for the report: how to deploy a verified zip over Lambda's 50 MiB
-    direct upload (through S3), and, when the 250 MiB unzipped limit failed, which
-    distributions weigh most and what to do."""
+def size_notes(artifact: ArtifactPlan, final: Path, zipped: int, *, ok: bool) -> list[str]:
+    """How to deploy a verified zip over Lambda's 50 MiB direct upload: through S3."""
     limits = artifact.target.limits
-    notes = []
-    if ok and final.suffix == ".zip" and zipped > limits.zipped_upload:
-        key = f"{artifact.name}.zip"
-        if artifact.kind == "layer":
-            deploy = (
-                f"aws lambda publish-layer-version --layer-name {artifact.name} "
-                f"--content S3Bucket=BUCKET,S3Key={key}"
-            )
-        else:
-            deploy = (
-                f"aws lambda update-function-code --function-name FUNCTION "
-                f"--s3-bucket BUCKET --s3-key {key}"
-            )
-        notes.append(
-            f"{mib(zipped)} zipped is over the {mib(limits.zipped_upload)} of a direct upload: "
-            f"deploy through S3 (aws s3 cp {final} s3://BUCKET/{key}, then {deploy})"
+    if not ok or final.suffix != ".zip" or zipped <= limits.zipped_upload:
+        return []
+    key = f"{artifact.name}.zip"
+    if artifact.kind == "layer":
+        deploy = (
+            f"aws lambda publish-layer-version --layer-name {artifact.name} "
+            f"--content S3Bucket=BUCKET,S3Key={key}"
         )
-    if any(p.code is ProblemCode.SIZE_LIMIT and p.path == "unzipped" for p in problems):
-        heaviest = ", ".join(f"{d.name} {mib(d.unzipped)}" for d in assembled.distributions[:5])
-        advice = [] if assembled.slim else ["slim = true (or build --slim)"]
-        if artifact.kind == "function":
-            advice.append('backend = "container-image" (10 GB)')
-        notes.append(
-            f"over {mib(limits.unzipped)} unzipped; largest distributions: "
-            f"{heaviest or 'none'}. Try " + " or ".join(advice or ["fewer dependencies"])
+    else:
+        deploy = (
+            f"aws lambda update-function-code --function-name FUNCTION "
+            f"--s3-bucket BUCKET --s3-key {key}"
         )
-    return notes
+    return [
+        f"{mib(zipped)} zipped is over the {mib(limits.zipped_upload)} of a direct upload: "
+        f"deploy through S3 (aws s3 cp {final} s3://BUCKET/{key}, then {deploy})"
+    ]
+
+
+def name_largest(
+    problems: tuple[Problem, ...], artifact: ArtifactPlan, assembled: AssembleResult
+) -> tuple[Problem, ...]:
+    """The 250 MiB unzipped problem, with this artifact's largest distributions named and
+    what to do about them (``slim``, a container image); other problems as they are."""
+    out = []
+    for problem in problems:
+        if problem.code is ProblemCode.SIZE_LIMIT and problem.path == "unzipped":
+            heaviest = ", ".join(f"{d.name} {mib(d.unzipped)}" for d in assembled.distributions[:5])
+            advice = [] if assembled.slim else ["slim = true (or build --slim)"]
+            if artifact.kind == "function":
+                advice.append('backend = "container-image" (10 GB)')
+            extra = f" Largest distributions of {artifact.name}: {heaviest or 'none'}" + (
+                f"; try {' or '.join(advice)}." if advice else "."
+            )
+            problem = attrs.evolve(problem, message=problem.message + extra)
+        out.append(problem)
+    return tuple(out)

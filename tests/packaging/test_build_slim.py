@@ -233,10 +233,13 @@ def test_over_250_mib_unzipped_names_the_largest_distributions_and_suggests_slim
     assert (
         "slim = true" in problem["message"] and 'backend = "container-image"' in problem["message"]
     )
-    (note,) = [n for n in entry["notes"] if "largest distributions" in n]
-    assert note.startswith("over 250.0 MiB unzipped; largest distributions: six ")
-    assert "slim = true (or build --slim)" in note and 'backend = "container-image"' in note
-    assert "data: [size-limit]" in done.stdout and "largest distributions: six" in done.stdout
+    assert "Largest distributions of data: six " in problem["message"]
+    assert problem["message"].endswith(
+        'try slim = true (or build --slim) or backend = "container-image" (10 GB).'
+    )
+    assert "data: [size-limit]" in done.stdout and "Largest distributions of data: six" in (
+        done.stdout
+    )
 
 
 def test_strip_says_which_files_this_host_cannot_strip(tmp_path: Path) -> None:
