@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from sentiment_pipeline.packaging.plan import ArtifactPlan
-    from sentiment_pipeline.packaging.results import DistributionSize
+    from sentiment_pipeline.packaging.slimming import DistributionSize
 
 __all__ = ["NO_BYTECODE_NOTE", "assemble_zip"]
 

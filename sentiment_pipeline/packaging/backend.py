@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from sentiment_pipeline.packaging.install.engines import Engine
     from sentiment_pipeline.packaging.lock import LockFile
     from sentiment_pipeline.packaging.plan import ArtifactPlan, FunctionPlan
-    from sentiment_pipeline.packaging.results import DistributionSize
+    from sentiment_pipeline.packaging.slimming import DistributionSize
 
 __all__ = [
     "NAMESPACE",

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from sentiment_pipeline._version import __version__
+from sentiment_pipeline.packaging.slimming import DistributionSize
 from sentiment_pipeline.packaging.verify.findings import Problem
 
 if TYPE_CHECKING:
@@ -28,7 +29,6 @@ __all__ = [
     "MIB",
     "ArtifactResult",
     "BuildResult",
-    "DistributionSize",
     "mib",
     "read_report",
     "write_report",
@@ -47,29 +47,6 @@ def mib(size: int) -> str:
     if size < MIB // 10:
         return f"{size / 2**10:.1f} KiB"
     return f"{size / MIB:.1f} MiB"
-
-
-@attrs.frozen
-class DistributionSize:
-    """One installed distribution of an artifact: its unzipped size, and what ``slim``
-    removed from it.
-
-    >>> DistributionSize("numpy", "2.1.3", 30_000_000, saved=9_000_000, removed=700).to_json()
-    {'name': 'numpy', 'version': '2.1.3', 'unzipped': 30000000, 'saved': 9000000, 'removed': 700}
-    """
-
-    name: str
-    version: str
-    unzipped: int
-    """Bytes of its files in the artifact (after slimming)."""
-    saved: int = 0
-    """Bytes slimming removed or stripped."""
-    removed: int = 0
-    """Files slimming removed."""
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON object of ``report.json``."""
-        return attrs.asdict(self)
 
 
 @attrs.frozen

@@ -48,17 +48,17 @@ import subprocess
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from sentiment_pipeline.packaging.results import DistributionSize
 from sentiment_pipeline.packaging.zipwriting import Member
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
 __all__ = [
+    "DistributionSize",
     "SlimPolicy",
     "Slimmed",
     "elf_machine",
@@ -85,6 +85,29 @@ _LICENCE = re.compile(r"^(?:licen[cs]e|copying|notice|authors)", re.IGNORECASE)
 _PYC = re.compile(r"^[^.]+\.(?P<tag>[^.]+)(?:\.opt-\d+)?\.pyc$")
 _ELF_MACHINES = {62: "x86_64", 183: "aarch64"}
 _HOST_MACHINE = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}
+
+
+@attrs.frozen
+class DistributionSize:
+    """One installed distribution of an artifact: its unzipped size, and what ``slim``
+    removed from it.
+
+    >>> DistributionSize("numpy", "2.1.3", 30_000_000, saved=9_000_000, removed=700).to_json()
+    {'name': 'numpy', 'version': '2.1.3', 'unzipped': 30000000, 'saved': 9000000, 'removed': 700}
+    """
+
+    name: str
+    version: str
+    unzipped: int
+    """Bytes of its files in the artifact (after slimming)."""
+    saved: int = 0
+    """Bytes slimming removed or stripped."""
+    removed: int = 0
+    """Files slimming removed."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object of ``report.json``."""
+        return attrs.asdict(self)
 
 
 @attrs.frozen
@@ -143,13 +166,18 @@ def _imported(root: str, kept_sources: Mapping[str, str]) -> bool:
     dotted name, or relatively from a module of its parent package."""
     parent, _, name = root.rpartition("/")
     dotted = root.replace("/", ".")
-    absolute = re.compile(rf"^\s*(?:from|import)\s+{re.escape(dotted)}\b", re.MULTILINE)
+    # import pkg.tests / from pkg.tests import x / from pkg import tests
+    forms = [rf"^\s*(?:from|import)\s+{re.escape(dotted)}\b"]
+    if parent:
+        package = re.escape(parent.replace("/", "."))
+        forms.append(rf"^\s*from\s+{package}\s+import\s+[^\n]*\b{re.escape(name)}\b")
+    absolute = re.compile("|".join(forms), re.MULTILINE)
     relative = re.compile(
         rf"^\s*from\s+\.(?:{re.escape(name)}\b|\s+import\s+[^\n]*\b{re.escape(name)}\b)",
         re.MULTILINE,
     )
     for path, text in kept_sources.items():
-        if dotted in text and absolute.search(text):
+        if name in text and absolute.search(text):
             return True
         if path.rpartition("/")[0] == parent and name in text and relative.search(text):
             return True

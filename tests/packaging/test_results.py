@@ -11,11 +11,11 @@ from sentiment_pipeline._version import __version__
 from sentiment_pipeline.packaging.results import (
     ArtifactResult,
     BuildResult,
-    DistributionSize,
     mib,
     read_report,
     write_report,
 )
+from sentiment_pipeline.packaging.slimming import DistributionSize
 from sentiment_pipeline.packaging.verify import Problem, ProblemCode
 
 if TYPE_CHECKING:

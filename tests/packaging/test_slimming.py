@@ -89,12 +89,14 @@ def test_a_test_package_imported_by_a_kept_module_stays_its_stubs_do_not() -> No
         "other/helpers.py": "from .tests import data\n",
         "other/tests/data.py": "",
         "third/__init__.py": "import os\n",
+        "fourth/__init__.py": "from fourth import tests as _t\n",
+        "fourth/tests/__init__.py": "",
         "third/tests/test_x.py": "import third\n",
     }
     slimmed = slim_distribution(
         {p: len(t) for p, t in files.items()}, files.__getitem__, cache_tag=TAG
     )
-    assert slimmed.kept_suites == ("other/tests", "pkg/tests")
+    assert slimmed.kept_suites == ("fourth/tests", "other/tests", "pkg/tests")
     assert slimmed.removed == {
         "pkg/tests/fixtures.pyi": "stubs",
         "third/tests/test_x.py": "tests",
