@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from sentiment_pipeline.packaging.install.engines import Engine
     from sentiment_pipeline.packaging.lock import LocalPins, LockFile
     from sentiment_pipeline.packaging.plan import ArtifactPlan, FunctionPlan
+    from sentiment_pipeline.packaging.slimming import DistributionSize
 
 __all__ = [
     "NAMESPACE",
@@ -130,6 +131,10 @@ class AssembleResult:
     """Files in the artifact (directories not counted)."""
     unzipped: int = 0
     """Their total size in bytes, uncompressed."""
+    distributions: tuple[DistributionSize, ...] = ()
+    """The installed distributions, largest first, with what slimming saved in each."""
+    slim: str = ""
+    """``slim`` or ``slim+strip`` when the distributions were slimmed, else empty."""
 
 
 class Backend(abc.ABC):

@@ -20,7 +20,7 @@ from sentiment_pipeline.packaging.cache import WheelCache
 from sentiment_pipeline.packaging.install.localpackages import SourceDigests, local_wheel
 from sentiment_pipeline.packaging.lock import LocalPins, LockFile
 from sentiment_pipeline.packaging.options import BuildOptions
-from sentiment_pipeline.packaging.plan import plan_functions
+from sentiment_pipeline.packaging.plan import Overrides, plan_functions
 from sentiment_pipeline.packaging.results import BuildResult, read_report, write_report
 from sentiment_pipeline.packaging.reuse import artifact_key, unchanged
 from sentiment_pipeline.packaging.staging import place_verified
@@ -71,6 +71,7 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
         backend=options.backend,
         build_image=options.build_image,
         base_image=options.base_image,
+        overrides=Overrides(slim=options.slim, strip=options.strip, s3_upload=options.s3_upload),
     )
     groups: dict[str, list[FunctionPlan]] = {}
     for function in functions:

@@ -21,14 +21,14 @@ import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator
 
 from sentiment_pipeline.errors import PipelineError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-__all__ = ["LambdaSpec", "LayerSpec", "Manifest", "ManifestError"]
+__all__ = ["LambdaSpec", "LayerSpec", "Manifest", "ManifestError", "SlimTable"]
 
 _HANDLER = re.compile(r"^[A-Za-z_][\w/]*(\.[A-Za-z_]\w*)*\.[A-Za-z_]\w*$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -52,13 +52,45 @@ Requirement = Annotated[str, Field(min_length=1)]
 NonEmpty = Annotated[str, Field(min_length=1)]
 
 
+Flag = Annotated[bool, Strict()]
+
+
+class SlimTable(_Strict):
+    """``slim = { strip = true }``: slimming with its options."""
+
+    strip: Flag = False
+    """Also ``strip --strip-unneeded`` shared objects (host binutils, host machine only)."""
+
+
 class _Overrides(_Strict):
     runtime: str | None = None
     architecture: Architecture | None = None
     backend: str | None = None
     exclude: tuple[str, ...] | None = None
+    """Globs of the project's own ``sources`` never shipped; installed dependencies are
+    never matched (``slim`` trims those)."""
     build_image: str | None = Field(default=None, alias="build-image")
     base_image: str | None = Field(default=None, alias="base-image")
+    slim: Flag | SlimTable | None = None
+    """Remove what Lambda never reads from installed distributions (tests, stubs, C
+    sources, docs, foreign bytecode), RECORD rewritten to match."""
+    s3_upload: Flag | None = Field(default=None, alias="s3-upload")
+    """The zip is deployed through S3: over 50 MiB zipped is allowed (250 MiB unzipped)."""
+
+    @field_validator("slim", mode="before")
+    @classmethod
+    def _slim_shape(cls, value: object) -> object:
+        if value is None or isinstance(value, (bool, SlimTable)):
+            return value
+        if not isinstance(value, dict):
+            raise ValueError(f"expected true, false or {{ strip = true }}, got {value!r}")
+        valid = ", ".join(SlimTable.model_fields)
+        unknown = sorted(set(value) - set(SlimTable.model_fields))
+        if unknown:
+            raise ValueError(f"unknown key {unknown[0]!r} in the slim table; expected: {valid}")
+        if not all(isinstance(v, bool) for v in value.values()):
+            raise ValueError("expected booleans in the slim table (e.g. { strip = true })")
+        return SlimTable(**value)
 
     @field_validator("runtime")
     @classmethod
@@ -90,6 +122,8 @@ class Defaults(_Overrides):
     architecture: Architecture | None = "x86_64"
     backend: str | None = "zip-in-docker"
     exclude: tuple[str, ...] | None = ()
+    slim: Flag | SlimTable | None = False
+    s3_upload: Flag | None = Field(default=False, alias="s3-upload")
 
 
 class _Requirements(_Strict):
@@ -569,6 +603,8 @@ def _explain(error: Any) -> str:
         return f"unknown key; expected one of: {_valid_keys(loc)}"
     if kind == "missing":
         return "required key is missing"
+    if kind == "bool_type":
+        return f"expected true or false, got {error['input']!r}"
     if kind == "literal_error":
         return f"expected one of {error['ctx']['expected']}, got {given!r}"
     if kind in ("tuple_type", "list_type"):

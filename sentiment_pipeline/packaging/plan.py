@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 import attrs
 
 from sentiment_pipeline.errors import PipelineError
+from sentiment_pipeline.packaging.slimming import SlimPolicy
 from sentiment_pipeline.packaging.targets import Target, get_target
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ __all__ = [
     "ArtifactPlan",
     "FunctionPlan",
     "LayerPlan",
+    "Overrides",
     "PlanError",
     "SourceSet",
     "plan_functions",
@@ -80,6 +82,10 @@ class LayerPlan:
     """Globs of files never shipped (the manifest's, and host bytecode and VCS debris)."""
     build_image: str
     """The image whose interpreter installs the layer when a container engine is used."""
+    slim: SlimPolicy | None = None
+    """How installed distributions are slimmed (``slim``), or None to ship them whole."""
+    s3_upload: bool = False
+    """The zip is deployed through S3 (``s3-upload``): over 50 MiB zipped is allowed."""
     sources: tuple[Path, ...] = ()
     """First-party files or directories placed under ``python/`` (relative to ``root``)."""
     root: Path = Path()
@@ -149,6 +155,10 @@ class FunctionPlan:
     """The image whose interpreter installs the function when a container engine is used."""
     base_image: str
     """The image an image backend builds on (``/var/task`` goes on top of it)."""
+    slim: SlimPolicy | None = None
+    """How installed distributions are slimmed (``slim``), or None to ship them whole."""
+    s3_upload: bool = False
+    """The zip is deployed through S3 (``s3-upload``): over 50 MiB zipped is allowed."""
 
     @property
     def key(self) -> str:
@@ -254,6 +264,16 @@ class ArtifactPlan:
         return self.subject.exclude
 
     @property
+    def slim(self) -> SlimPolicy | None:
+        """How the subject's installed distributions are slimmed, or None."""
+        return self.subject.slim
+
+    @property
+    def s3_upload(self) -> bool:
+        """Whether the subject's zip is deployed through S3."""
+        return self.subject.s3_upload
+
+    @property
     def function(self) -> FunctionPlan | None:
         """The subject when it is a function, else None."""
         return self.subject if isinstance(self.subject, FunctionPlan) else None
@@ -299,11 +319,35 @@ def _target(manifest: Manifest, spec: LambdaSpec | LayerSpec) -> Target:
     return get_target(manifest.setting(spec, "runtime"), manifest.setting(spec, "architecture"))
 
 
+@attrs.frozen
+class Overrides:
+    """What the command line forces on every planned artifact (``build --slim`` ...).
+
+    >>> Overrides(strip=True).slim_policy(False)
+    SlimPolicy(strip=True)
+    """
+
+    slim: bool = False
+    """Slim every artifact (``--slim``), whatever the manifest says."""
+    strip: bool = False
+    """Slim and strip every artifact (``--strip``)."""
+    s3_upload: bool = False
+    """Every zip is deployed through S3 (``--s3-upload``)."""
+
+    def slim_policy(self, setting: object) -> SlimPolicy | None:
+        """The manifest's ``slim`` value (false, true or a table), with these overrides."""
+        strip = self.strip or bool(getattr(setting, "strip", False))
+        if self.slim or strip or setting is True or not isinstance(setting, bool | None):
+            return SlimPolicy(strip=strip)
+        return None
+
+
 def _layer_plan(
     manifest: Manifest,
     name: str,
     function: LambdaSpec,
     build_image: str | None,
+    overrides: Overrides,
 ) -> LayerPlan:
     """Layer ``name`` for the target of ``function`` (the layer's own runtime or
     architecture, when it sets them; the manifest has checked they agree)."""
@@ -321,6 +365,8 @@ def _layer_plan(
         sources=tuple(Path(s) for s in spec.sources),
         root=manifest.root,
         per_target=len(manifest.layer_targets(name)) > 1,
+        slim=overrides.slim_policy(manifest.setting(spec, "slim")),
+        s3_upload=overrides.s3_upload or manifest.setting(spec, "s3_upload"),
     )
 
 
@@ -331,12 +377,14 @@ def plan_functions(
     backend: str | None = None,
     build_image: str | None = None,
     base_image: str | None = None,
+    overrides: Overrides | None = None,
 ) -> list[FunctionPlan]:
     """One plan per selected Lambda (all of them when ``only`` is empty), in manifest order.
 
     ``backend``, ``build_image`` and ``base_image`` override the manifest's choice for
     every Lambda (and, for the build image, every layer): each plan names the one
-    backend and images it is built with. A layer comes in each Lambda's plan built
+    backend and images it is built with; ``overrides`` forces ``slim``, ``strip`` and
+    ``s3-upload`` on every Lambda and layer. A layer comes in each Lambda's plan built
     for that Lambda's target; one the manifest's Lambdas need for several targets is
     marked ``per_target`` (decided over the whole manifest, whatever ``only`` selects,
     so its names do not depend on the selection). Raises :class:`PlanError` for a
@@ -356,12 +404,15 @@ def plan_functions(
             f"no Lambda named {', '.join(map(repr, unknown))} in {manifest.path}; "
             f"defined: {', '.join(manifest.lambdas)}"
         )
+    overrides = overrides if overrides is not None else Overrides()
     out = []
     for name, spec in manifest.lambdas.items():
         if only and name not in only:
             continue
         target = _target(manifest, spec)
-        layers = tuple(_layer_plan(manifest, layer, spec, build_image) for layer in spec.layers)
+        layers = tuple(
+            _layer_plan(manifest, layer, spec, build_image, overrides) for layer in spec.layers
+        )
         out.append(
             FunctionPlan(
                 name=name,
@@ -377,6 +428,8 @@ def plan_functions(
                 or manifest.setting(spec, "build_image")
                 or target.build_image,
                 base_image=base_image or manifest.setting(spec, "base_image") or target.build_image,
+                slim=overrides.slim_policy(manifest.setting(spec, "slim")),
+                s3_upload=overrides.s3_upload or manifest.setting(spec, "s3_upload"),
             )
         )
     return out

@@ -46,6 +46,19 @@ def _digest_sources(artifact: ArtifactPlan) -> str:
     return digest.hexdigest()
 
 
+def _slimming(artifact: ArtifactPlan) -> str | None:
+    """How the artifact is slimmed; with ``strip``, also the host's strip (another
+    binutils, or another machine, strips other files or other bytes)."""
+    policy = artifact.slim
+    if policy is None:
+        return None
+    if not policy.strip:
+        return policy.describe()
+    from sentiment_pipeline.packaging.slimming import strip_identity
+
+    return f"{policy.describe()}:{strip_identity()}"
+
+
 def artifact_key(
     backend: Backend,
     artifact: ArtifactPlan,
@@ -56,10 +69,10 @@ def artifact_key(
     layers: Sequence[str] = (),
 ) -> str:
     """The hash of every input of ``artifact``: the builder's version, the backend, the
-    subject, the target, the wheels' digests, the engine and its image, the sources and
-    ``SOURCE_DATE_EPOCH``; and ``layers``, the keys of the layer artifacts it is verified
-    with (a changed layer is a verification to run again). The same key, the same
-    artifact, verified with the same layers."""
+    subject, the target, the wheels' digests, the engine and its image, the sources,
+    slimming, ``s3-upload`` and ``SOURCE_DATE_EPOCH``; and ``layers``, the keys of the
+    layer artifacts it is verified with (a changed layer is a verification to run
+    again). The same key, the same artifact, verified with the same layers."""
     payload = json.dumps(
         {
             "builder": __version__,
@@ -70,6 +83,8 @@ def artifact_key(
             "engine": engine,
             "image": image,
             "sources": _digest_sources(artifact),
+            "slim": _slimming(artifact),
+            "s3_upload": artifact.s3_upload,
             "epoch": os.environ.get("SOURCE_DATE_EPOCH"),
             **({"layers": list(layers)} if layers else {}),
         },

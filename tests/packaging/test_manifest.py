@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sentiment_pipeline.packaging.manifest import Manifest, ManifestError
+from sentiment_pipeline.packaging.manifest import Manifest, ManifestError, SlimTable
 
 GOOD = """\
 [defaults]
@@ -225,6 +225,28 @@ def problems_of(tmp_path: Path, text: str) -> list[str]:
             'sources = ["shared"]\nlayers = ["x"]\n',
             "lambdas.toml:5: lambdas.a.sources: 'shared' is also in layers.x.sources (line 2)",
         ),
+        (
+            '[lambdas.a]\nhandler = "h.f"\nslim = { strp = true }\n',
+            "lambdas.toml:3: lambdas.a.slim: unknown key 'strp' in the slim table; expected: strip",
+        ),
+        (
+            '[defaults]\nslim = "yes"\n[lambdas.a]\nhandler = "h.f"\n',
+            "lambdas.toml:2: defaults.slim: expected true, false or { strip = true }, got 'yes'",
+        ),
+        (
+            '[layers.l]\nslim = { strip = "yes" }\n[lambdas.a]\nhandler = "h.f"\n',
+            "lambdas.toml:2: layers.l.slim: expected booleans in the slim table",
+        ),
+        (
+            '[lambdas.a]\nhandler = "h.f"\ns3-upload = 1\n',
+            "lambdas.toml:3: lambdas.a.s3-upload: expected true or false, got 1",
+        ),
+        (
+            '[lambdas.a]\nhandler = "h.f"\ns3upload = true\n',
+            "lambdas.toml:3: lambdas.a.s3upload: unknown key; expected one of: architecture, "
+            "backend, base-image, build-image, exclude, handler, layers, requirements, "
+            "requirements-file, runtime, s3-upload, slim, sources",
+        ),
     ],
 )
 def test_bad_manifests_name_file_line_and_key(text: str, expected: str, tmp_path: Path) -> None:
@@ -398,3 +420,18 @@ def test_a_project_for_another_python_names_the_lambda_line(tmp_path: Path) -> N
     (problem,) = caught.value.problems
     assert problem.startswith(f"{tmp_path}/lambdas.toml:4: lambdas.a.project: ")
     assert "requires Python >=3.12, but this runs python3.11" in problem
+
+
+def test_slim_and_s3_upload_in_defaults_a_lambda_and_a_layer() -> None:
+    m = Manifest.parse(
+        "[defaults]\nslim = true\n"
+        '[layers.l]\nslim = false\n[lambdas.a]\nhandler = "h.f"\n'
+        '[lambdas.b]\nhandler = "h.f"\nslim = { strip = true }\ns3-upload = true\n',
+        path=Path("lambdas.toml"),
+        check_paths=False,
+    )
+    assert m.setting(m.lambdas["a"], "slim") is True
+    assert m.setting(m.layers["l"], "slim") is False
+    assert m.setting(m.lambdas["b"], "slim") == SlimTable(strip=True)
+    assert m.setting(m.lambdas["b"], "s3_upload") is True
+    assert m.setting(m.lambdas["a"], "s3_upload") is False  # the default

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from sentiment_pipeline.packaging.manifest import Manifest
-from sentiment_pipeline.packaging.plan import ArtifactPlan, PlanError, plan_functions
+from sentiment_pipeline.packaging.plan import (
+    ArtifactPlan,
+    Overrides,
+    PlanError,
+    plan_functions,
+)
+from sentiment_pipeline.packaging.slimming import SlimPolicy
 from sentiment_pipeline.packaging.targets import get_target
 
 MANIFEST = """\
@@ -149,3 +155,23 @@ def test_a_layer_carries_its_sources_and_a_self_contained_function_carries_them_
     # layer backend: the layer artifact provides them
     split = ArtifactPlan(api, provided_by_layers=api.layers).source_sets
     assert [s.owner for s in split] == ["lambdas.api"]
+
+
+def test_slim_and_s3_upload_come_from_the_manifest_and_the_command_line_forces_them() -> None:
+    m = Manifest.parse(
+        "[defaults]\nslim = { strip = true }\n"
+        '[layers.common]\nrequirements = ["six"]\nslim = false\n'
+        '[lambdas.api]\nhandler = "h.f"\nlayers = ["common"]\ns3-upload = true\n'
+        '[lambdas.tiny]\nhandler = "h.f"\nslim = false\n',
+        path=Path("/project/lambdas.toml"),
+        check_paths=False,
+    )
+    api, tiny = plan_functions(m)
+    assert api.slim == SlimPolicy(strip=True) and api.s3_upload
+    assert api.layers[0].slim is None and not api.layers[0].s3_upload
+    assert tiny.slim is None and not tiny.s3_upload
+    assert ArtifactPlan(api.layers[0]).slim is None and ArtifactPlan(api).s3_upload
+    forced = plan_functions(m, overrides=Overrides(slim=True, s3_upload=True))
+    assert forced[1].slim == SlimPolicy() and forced[1].s3_upload
+    assert forced[0].layers[0].slim == SlimPolicy() and forced[0].layers[0].s3_upload
+    assert plan_functions(m, overrides=Overrides(strip=True))[1].slim == SlimPolicy(strip=True)
