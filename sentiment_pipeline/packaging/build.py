@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from sentiment_pipeline.packaging.backend import BackendError, BuildContext, load_backend
-from sentiment_pipeline.packaging.cache import WheelCache
+from sentiment_pipeline.packaging.cache import WheelCache, default_cache_root
 from sentiment_pipeline.packaging.install.localpackages import SourceDigests, local_wheel
 from sentiment_pipeline.packaging.lock import LocalPins, LockFile
 from sentiment_pipeline.packaging.options import BuildOptions
@@ -93,7 +93,7 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
     lockfile = LockFile(manifest.path.with_suffix(".lock"))
     # A base image chosen on the command line is this machine's choice: its digest is
     # pinned in the cache, never in the committed lock.
-    pins = LocalPins(lockfile.path) if options.base_image else lockfile
+    pins = LocalPins(lockfile.path, default_cache_root()) if options.base_image else lockfile
     cache = WheelCache()
     digests = SourceDigests(manifest.root)
     results: list[ArtifactResult] = []

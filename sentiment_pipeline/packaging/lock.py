@@ -399,10 +399,9 @@ class LocalPins:
     lock file, so a local override never changes the committed lock. Same
     ``base``/``pin_base``/``save`` as :class:`LockFile`."""
 
-    def __init__(self, lock: Path, root: Path | None = None) -> None:
-        from sentiment_pipeline.packaging.cache import default_cache_root
-
-        self.path = (root or default_cache_root()) / "local-pins.json"
+    def __init__(self, lock: Path, root: Path) -> None:
+        """Pins of ``lock`` kept under the cache root ``root``."""
+        self.path = root / "local-pins.json"
         self.scope = str(lock.resolve())
         try:
             data = json.loads(self.path.read_text("utf-8"))

@@ -15,6 +15,7 @@ import pytest
 
 from sentiment_pipeline.cli import main
 from sentiment_pipeline.packaging.build import build
+from sentiment_pipeline.packaging.cache import default_cache_root
 from sentiment_pipeline.packaging.install.engines import Buildah
 from sentiment_pipeline.packaging.lock import LocalPins
 from sentiment_pipeline.packaging.manifest import Manifest
@@ -313,7 +314,7 @@ def test_this_repositorys_lambdas_build_and_push_as_images(
     # --base-image (what $SENTIMENT_PIPELINE_BASE_IMAGE sets in nox) is a local choice:
     # its digest is pinned in the cache, the committed lock is unchanged.
     assert (project / "lambdas.lock").read_text() == (repo / "lambdas.lock").read_text()
-    pins = LocalPins(project / "lambdas.lock")
+    pins = LocalPins(project / "lambdas.lock", default_cache_root())
     assert {image for image, _ in pins.bases.values()} == {base_image}
 
 

@@ -172,7 +172,7 @@ def problems_of(tmp_path: Path, text: str) -> list[str]:
             '[layers.x]\ncolour = 1\n[lambdas.a]\nhandler = "h.f"\n',
             "lambdas.toml:2: layers.x.colour: unknown key; expected one of: architecture, "
             "build-image, exclude, extras, groups, project, requirements, requirements-file, "
-            "runtime, sources",
+            "runtime, s3-upload, slim, sources",
         ),
         (
             '[layers.x]\nsources = ["nope"]\n[lambdas.a]\nhandler = "h.f"\n',
@@ -244,8 +244,8 @@ def problems_of(tmp_path: Path, text: str) -> list[str]:
         (
             '[lambdas.a]\nhandler = "h.f"\ns3upload = true\n',
             "lambdas.toml:3: lambdas.a.s3upload: unknown key; expected one of: architecture, "
-            "backend, base-image, build-image, exclude, handler, layers, requirements, "
-            "requirements-file, runtime, s3-upload, slim, sources",
+            "backend, base-image, build-image, exclude, extras, groups, handler, layers, "
+            "project, requirements, requirements-file, runtime, s3-upload, slim, sources",
         ),
     ],
 )
