@@ -40,7 +40,11 @@ before every timed process, so that none pays for its predecessor's writes.
    pages and wheels again (at local-network speed).
    PINS is the whole closure the prime build locked (``name==version`` of every
    wheel in ``lambdas.lock``), so every contender installs the same versions.
-   Ratios: (a) / (c) (target <= 0.05) and (a) / (d) (target <= 0.2); (b) too.
+   Ratios against uv, the baseline (the pip recipe's time here depends on the
+   registry, so its ratios are shown without a target): (a) / (d) (target <= 0.25:
+   full verification, import check included) and (b) / (d) (target <= 0.15: static
+   checks only). The floor of the mandated work beside them: (f) plus the import of
+   the handler with its bytecode cached (the cold start's ``.pyc`` proxy row), over (d).
 
 2. **Unchanged rebuild** of this repository's three Lambdas (its own
    ``lambdas.toml``, ``--engine none``) as a whole process, after one priming
@@ -165,8 +169,8 @@ def lambda_handler(event, context):
 PIP_PLATFORM = "manylinux2014_x86_64"
 UV_PLATFORM = "x86_64-manylinux_2_34"
 
-TARGET_PIP = 0.05
-TARGET_UV = 0.2
+TARGET_UV = 0.25
+TARGET_UV_STATIC = 0.15
 TARGET_NOOP_S = 0.25
 TARGET_COLD = 0.6
 MB = 1_000_000
@@ -1022,6 +1026,9 @@ def run(args: argparse.Namespace, work: Path, uv: str, python313: str | None) ->
         for name, (table, a, b) in pairs.items()
         if a in table and b in table
     }
+    if "pyc_proxy" in cold and "copy_floor" in med and "uv_recipe" in med:
+        floor_s = med["copy_floor"] + cold["pyc_proxy"]["import"]["median_s"]
+        ratios["floor/uv_recipe"] = round(floor_s / med["uv_recipe"], 3)
     for key in ("pyc_engine", "pyc_proxy"):
         if key in cold and "no_pyc" in cold:
             ratios[f"cold {key}/no_pyc"] = round(
@@ -1081,10 +1088,11 @@ def run(args: argparse.Namespace, work: Path, uv: str, python313: str | None) ->
         goal = f" (target <= {target:g}): {verdict(value, target)}" if target is not None else ""
         print(f"  {label} = {value:{fmt}}{goal}")
 
-    show("ours/pip_recipe", "(a)/(c) ours / pip recipe", TARGET_PIP)
-    show("ours_no_import/pip_recipe", "(b)/(c) ours --no-import / pip recipe", TARGET_PIP)
     show("ours/uv_recipe", "(a)/(d) ours / uv recipe", TARGET_UV)
-    show("ours_no_import/uv_recipe", "(b)/(d) ours --no-import / uv recipe", TARGET_UV)
+    show("ours_no_import/uv_recipe", "(b)/(d) ours --no-import / uv recipe", TARGET_UV_STATIC)
+    show("floor/uv_recipe", "((f) + import with .pyc)/(d) floor of the mandated work / uv recipe")
+    show("ours/pip_recipe", "(a)/(c) ours / pip recipe")
+    show("ours_no_import/pip_recipe", "(b)/(c) ours --no-import / pip recipe")
     show("ours_cold_pyc/pip_recipe", "(a0)/(c) ours, bytecode cache empty / pip recipe")
     show("ours_cold_pyc/uv_recipe", "(a0)/(d) ours, bytecode cache empty / uv recipe")
     show("pip_recipe/pip_local", "(c)/(c') pip from the index / from local find-links")
@@ -1151,8 +1159,8 @@ def run(args: argparse.Namespace, work: Path, uv: str, python313: str | None) ->
         document = {
             "benchmark": "bench_build",
             "targets": {
-                "ours/pip_recipe_max": TARGET_PIP,
                 "ours/uv_recipe_max": TARGET_UV,
+                "ours_no_import/uv_recipe_max": TARGET_UV_STATIC,
                 "noop_max_s": TARGET_NOOP_S,
                 "cold_pyc/no_pyc_max": TARGET_COLD,
             },
