@@ -138,7 +138,7 @@ class ContainerImage(Backend):
         except (PipelineError, ValueError) as exc:
             raise StepError(self.name, "image", str(exc)) from exc
         notes = (*installed.notes, f"base {base.reference}@{base.digest}")
-        return AssembleResult(installed.compiled, notes, installed.files, installed.unzipped)
+        return attrs.evolve(installed, notes=notes)
 
     @staticmethod
     def _store(data: bytes, work: Path) -> Path:

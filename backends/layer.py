@@ -1,5 +1,6 @@
-"""``layer``: each ``[layers.X]`` becomes a layer zip under ``python/``; function zips
-carry their sources and only the dependencies their layers do not provide."""
+"""``layer``: each ``[layers.X]`` becomes a layer zip under ``python/`` (its requirements
+and its ``sources``), one per target of the Lambdas that list it; function zips carry
+their sources and only the dependencies their layers do not provide."""
 
 from __future__ import annotations
 
@@ -22,10 +23,12 @@ class LayerBackend(Backend):
     description = "shared dependency layers (python/) plus slim function zips"
 
     def artifacts(self, functions: Sequence[FunctionPlan]) -> list[ArtifactPlan]:
+        # One layer artifact per layer and target: Lambdas of different targets that
+        # list a layer each get the one built for theirs.
         layers: dict[str, ArtifactPlan] = {}
         for function in functions:
             for layer in function.layers:
-                layers.setdefault(layer.name, ArtifactPlan(layer))
+                layers.setdefault(layer.key, ArtifactPlan(layer))
         functions_out = [ArtifactPlan(f, provided_by_layers=f.layers) for f in functions]
         return [*layers.values(), *functions_out]
 

@@ -1,4 +1,4 @@
-"""Whole-process measurements shared by the benchmarks: wall time and max RSS."""
+"""Whole-process measurements shared by the benchmarks: wall time, CPU time and max RSS."""
 
 from __future__ import annotations
 
@@ -24,9 +24,13 @@ class ProcessRun:
     max_rss_kib: int
     stdout: str
     stderr: str
+    cpu_seconds: float = 0.0
+    """User + system time of the command and its waited-for children: far less
+    sensitive than wall time to what else the machine runs."""
 
 
-# Runs argv[2:], then writes "<wall seconds> <exit code> <ru_maxrss KiB>" to argv[1].
+# Runs argv[2:], then writes "<wall seconds> <exit code> <ru_maxrss KiB> <cpu seconds>"
+# to argv[1].
 # A child's ru_maxrss on Linux starts at the high-water RSS of the process that
 # spawned it (exec folds the old mm's peak into it), so spawning from a benchmark
 # process would report the benchmark's own peak, not the child's. This bare
@@ -40,7 +44,8 @@ pid = os.posix_spawnp(sys.argv[2], sys.argv[2:], os.environ)
 _, status, usage = os.wait4(pid, 0)
 seconds = time.perf_counter() - start
 with open(sys.argv[1], "w") as fh:
-    fh.write(f"{seconds!r} {os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}")
+    cpu = usage.ru_utime + usage.ru_stime
+    fh.write(f"{seconds!r} {os.waitstatus_to_exitcode(status)} {usage.ru_maxrss} {cpu!r}")
 """
 
 
@@ -72,8 +77,8 @@ def run_process(
         stderr = err.read().decode("utf-8", "replace")
         if done.returncode != 0 or not result.exists():
             raise SpawnError(f"cannot run {command[0]}: {stderr.strip()}")
-        seconds, code, rss = result.read_text().split()
-        return ProcessRun(float(seconds), int(code), int(rss), stdout, stderr)
+        seconds, code, rss, cpu = result.read_text().split()
+        return ProcessRun(float(seconds), int(code), int(rss), stdout, stderr, float(cpu))
 
 
 def rss_floor() -> int:

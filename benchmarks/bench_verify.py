@@ -29,6 +29,13 @@ the median wall time of:
 
 Throughput is unzipped bytes / wall time, in MB/s (MB = 10**6 bytes).
 
+With ``--against DIR`` (another checkout of the project with its own ``.venv``, e.g. a
+``git worktree`` of the previous release), (b) and (d) of that revision run in the same
+rounds, alternated with this one's, and the ratios this / that are printed for wall
+time and for CPU time (user + system of the process and its children, which a busy
+machine disturbs far less than wall time). That is how a change's cost is held to a
+budget ("at most 10% over today").
+
 Target
 ------
 verify / ``unzip -t`` <= 2, for both (b) and (c): static verification should
@@ -40,7 +47,7 @@ download fails), and 0 otherwise.
 
 Usage::
 
-    python benchmarks/bench_verify.py [--json OUT] [--repeat N] [--profile]
+    python benchmarks/bench_verify.py [--json OUT] [--repeat N] [--profile] [--against DIR]
 """
 
 from __future__ import annotations
@@ -100,15 +107,15 @@ def unzip_command(artifact: Path) -> list[str]:
     return ["unzip", "-tq", str(artifact)]
 
 
-def verify_command(artifact: Path) -> list[str]:
+def verify_command(artifact: Path, python: str = sys.executable) -> list[str]:
     return [
-        sys.executable, "-m", "sentiment_pipeline", "verify", str(artifact),
+        python, "-m", "sentiment_pipeline", "verify", str(artifact),
         "--runtime", RUNTIME, "--architecture", ARCHITECTURE, "--no-import", "--json",
     ]  # fmt: skip
 
 
-def verify_import_command(artifact: Path) -> list[str]:
-    return [c for c in verify_command(artifact) if c != "--no-import"]
+def verify_import_command(artifact: Path, python: str = sys.executable) -> list[str]:
+    return [c for c in verify_command(artifact, python) if c != "--no-import"]
 
 
 def print_problems(problems: list[dict[str, Any]]) -> None:
@@ -284,9 +291,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile", action="store_true", help="also print a cProfile of one in-process verify"
     )
+    parser.add_argument(
+        "--against",
+        metavar="DIR",
+        type=Path,
+        help="another checkout (with its .venv) whose (b) and (d) run in the same rounds",
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    other_python: str | None = None
+    if args.against is not None:
+        candidate = args.against.resolve() / ".venv" / "bin" / "python"
+        if not candidate.exists():
+            parser.error(
+                f"--against {args.against}: no {candidate}; create it there with "
+                "`uv venv && uv pip install -e .`"
+            )
+        other_python = str(candidate)
     if shutil.which("unzip") is None:
         print(
             "bench_verify: `unzip` (Info-ZIP) is not installed; on Debian/Ubuntu: "
@@ -318,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
         times["unzip_t"].append(run.seconds)
         rss["unzip_t"] = max(rss["unzip_t"], run.max_rss_kib)
 
+    cpu: dict[str, list[float]] = {}
+
     def run_verify_process() -> None:
         nonlocal verified_ok, process_report
         run = run_process(verify_command(info.path))
@@ -325,6 +349,7 @@ def main(argv: list[str] | None = None) -> int:
         verified_ok &= ok
         process_report = report or process_report
         times["verify_process"].append(run.seconds)
+        cpu.setdefault("verify_process", []).append(run.cpu_seconds)
         rss["verify_process"] = max(rss["verify_process"], run.max_rss_kib)
 
     def run_verify_in_process() -> None:
@@ -347,11 +372,28 @@ def main(argv: list[str] | None = None) -> int:
             ok, report = check_verify_run(run)
             verified_ok &= ok and bool(report.get("checked", {}).get("dynamic", {}).get("ran"))
             times["verify_import"].append(run.seconds)
+            cpu.setdefault("verify_import", []).append(run.cpu_seconds)
             rss["verify_import"] = max(rss["verify_import"], run.max_rss_kib)
 
         contenders.append(run_verify_import)
     else:
         print(f"(d) skipped: no {RUNTIME} interpreter for {ARCHITECTURE} on this machine")
+    against: dict[str, dict[str, list[float]]] = {}
+    if other_python is not None:
+        commands = {"verify_process": verify_command(info.path, other_python)}
+        if with_import:
+            commands["verify_import"] = verify_import_command(info.path, other_python)
+
+        def run_against() -> None:
+            for key, command in commands.items():
+                run = run_process(command)
+                if run.exit_code != 0:
+                    fail(f"--against: {' '.join(command)} exited {run.exit_code}\n{run.stderr}")
+                entry = against.setdefault(key, {"wall": [], "cpu": []})
+                entry["wall"].append(run.seconds)
+                entry["cpu"].append(run.cpu_seconds)
+
+        contenders.append(run_against)
     for round_ in range(args.repeat):
         order = contenders if round_ % 2 == 0 else contenders[::-1]
         for run in order:
@@ -386,6 +428,19 @@ def main(argv: list[str] | None = None) -> int:
             **summary(times["verify_import"], info.unzipped),
             "max_rss_kib": rss["verify_import"],
         }
+    for key, values in cpu.items():
+        results[key]["cpu_median_s"] = round(statistics.median(values), 4)
+    if against:
+        results["against"] = {"dir": str(args.against), "ratios": {}}
+        for key, entry in against.items():
+            wall = statistics.median(times[key]) / statistics.median(entry["wall"])
+            cpu_ratio = statistics.median(cpu[key]) / statistics.median(entry["cpu"])
+            results["against"]["ratios"][key] = {
+                "wall": round(wall, 3),
+                "cpu": round(cpu_ratio, 3),
+                "other_wall_median_s": round(statistics.median(entry["wall"]), 4),
+                "other_cpu_median_s": round(statistics.median(entry["cpu"]), 4),
+            }
     results["rss_floor_kib"] = floor
     base = results["unzip_t"]["median_s"]
     results["ratios"] = {
@@ -393,6 +448,13 @@ def main(argv: list[str] | None = None) -> int:
         for key in ("verify_process", "verify_in_process")
     }
     print_table(info, results)
+    for key, ratio in results.get("against", {}).get("ratios", {}).items():
+        print(
+            f"  {key} vs {args.against}: wall {ratio['wall']:.3f}x "
+            f"(this {results[key]['median_s']:.3f} s, that {ratio['other_wall_median_s']:.3f} s), "
+            f"CPU {ratio['cpu']:.3f}x (this {results[key]['cpu_median_s']:.3f} s, "
+            f"that {ratio['other_cpu_median_s']:.3f} s)"
+        )
     checked = in_process_report.checked
     print(
         f"verify checked {checked.files} files, {checked.hashed_files} RECORD "

@@ -170,6 +170,24 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="verify statically only (skip importing the handlers)",
     )
+    build.add_argument(
+        "--slim",
+        action="store_true",
+        help="slim every artifact's installed dependencies (as slim = true in lambdas.toml): "
+        "tests, *.pyi, C/Cython sources, docs and foreign bytecode out, RECORD rewritten",
+    )
+    build.add_argument(
+        "--strip",
+        action="store_true",
+        help="--slim, and strip --strip-unneeded the shared objects this host's strip can "
+        "(as slim = { strip = true })",
+    )
+    build.add_argument(
+        "--s3-upload",
+        action="store_true",
+        help="zips are deployed through S3 (as s3-upload = true): write zips over 50 MiB "
+        "(the 250 MiB unzipped limit still holds); the report says how to deploy them",
+    )
     build.add_argument("--json", action="store_true", help="print the report as JSON")
 
     _add_serve_parser(sub, ENGINE_CHOICES)

@@ -30,8 +30,9 @@ if TYPE_CHECKING:
 
     from sentiment_pipeline.packaging.cache import WheelCache
     from sentiment_pipeline.packaging.install.engines import Engine
-    from sentiment_pipeline.packaging.lock import LockFile
+    from sentiment_pipeline.packaging.lock import LocalPins, LockFile
     from sentiment_pipeline.packaging.plan import ArtifactPlan, FunctionPlan
+    from sentiment_pipeline.packaging.slimming import DistributionSize
 
 __all__ = [
     "NAMESPACE",
@@ -103,8 +104,10 @@ class BuildContext:
     """A scratch directory shared by the build's artifacts, removed after the build."""
     progress: Callable[[str], None] = attrs.field(default=_quiet, eq=False)
     """Report a step in one line, e.g. ``ctx.progress(f"{self.name}:install {wheel}")``."""
-    lockfile: LockFile | None = attrs.field(default=None, eq=False)
-    """Where image backends pin the digests their base images resolved to."""
+    lockfile: LockFile | LocalPins | None = attrs.field(default=None, eq=False)
+    """Where image backends pin the digests their base images resolved to (the lock
+    file; the cache's :class:`~sentiment_pipeline.packaging.lock.LocalPins` for a base
+    image given on the command line)."""
     push: str | None = None
     """``--push HOST/PREFIX``: where image backends publish verified images."""
     docker_archive: bool = False
@@ -128,6 +131,10 @@ class AssembleResult:
     """Files in the artifact (directories not counted)."""
     unzipped: int = 0
     """Their total size in bytes, uncompressed."""
+    distributions: tuple[DistributionSize, ...] = ()
+    """The installed distributions, largest first, with what slimming saved in each."""
+    slim: str = ""
+    """``slim`` or ``slim+strip`` when the distributions were slimmed, else empty."""
 
 
 class Backend(abc.ABC):
@@ -226,11 +233,12 @@ class Backend(abc.ABC):
     def output_name(self, artifact: ArtifactPlan) -> str:
         """The artifact's path under ``<out>/<name>/``: relative, unique per artifact.
 
-        The default: ``NAME.zip`` for a function, ``layers/NAME.zip`` for a layer
-        (with :attr:`suffix` instead of ``.zip``).
+        The default: ``NAME.zip`` for a function, ``layers/NAME.zip`` for a layer, or
+        ``layers/NAME-RUNTIME-ARCH.zip`` for a layer built for several targets (with
+        :attr:`suffix` instead of ``.zip``).
         """
         folder = "layers/" if artifact.kind == "layer" else ""
-        return f"{folder}{artifact.name}{self.suffix}"
+        return f"{folder}{artifact.subject.stem}{self.suffix}"
 
 
 def installed_backends() -> list[str]:

@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from sentiment_pipeline.packaging.backend import BuildContext, load_backend
-from sentiment_pipeline.packaging.cache import WheelCache
-from sentiment_pipeline.packaging.lock import LockFile
+from sentiment_pipeline.packaging.backend import BackendError, BuildContext, load_backend
+from sentiment_pipeline.packaging.cache import WheelCache, default_cache_root
+from sentiment_pipeline.packaging.install.localpackages import SourceDigests, local_wheel
+from sentiment_pipeline.packaging.lock import LocalPins, LockFile
 from sentiment_pipeline.packaging.options import BuildOptions
-from sentiment_pipeline.packaging.plan import plan_functions
+from sentiment_pipeline.packaging.plan import Overrides, plan_functions
 from sentiment_pipeline.packaging.results import BuildResult, read_report, write_report
 from sentiment_pipeline.packaging.reuse import artifact_key, unchanged
 from sentiment_pipeline.packaging.staging import place_verified
@@ -29,7 +30,9 @@ from sentiment_pipeline.packaging.staging import place_verified
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from sentiment_pipeline.packaging.backend import Backend
     from sentiment_pipeline.packaging.install.engines import Engine
+    from sentiment_pipeline.packaging.install.sdist import NativeBuilder
     from sentiment_pipeline.packaging.lock import Lock, LockedWheel
     from sentiment_pipeline.packaging.manifest import Manifest
     from sentiment_pipeline.packaging.plan import ArtifactPlan, FunctionPlan
@@ -74,11 +77,12 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
         backend=options.backend,
         build_image=options.build_image,
         base_image=options.base_image,
+        overrides=Overrides(slim=options.slim, strip=options.strip, s3_upload=options.s3_upload),
     )
     groups: dict[str, list[FunctionPlan]] = {}
     for function in functions:
         groups.setdefault(function.backend, []).append(function)
-    backends = {name: load_backend(name) for name in groups}
+    backends = {name: _load(name, manifest, group, options) for name, group in groups.items()}
     # Engines are detected lazily: an unchanged rebuild must not pay for probing them.
     engine_state: dict[str, Engine | None] = {}
 
@@ -93,11 +97,14 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
         return engine_state["engine"]
 
     lockfile = LockFile(manifest.path.with_suffix(".lock"))
+    # A base image chosen on the command line is this machine's choice: its digest is
+    # pinned in the cache, never in the committed lock.
+    pins = LocalPins(lockfile.path, default_cache_root()) if options.base_image else lockfile
     cache = WheelCache()
+    digests = SourceDigests(manifest.root)
     results: list[ArtifactResult] = []
     reports: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="sp-build-") as scratch:
-        from sentiment_pipeline.packaging.cache import default_cache_root
         from sentiment_pipeline.packaging.verify.memo import ReadMemo
 
         # A layer verified once (in this build or an earlier one, same sha256) is not
@@ -115,9 +122,11 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
             }
             lockfile.save()
             built_layers: dict[str, Path] = {}
+            layer_keys: dict[str, str] = {}
             done: dict[str, ArtifactResult] = {}
-            # Layers first (functions are verified with them), then functions; within
-            # each phase, artifacts are independent: assembled and verified concurrently.
+            # Layers first (functions are verified with them, and their keys are part of
+            # the functions'), then functions; within each phase, artifacts are
+            # independent: assembled and verified concurrently.
             for phase in ("layer", "function"):
                 jobs: dict[str, Callable[[], ArtifactResult]] = {}
                 for artifact in (a for a in artifacts if a.kind == phase):
@@ -125,21 +134,37 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
                     key = artifact_key(
                         impl,
                         artifact,
-                        [w.sha256 for w in wheels],
+                        digests.identities(wheels),
                         options.engine,
-                        artifact.build_image if options.engine != "none" else None,
+                        artifact.build_image
+                        if options.engine != "none"
+                        else _bytecode_compiler(artifact),
+                        layers=[
+                            layer_keys.get(layer.key, "") for layer in artifact.provided_by_layers
+                        ],
                     )
+                    if artifact.kind == "layer":
+                        layer_keys[artifact.key] = key
                     final = out_dir / impl.output_name(artifact)
+                    # Each function is verified with the layers of its own target.
                     layer_paths = [
-                        built_layers[layer.name]
+                        built_layers[layer.key]
                         for layer in artifact.provided_by_layers
-                        if layer.name in built_layers
+                        if layer.key in built_layers
                     ]
                     started = time.perf_counter()
-                    # With --push, rebuild (cheap: layers are cached) so the image can be pushed.
+                    # With --push, rebuild (cheap: layers are cached) so the image can be
+                    # pushed.
                     kept = None
-                    if not (options.push or options.docker_archive):
+                    if not options.push:
                         kept = unchanged(previous, key, final)
+                    if kept is not None and options.docker_archive and final.is_dir():
+                        from sentiment_pipeline.packaging.oci.dockerarchive import describes
+
+                        # The tarball beside an unchanged image must be that image's.
+                        tarball = final.with_name(f"{final.name}.tar")
+                        if not describes(tarball, final, f"{artifact.name}:latest"):
+                            kept = None
                     if kept is not None:
                         done[artifact.key] = attrs.evolve(
                             kept, cache_hit=True, seconds=time.perf_counter() - started
@@ -154,11 +179,18 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
                         offline=options.offline,
                         work=Path(scratch),
                         progress=progress,
-                        lockfile=lockfile,
+                        lockfile=pins,
                         push=options.push,
                         docker_archive=options.docker_archive,
                     )
-                    paths = _fetched(artifact, wheels, cache, ctx, options)
+                    from sentiment_pipeline.packaging.install.sdist import NativeBuilder
+
+                    native = None
+                    if ctx.engine is not None:
+                        native = NativeBuilder(
+                            ctx.engine, artifact.build_image, artifact.target, options.offline
+                        )
+                    paths = _wheel_paths(wheels, cache, digests, options.offline, native)
                     jobs[artifact.key] = functools.partial(
                         _timed,
                         time.perf_counter() - started,
@@ -180,9 +212,10 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
                 for artifact in artifacts:
                     result = done.get(artifact.key)
                     if artifact.kind == "layer" and result is not None and result.ok:
-                        built_layers[artifact.name] = out_dir / impl.output_name(artifact)
+                        built_layers[artifact.key] = out_dir / impl.output_name(artifact)
             group_results = [done[a.key] for a in artifacts]
-            lockfile.save()  # image backends pin base digests while building
+            lockfile.save()
+            pins.save()  # image backends pin base digests while building
             write_report(report_path, backend=name, engine=options.engine, artifacts=group_results)
             reports.append(report_path)
             results += group_results
@@ -219,21 +252,46 @@ def _timed(
     return step(*args, **kwargs, started=time.perf_counter() - before)
 
 
-def _fetched(
-    artifact: ArtifactPlan,
+def _wheel_paths(
     wheels: list[LockedWheel],
     cache: WheelCache,
-    ctx: BuildContext,
-    options: BuildOptions,
+    digests: SourceDigests,
+    offline: bool,
+    native: NativeBuilder | None,
 ) -> list[Path]:
-    """The artifact's wheels as files: fetched into the cache, source archives built."""
-    from sentiment_pipeline.packaging.install.sdist import NativeBuilder, built_wheels
+    """Each lock entry's wheel, in order: fetched, built from its source archive, or built
+    from its folder (a path dependency)."""
+    from sentiment_pipeline.packaging.install.sdist import built_wheels
 
-    native = None
-    if ctx.engine is not None:
-        native = NativeBuilder(ctx.engine, artifact.build_image, artifact.target, options.offline)
-    fetched = cache.fetch(wheels, offline=options.offline)
-    return built_wheels(wheels, fetched, cache, offline=options.offline, native=native)
+    remote = [w for w in wheels if w.directory is None]
+    fetched = cache.fetch(remote, offline=offline)
+    built = iter(built_wheels(remote, fetched, cache, offline=offline, native=native))
+    return [
+        local_wheel(w, digests, cache, offline=offline) if w.directory is not None else next(built)
+        for w in wheels
+    ]
+
+
+def _load(
+    name: str, manifest: Manifest, group: list[FunctionPlan], options: BuildOptions
+) -> Backend:
+    """The backend ``name``; when the manifest chose it, an unknown one is reported at the
+    line of the key that names it."""
+    try:
+        return load_backend(name)
+    except BackendError as exc:
+        if options.backend is not None:
+            raise
+        raise BackendError(f"{manifest.where('lambdas', group[0].name, 'backend')}: {exc}") from exc
+
+
+def _bytecode_compiler(artifact: ArtifactPlan) -> str | None:
+    """Without an engine, what compiles the artifact's ``.pyc`` (an interpreter of the
+    target's Python here, by version), or None: a part of the artifact's key."""
+    from sentiment_pipeline.packaging.install.bytecode import find_compiler
+
+    compiler = find_compiler(artifact.target)
+    return f"bytecode:{compiler.identity}" if compiler is not None else None
 
 
 def _wheels_for(artifact: ArtifactPlan, locks: dict[str, Lock]) -> list[LockedWheel]:

@@ -23,6 +23,12 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from sentiment_pipeline.errors import PipelineError
+from sentiment_pipeline.packaging.pathdeps import (
+    absolute,
+    directory_of,
+    metadata_digest,
+    package_version,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -30,6 +36,7 @@ if TYPE_CHECKING:
     from sentiment_pipeline.packaging.targets import Target
 
 __all__ = [
+    "LocalPins",
     "Lock",
     "LockFile",
     "LockedWheel",
@@ -59,6 +66,10 @@ class LockedWheel:
     sha256: str
     size: int | None = None
     sdist: bool = False
+    directory: str | None = None
+    """A path dependency: its source folder, relative to the manifest's folder (POSIX).
+    Such an entry has no file, URL or hash: it is built into a wheel from its source at
+    every build whose tree changed (:mod:`.install.localpackages`)."""
 
 
 @attrs.frozen
@@ -73,19 +84,26 @@ class Lock:
         return {w.name: w.version for w in self.wheels}
 
 
-def inputs_hash(requirements: Sequence[str], target: Target) -> str:
+def inputs_hash(requirements: Sequence[str], target: Target, root: Path | None = None) -> str:
     """What a lock depends on, hashed: the requirements (in any order) and the target.
 
-    A lock whose ``inputs`` equal this for an artifact's requirements is used as it is.
+    With path dependencies (``NAME @ file:PATH``, relative to ``root``), also the files
+    that declare their metadata: a shared library that gains a dependency is resolved
+    again, one whose code changed is not. A lock whose ``inputs`` equal this for an
+    artifact's requirements is used as it is.
     """
-    payload = json.dumps(
-        {
-            "format": FORMAT_VERSION,
-            "requirements": sorted(requirements),
-            "runtime": target.runtime,
-            "architecture": target.architecture,
-        }
-    )
+    fields: dict[str, object] = {
+        "format": FORMAT_VERSION,
+        "requirements": sorted(requirements),
+        "runtime": target.runtime,
+        "architecture": target.architecture,
+    }
+    local = sorted({d for r in requirements if (d := directory_of(r)) is not None})
+    if local:
+        # Only then: locks without path dependencies keep the inputs they always had.
+        base = root if root is not None else Path()
+        fields["local"] = {d: metadata_digest(base / d) for d in local}
+    payload = json.dumps(fields)
     return "sha256:" + hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -103,17 +121,25 @@ def uv_binary() -> str:
     return str(find_uv_bin())
 
 
-def resolve(requirements: Sequence[str], target: Target, *, key: str) -> Lock:
-    """Resolve ``requirements`` to one wheel per package for ``target`` (network)."""
-    inputs = inputs_hash(requirements, target)
+def resolve(
+    requirements: Sequence[str], target: Target, *, key: str, root: Path | None = None
+) -> Lock:
+    """Resolve ``requirements`` to one wheel per package for ``target`` (network).
+
+    Path dependencies (``NAME @ file:PATH``) are relative to ``root`` (the manifest's
+    folder; the working directory when None) and locked as their folder.
+    """
+    base = root if root is not None else Path()
+    inputs = inputs_hash(requirements, target, root)
     if not requirements:
         return Lock(key, target.runtime, target.architecture, inputs, ())
     # uv accepts a fixed set of manylinux values (none for glibc 2.26): the newest one not
     # above the runtime's glibc, so no wheel the runtime cannot load is selected.
     platform = target.uv_platform
     with tempfile.TemporaryDirectory() as tmp:
+        tmp_root = Path(tmp)
         req = Path(tmp) / "requirements.in"
-        req.write_text("\n".join(requirements) + "\n")
+        req.write_text("\n".join(absolute(r, base.resolve()) for r in requirements) + "\n")
         out = Path(tmp) / "pylock.toml"
         command = [
             uv_binary(),
@@ -139,8 +165,11 @@ def resolve(requirements: Sequence[str], target: Target, *, key: str) -> Lock:
         env = {**os.environ, "UV_NO_PROGRESS": "1"}
         # Wheels only first: that picks versions with wheels for the target where they
         # exist. Only when some requirement has none are source archives allowed.
+        # Path dependencies are source trees by nature: exempt them by name.
+        local = [_name(r) for r in requirements if directory_of(r) is not None]
+        exempt = [arg for name in local for arg in ("--no-binary", name)]
         proc = subprocess.run(
-            [*command, "--only-binary", ":all:"],
+            [*command, "--only-binary", ":all:", *exempt],
             capture_output=True,
             text=True,
             check=False,
@@ -155,7 +184,20 @@ def resolve(requirements: Sequence[str], target: Target, *, key: str) -> Lock:
     for package in document.get("packages", []):
         files = package.get("wheels") or []
         sdist = package.get("sdist")
-        if files:
+        folder = (package.get("directory") or {}).get("path")
+        if folder is not None:
+            relative = Path(os.path.relpath(Path(tmp_root, folder), base.resolve())).as_posix()
+            wheels.append(
+                LockedWheel(
+                    package["name"],
+                    package_version(base / relative),
+                    "",
+                    "",
+                    "",
+                    directory=relative,
+                )
+            )
+        elif files:
             best = min(files, key=lambda f: _rank(f["url"], target))
             wheels.append(
                 LockedWheel(
@@ -187,6 +229,10 @@ def resolve(requirements: Sequence[str], target: Target, *, key: str) -> Lock:
     return Lock(key, target.runtime, target.architecture, inputs, tuple(sorted(wheels)))
 
 
+def _name(requirement: str) -> str:
+    return re.split(r"[\s\[@;]", requirement.strip(), maxsplit=1)[0]
+
+
 def _rank(url: str, target: Target) -> int:
     from packaging.utils import parse_wheel_filename
 
@@ -202,7 +248,13 @@ def _explain(stderr: str, requirements: Sequence[str], target: Target, key: str)
         f"pin versions that publish {target.cp}/abi3/py3 wheels for "
         f"{target.uv_platform.partition('-')[2]}_{target.machine} or older"
     )
-    if "no wheels" in detail or "only-binary" in detail or "source distribution" in detail:
+    if "Failed to build" in detail and "file://" in detail:
+        hint = (
+            "make the path dependency build (`uv build --wheel PATH` works there); a "
+            "package's own dependencies on local folders go in [tool.uv.sources] with a "
+            "path, as PEP 508 allows no relative file: URLs in a package's metadata"
+        )
+    elif "no wheels" in detail or "only-binary" in detail or "source distribution" in detail:
         hint += (
             "; a package with only a source distribution must be built in a container "
             "engine with the target interpreter (--engine buildah|docker|podman)"
@@ -246,13 +298,13 @@ class LockFile:
         self, key: str, requirements: Sequence[str], target: Target, *, offline: bool = False
     ) -> Lock:
         """The artifact's lock, resolved again only when its inputs changed."""
-        inputs = inputs_hash(requirements, target)
+        inputs = inputs_hash(requirements, target, self.path.parent)
         lock = self.locks.get(key)
         if lock is not None and lock.inputs == inputs:
             return lock
         if offline:
             raise ResolutionError(self._offline_miss(key, stale=lock is not None))
-        lock = resolve(requirements, target, key=key)
+        lock = resolve(requirements, target, key=key, root=self.path.parent)
         self.locks[key] = lock
         self.dirty = True
         return lock
@@ -339,3 +391,52 @@ def _v(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return _s(value) if isinstance(value, str) else str(value)
+
+
+class LocalPins:
+    """Base-image digests of images chosen on this machine only (``--base-image``, as
+    ``$SENTIMENT_PIPELINE_BASE_IMAGE`` in the nox sessions): kept in the cache root, per
+    lock file, so a local override never changes the committed lock. Same
+    ``base``/``pin_base``/``save`` as :class:`LockFile`."""
+
+    def __init__(self, lock: Path, root: Path) -> None:
+        """Pins of ``lock`` kept under the cache root ``root``."""
+        self.path = root / "local-pins.json"
+        self.scope = str(lock.resolve())
+        try:
+            data = json.loads(self.path.read_text("utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        self.all: dict[str, Any] = data if isinstance(data, dict) else {}
+        mine = self.all.get(self.scope)
+        self.bases: dict[str, tuple[str, str]] = {}
+        if isinstance(mine, dict):
+            for key, pin in mine.items():
+                if isinstance(pin, list) and len(pin) == 2:
+                    self.bases[str(key)] = (str(pin[0]), str(pin[1]))
+        self.dirty = False
+
+    def base(self, key: str, image: str) -> str | None:
+        """The digest ``image`` was pinned to for ``key`` here, if it is still that image."""
+        pinned = self.bases.get(key)
+        return pinned[1] if pinned is not None and pinned[0] == image else None
+
+    def pin_base(self, key: str, image: str, digest: str) -> None:
+        """Remember that ``image`` resolved to ``digest`` for ``key``."""
+        if self.bases.get(key) != (image, digest):
+            self.bases[key] = (image, digest)
+            self.dirty = True
+
+    def save(self) -> None:
+        """Write the cache's file atomically; best effort (a lost pin only re-resolves)."""
+        if not self.dirty:
+            return
+        self.all[self.scope] = {key: list(pin) for key, pin in sorted(self.bases.items())}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(self.all, indent=1, sort_keys=True), "utf-8")
+            os.replace(tmp, self.path)
+        except OSError:
+            return
+        self.dirty = False

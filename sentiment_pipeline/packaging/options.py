@@ -169,6 +169,15 @@ class BuildOptions:
     verify_dynamic: bool = True
     """Import each handler when an interpreter of the target is available; false:
     static checks only (``--no-import``)."""
+    slim: bool = False
+    """Slim every artifact's installed distributions (``--slim``), whatever the
+    manifest's ``slim`` says: tests, stubs, C sources, docs and foreign bytecode out,
+    RECORD rewritten."""
+    strip: bool = False
+    """Slim, and ``strip --strip-unneeded`` shared objects the host can strip (``--strip``)."""
+    s3_upload: bool = False
+    """Every zip is deployed through S3 (``--s3-upload``): over 50 MiB zipped is allowed,
+    the 250 MiB unzipped limit still holds."""
     progress: Callable[[str], None] = attrs.field(default=_quiet, eq=False, repr=False)
     """Called with one line per step (``zip-in-docker: building lambdas.api``)."""
 

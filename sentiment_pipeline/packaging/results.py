@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from sentiment_pipeline._version import __version__
+from sentiment_pipeline.packaging.slimming import DistributionSize
 from sentiment_pipeline.packaging.verify.findings import Problem
 
 if TYPE_CHECKING:
@@ -24,7 +25,28 @@ if TYPE_CHECKING:
     from sentiment_pipeline.packaging.options import EngineChoice
     from sentiment_pipeline.packaging.plan import ArtifactKind
 
-__all__ = ["ArtifactResult", "BuildResult", "read_report", "write_report"]
+__all__ = [
+    "MIB",
+    "ArtifactResult",
+    "BuildResult",
+    "mib",
+    "read_report",
+    "write_report",
+]
+
+MIB = 2**20
+"""Bytes in a MiB: Lambda's limits are in MiB (50 MiB zipped, 250 MiB unzipped)."""
+
+
+def mib(size: int) -> str:
+    """A size in MiB, as the build table and the notes print it (KiB under 0.1 MiB).
+
+    >>> mib(255 * 10**6), mib(250 * 2**20), mib(6_000)
+    ('243.2 MiB', '250.0 MiB', '5.9 KiB')
+    """
+    if size < MIB // 10:
+        return f"{size / 2**10:.1f} KiB"
+    return f"{size / MIB:.1f} MiB"
 
 
 @attrs.frozen
@@ -39,7 +61,8 @@ class ArtifactResult:
     """
 
     name: str
-    """The function's or layer's name in the manifest."""
+    """The function's or layer's name in the manifest; a layer built for several targets
+    carries its target: ``shared (python3.12/arm64)``."""
     kind: ArtifactKind
     """``"function"`` or ``"layer"``."""
     backend: str
@@ -73,6 +96,15 @@ class ArtifactResult:
     notes: tuple[str, ...] = ()
     layers: tuple[str, ...] = ()
     """The layer artifacts it was verified with, in order."""
+    distributions: tuple[DistributionSize, ...] = ()
+    """Its installed distributions, largest first (after slimming)."""
+    slim: str = ""
+    """``slim`` or ``slim+strip`` when the distributions were slimmed, else empty."""
+
+    @property
+    def saved(self) -> int:
+        """Bytes slimming took out of the distributions."""
+        return sum(d.saved for d in self.distributions)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object of ``report.json`` (lists where this holds tuples; each problem
@@ -83,6 +115,7 @@ class ArtifactResult:
             list(self.notes),
             list(self.layers),
         )
+        data["distributions"] = [d.to_json() for d in self.distributions]
         data["problems"] = [p.to_json() for p in self.problems]
         data["warnings"] = [p.to_json() for p in self.warnings]
         return data
@@ -105,6 +138,9 @@ class ArtifactResult:
             known[key] = tuple(known.get(key, ()))
         for key in ("problems", "warnings"):
             known[key] = tuple(Problem.from_json(p) for p in known.get(key, ()))
+        known["distributions"] = tuple(
+            DistributionSize(**d) for d in known.get("distributions", ())
+        )
         return cls(**known)
 
 

@@ -26,31 +26,53 @@ __all__ = ["artifact_key", "identity", "unchanged"]
 
 
 def _digest_sources(artifact: ArtifactPlan) -> str:
-    """Content hash of the sources an artifact copies (names and bytes)."""
-    from sentiment_pipeline.packaging.install.crossinstall import source_members
+    """Content hash of the first-party files an artifact carries (names, modes and bytes:
+    a function's sources, a layer's, and those of the layers a self-contained function
+    carries), and of what decides them."""
+    from sentiment_pipeline.packaging.assemble import first_party_members
 
     digest = hashlib.sha256()
+    for member in sorted(first_party_members(artifact), key=lambda m: m.name):
+        assert member.file is not None
+        digest.update(member.name.encode() + b"\0" + str(member.executable).encode() + b"\0")
+        digest.update(hashlib.sha256(member.file.read_bytes()).digest())
+    for source_set in artifact.source_sets:
+        digest.update(f"{source_set.owner}\0{source_set.exclude}\0".encode())
     function = artifact.function
     if function is not None:
-        for member in sorted(
-            source_members(function.root, function.sources, exclude=function.exclude),
-            key=lambda m: m.name,
-        ):
-            assert member.file is not None
-            digest.update(member.name.encode() + b"\0" + str(member.executable).encode() + b"\0")
-            digest.update(hashlib.sha256(member.file.read_bytes()).digest())
         digest.update(f"{function.handler}\0{function.exclude}".encode())
     elif artifact.layer is not None:
         digest.update(repr(artifact.layer.exclude).encode())
     return digest.hexdigest()
 
 
+def _slimming(artifact: ArtifactPlan) -> str | None:
+    """How the artifact is slimmed; with ``strip``, also the host's strip (another
+    binutils, or another machine, strips other files or other bytes)."""
+    policy = artifact.slim
+    if policy is None:
+        return None
+    if not policy.strip:
+        return policy.describe()
+    from sentiment_pipeline.packaging.slimming import strip_identity
+
+    return f"{policy.describe()}:{strip_identity()}"
+
+
 def artifact_key(
-    backend: Backend, artifact: ArtifactPlan, wheels: Sequence[str], engine: str, image: str | None
+    backend: Backend,
+    artifact: ArtifactPlan,
+    wheels: Sequence[str],
+    engine: str,
+    image: str | None,
+    *,
+    layers: Sequence[str] = (),
 ) -> str:
     """The hash of every input of ``artifact``: the builder's version, the backend, the
-    subject, the target, the wheels' digests, the engine and its image, the sources and
-    ``SOURCE_DATE_EPOCH``. The same key, the same artifact."""
+    subject, the target, the wheels' digests, the engine and its image, the sources,
+    slimming, ``s3-upload`` and ``SOURCE_DATE_EPOCH``; and ``layers``, the keys of the
+    layer artifacts it is verified with (a changed layer is a verification to run
+    again). The same key, the same artifact, verified with the same layers."""
     payload = json.dumps(
         {
             "builder": __version__,
@@ -61,7 +83,10 @@ def artifact_key(
             "engine": engine,
             "image": image,
             "sources": _digest_sources(artifact),
+            "slim": _slimming(artifact),
+            "s3_upload": artifact.s3_upload,
             "epoch": os.environ.get("SOURCE_DATE_EPOCH"),
+            **({"layers": list(layers)} if layers else {}),
         },
         sort_keys=True,
     )

@@ -11,21 +11,25 @@ import shutil
 import time
 from typing import TYPE_CHECKING
 
+import attrs
+
 from sentiment_pipeline.errors import PipelineError
 from sentiment_pipeline.packaging.backend import StepError
 from sentiment_pipeline.packaging.options import VerifyOptions
-from sentiment_pipeline.packaging.results import ArtifactResult
+from sentiment_pipeline.packaging.results import ArtifactResult, mib
 from sentiment_pipeline.packaging.reuse import identity
+from sentiment_pipeline.packaging.verify.findings import ProblemCode
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from sentiment_pipeline.packaging.backend import Backend, BuildContext
+    from sentiment_pipeline.packaging.backend import AssembleResult, Backend, BuildContext
     from sentiment_pipeline.packaging.options import BuildOptions
     from sentiment_pipeline.packaging.plan import ArtifactPlan
+    from sentiment_pipeline.packaging.verify.findings import Problem
     from sentiment_pipeline.packaging.verify.memo import ReadMemo
 
-__all__ = ["place_verified"]
+__all__ = ["name_largest", "place_verified", "size_notes"]
 
 
 def _size(path: Path) -> int:
@@ -89,6 +93,7 @@ def place_verified(
             handler=handler,
             dynamic=options.verify_dynamic and artifact.kind == "function",
             offline=ctx.offline,
+            s3_upload=artifact.s3_upload,
             # An image is imported inside itself when an engine is there; anything else
             # inside the build image, when this machine has no interpreter of the target.
             engine=options.engine if engine is not None else "none",
@@ -110,6 +115,8 @@ def place_verified(
             memo.seal(tmp, sha, final)
         zipped = _size(tmp)
         if ok:
+            if tmp.is_file():
+                tmp.chmod(0o644)  # whatever the umask: every user (and engine) reads it
             _put_in_place(tmp, final)
     finally:
         _discard(tmp)
@@ -130,6 +137,7 @@ def place_verified(
     notes += [f"warning: {warning}" for warning in report.checked.warnings]
     if published:
         notes.append(f"pushed {published}")
+    notes += size_notes(artifact, final, zipped, ok=ok)
     if not ok:
         notes.insert(
             0,
@@ -137,7 +145,7 @@ def place_verified(
             "any, is untouched)",
         )
     return ArtifactResult(
-        name=artifact.name,
+        name=artifact.label,
         kind=artifact.kind,
         backend=impl.name,
         path=str(final),
@@ -153,9 +161,53 @@ def place_verified(
         files=assembled.files,
         native=own_native,
         compiled=assembled.compiled,
-        problems=report.problems,
+        problems=name_largest(report.problems, artifact, assembled),
         warnings=report.warnings,
         dynamic=dynamic,
         notes=tuple(notes),
         layers=tuple(str(p) for p in layers),
+        distributions=assembled.distributions,
+        slim=assembled.slim,
     )
+
+
+def size_notes(artifact: ArtifactPlan, final: Path, zipped: int, *, ok: bool) -> list[str]:
+    """How to deploy a verified zip over Lambda's 50 MiB direct upload: through S3."""
+    limits = artifact.target.limits
+    if not ok or final.suffix != ".zip" or zipped <= limits.zipped_upload:
+        return []
+    key = f"{artifact.name}.zip"
+    if artifact.kind == "layer":
+        deploy = (
+            f"aws lambda publish-layer-version --layer-name {artifact.name} "
+            f"--content S3Bucket=BUCKET,S3Key={key}"
+        )
+    else:
+        deploy = (
+            f"aws lambda update-function-code --function-name FUNCTION "
+            f"--s3-bucket BUCKET --s3-key {key}"
+        )
+    return [
+        f"{mib(zipped)} zipped is over the {mib(limits.zipped_upload)} of a direct upload: "
+        f"deploy through S3 (aws s3 cp {final} s3://BUCKET/{key}, then {deploy})"
+    ]
+
+
+def name_largest(
+    problems: tuple[Problem, ...], artifact: ArtifactPlan, assembled: AssembleResult
+) -> tuple[Problem, ...]:
+    """The 250 MiB unzipped problem, with this artifact's largest distributions named and
+    what to do about them (``slim``, a container image); other problems as they are."""
+    out = []
+    for problem in problems:
+        if problem.code is ProblemCode.SIZE_LIMIT and problem.path == "unzipped":
+            heaviest = ", ".join(f"{d.name} {mib(d.unzipped)}" for d in assembled.distributions[:5])
+            advice = [] if assembled.slim else ["slim = true (or build --slim)"]
+            if artifact.kind == "function":
+                advice.append('backend = "container-image" (10 GB)')
+            extra = f" Largest distributions of {artifact.name}: {heaviest or 'none'}" + (
+                f"; try {' or '.join(advice)}." if advice else "."
+            )
+            problem = attrs.evolve(problem, message=problem.message + extra)
+        out.append(problem)
+    return tuple(out)

@@ -15,6 +15,9 @@ import pytest
 
 from sentiment_pipeline.cli import main
 from sentiment_pipeline.packaging.build import build
+from sentiment_pipeline.packaging.cache import default_cache_root
+from sentiment_pipeline.packaging.install.engines import Buildah
+from sentiment_pipeline.packaging.lock import LocalPins
 from sentiment_pipeline.packaging.manifest import Manifest
 from sentiment_pipeline.packaging.oci.registry import ImageRef, RegistryClient
 from sentiment_pipeline.packaging.options import BuildOptions
@@ -308,8 +311,11 @@ def test_this_repositorys_lambdas_build_and_push_as_images(
         )
         assert config["config"]["Cmd"] == [f"handlers.{artifact.name}.lambda_handler"]
         assert "imported handlers." in artifact.dynamic or "skipped" in artifact.dynamic
-    pinned = (project / "lambdas.lock").read_text()
-    assert "[[base]]" in pinned and base_image in pinned  # the base digest is pinned
+    # --base-image (what $SENTIMENT_PIPELINE_BASE_IMAGE sets in nox) is a local choice:
+    # its digest is pinned in the cache, the committed lock is unchanged.
+    assert (project / "lambdas.lock").read_text() == (repo / "lambdas.lock").read_text()
+    pins = LocalPins(project / "lambdas.lock", default_cache_root())
+    assert {image for image, _ in pins.bases.values()} == {base_image}
 
 
 def test_an_index_base_resolves_to_the_platforms_manifest(
@@ -352,6 +358,12 @@ def test_with_an_engine_the_image_is_built_with_bytecode_and_imported_inside_its
     project_lock: str, base_image: str, lambda_image: str, tmp_path: Path
 ) -> None:
     project = make_project(tmp_path / "p", lock=project_lock)
+
+    def stored() -> set[str]:
+        listing = run(*Buildah().command("images", "--format", "{{.Name}}:{{.Tag}}"))
+        return set(listing.split())
+
+    before = stored()
     result = build(
         Manifest.load(project),
         BuildOptions(
@@ -365,6 +377,48 @@ def test_with_an_engine_the_image_is_built_with_bytecode_and_imported_inside_its
     (artifact,) = result.artifacts
     assert artifact.ok, artifact.problems
     assert artifact.compiled
+    # The verified layout was imported inside itself: no image of it stays in storage.
+    assert not [name for name in stored() - before if str(tmp_path) in name]
     assert artifact.dynamic.startswith(
         "dynamic check: imported app.main.lambda_handler with python3 in oci:"
     )
+
+
+def test_docker_archive_keeps_the_no_op_cache_and_everything_is_world_readable(
+    project_lock: str, base_image: str, tmp_path: Path
+) -> None:
+    import stat
+    import sys
+
+    make_project(tmp_path / "p", lock=project_lock)
+    command = [
+        *(sys.executable, "-m", "sentiment_pipeline", "build", "--manifest", "p/lambdas.toml"),
+        *("--out", "d", "--engine", "none", "--backend", "container-image"),
+        *("--base-image", base_image, "--docker-archive"),
+    ]
+
+    def build_here() -> dict[str, object]:
+        proc = subprocess.run(command, capture_output=True, text=True, check=False, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr + proc.stdout
+        report = json.loads((tmp_path / "d" / "container-image" / "report.json").read_text())
+        (entry,) = report["artifacts"]
+        return dict(entry)
+
+    assert not build_here()["cache_hit"]
+    layout = tmp_path / "d" / "container-image" / "api"
+    tarball = layout.with_name("api.tar")
+    modes = {
+        path.relative_to(tmp_path).as_posix(): stat.S_IMODE(path.stat().st_mode)
+        for path in [layout, *layout.rglob("*"), tarball]
+    }
+    assert modes[layout.relative_to(tmp_path).as_posix()] == 0o755
+    assert {mode for name, mode in modes.items() if (tmp_path / name).is_dir()} == {0o755}
+    assert {mode for name, mode in modes.items() if (tmp_path / name).is_file()} == {0o644}
+    before = tarball.stat().st_mtime_ns
+    assert build_here()["cache_hit"]  # --docker-archive: nothing rebuilt, the tarball kept
+    assert tarball.stat().st_mtime_ns == before
+    tarball.unlink()
+    assert not build_here()["cache_hit"]  # no tarball of this image: built again
+    assert tarball.is_file()
+    # --base-image is a local override: the committed lock is as it was.
+    assert (tmp_path / "p" / "lambdas.lock").read_text() == project_lock

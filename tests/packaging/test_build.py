@@ -12,6 +12,7 @@ import pytest
 
 from sentiment_pipeline.cli import main
 from sentiment_pipeline.packaging.build import build
+from sentiment_pipeline.packaging.install import bytecode
 from sentiment_pipeline.packaging.lock import LockFile, ResolutionError
 from sentiment_pipeline.packaging.manifest import Manifest
 from sentiment_pipeline.packaging.options import BuildOptions
@@ -39,8 +40,14 @@ def run_build(manifest: Path, out: Path, *args: str) -> int:
 
 
 def test_zip_in_docker_builds_a_verified_self_contained_zip(
-    project_lock: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    project_lock: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # No interpreter of the target's Python here: no bytecode (tests/packaging/install/
+    # test_bytecode.py has the other case).
+    monkeypatch.setattr(bytecode, "find_compiler", lambda target, explicit=None: None)
     manifest = make_project(tmp_path / "p", lock=project_lock)
     assert run_build(manifest, tmp_path / "dist") == 0
     artifact = tmp_path / "dist" / "zip-in-docker" / "api.zip"

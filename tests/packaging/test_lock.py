@@ -82,3 +82,51 @@ def test_a_pure_source_archive_is_locked_and_built_into_a_wheel(tmp_path: Path) 
     assert wheel.name == "docopt-0.6.2-py2.py3-none-any.whl"
     (again,) = cache.fetch(lock.wheels, offline=True)
     assert wheel_from_sdist(entry, again, cache, offline=True) == wheel  # built once, reused
+
+
+def test_a_path_dependency_is_locked_as_its_folder_relative_to_the_manifest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.uvprojects import write_library
+
+    lib = write_library(tmp_path / "libs" / "mylib")
+    lockfile = LockFile(tmp_path / "lambdas.lock")
+    requirements = ["mylib @ file:libs/mylib", "idna==3.10 ; python_full_version < '3.12'"]
+    lock = lockfile.get("lambdas.x", requirements, PY313)
+    lockfile.save()
+    entries = {w.name: w for w in lock.wheels}
+    # Its own dependency comes with it; the marker is evaluated for python3.13.
+    assert set(entries) == {"mylib", "six"}
+    assert entries["mylib"].directory == "libs/mylib" and entries["mylib"].version == "0.1.0"
+    assert entries["mylib"].sha256 == "" and str(tmp_path) not in lockfile.path.read_text()
+    assert LockFile(tmp_path / "lambdas.lock").locks["lambdas.x"] == lock
+
+    def no_resolver(*args: object, **kwargs: object) -> None:
+        raise AssertionError("resolved again although its metadata did not change")
+
+    monkeypatch.setattr("sentiment_pipeline.packaging.lock.resolve", no_resolver)
+    (lib / "src" / "mylib" / "__init__.py").write_text("X = 1\n")  # code: same lock
+    assert LockFile(tmp_path / "lambdas.lock").get("lambdas.x", requirements, PY313) == lock
+    (lib / "pyproject.toml").write_text(
+        (lib / "pyproject.toml").read_text().replace('["six"]', '["six", "idna"]')
+    )
+    with pytest.raises(ResolutionError, match="is out of date"):
+        LockFile(tmp_path / "lambdas.lock").get("lambdas.x", requirements, PY313, offline=True)
+
+
+def test_a_path_dependency_that_cannot_build_says_so_not_to_pin_wheels(tmp_path: Path) -> None:
+    from tests.support.uvprojects import write_library
+
+    write_library(tmp_path / "libs" / "mylib")
+    (tmp_path / "svc").mkdir()
+    # A relative file: URL in a package's own metadata: no tool can read it back.
+    (tmp_path / "svc" / "pyproject.toml").write_text(
+        '[project]\nname = "svc"\nversion = "1"\ndependencies = ["mylib @ file:../libs/mylib"]\n'
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+        "[tool.hatch.metadata]\nallow-direct-references = true\n"
+    )
+    with pytest.raises(ResolutionError) as caught:
+        resolve(["svc @ file:svc"], PY313, key="lambdas.x", root=tmp_path)
+    message = str(caught.value)
+    assert "Fix: make the path dependency build" in message
+    assert "[tool.uv.sources]" in message and "pin versions" not in message

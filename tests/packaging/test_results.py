@@ -11,9 +11,11 @@ from sentiment_pipeline._version import __version__
 from sentiment_pipeline.packaging.results import (
     ArtifactResult,
     BuildResult,
+    mib,
     read_report,
     write_report,
 )
+from sentiment_pipeline.packaging.slimming import DistributionSize
 from sentiment_pipeline.packaging.verify import Problem, ProblemCode
 
 if TYPE_CHECKING:
@@ -85,6 +87,8 @@ def test_the_json_of_an_artifact_keeps_its_keys() -> None:
         "dynamic",
         "notes",
         "layers",
+        "distributions",
+        "slim",
     ]
 
 
@@ -121,3 +125,29 @@ def test_a_build_is_ok_only_when_every_artifact_is() -> None:
     ok = result("api")
     assert BuildResult((ok,), ()).ok
     assert not BuildResult((ok, attrs.evolve(ok, ok=False)), ()).ok
+
+
+def test_distribution_sizes_read_back_from_the_json_largest_first() -> None:
+    sizes = (
+        DistributionSize("pandas", "2.2.3", 27_577_987, saved=31_813_077, removed=1573),
+        DistributionSize("numpy", "2.1.3", 39_000_479),
+    )
+    slimmed = attrs.evolve(result("api"), distributions=sizes, slim="slim")
+    data = json.loads(json.dumps(slimmed.to_json()))
+    assert data["distributions"][0] == {
+        "name": "pandas",
+        "version": "2.2.3",
+        "unzipped": 27_577_987,
+        "saved": 31_813_077,
+        "removed": 1573,
+    }
+    back = ArtifactResult.from_json(data)
+    assert back == slimmed and back.saved == 31_813_077
+
+
+def test_sizes_are_printed_in_mib_so_a_limit_in_mib_reads_right() -> None:
+    # 255 MB is 243.2 MiB: printed as MB it looked over the 250 MiB limit, and
+    # 262 MB (249.9 MiB, legal) looked far over it.
+    assert mib(255 * 10**6) == "243.2 MiB"
+    assert mib(250 * 2**20 + 1) == "250.0 MiB" and mib(251 * 2**20) == "251.0 MiB"
+    assert mib(7_000) == "6.8 KiB"  # a small function beside its layer is not "0.0 MiB"

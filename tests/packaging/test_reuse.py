@@ -10,7 +10,7 @@ import attrs
 from sentiment_pipeline.packaging.backend import load_backend
 from sentiment_pipeline.packaging.cache import sha256_file
 from sentiment_pipeline.packaging.manifest import Manifest
-from sentiment_pipeline.packaging.plan import plan_functions
+from sentiment_pipeline.packaging.plan import Overrides, plan_functions
 from sentiment_pipeline.packaging.results import ArtifactResult
 from sentiment_pipeline.packaging.reuse import artifact_key, identity, unchanged
 from sentiment_pipeline.packaging.testing import make_contract_project
@@ -41,6 +41,24 @@ def test_the_key_changes_with_every_input(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.delenv("SOURCE_DATE_EPOCH")
     (tmp_path / "app" / "helper.py").write_text("def greeting():\n    return 'hi'\n")
     assert key() != first
+
+
+def test_slim_strip_and_s3_upload_are_part_of_the_key(tmp_path: Path) -> None:
+    project = make_contract_project(tmp_path, backend="zip-in-docker")
+    backend = load_backend("zip-in-docker")
+
+    def key(overrides: Overrides) -> str:
+        plans = plan_functions(Manifest.load(project.manifest), overrides=overrides)
+        (artifact,) = backend.artifacts(plans)
+        return artifact_key(backend, artifact, ("a",), "none", None)
+
+    keys = {
+        key(Overrides()),
+        key(Overrides(slim=True)),
+        key(Overrides(strip=True)),
+        key(Overrides(s3_upload=True)),
+    }
+    assert len(keys) == 4 and key(Overrides(slim=True)) == key(Overrides(slim=True))
 
 
 def test_a_zip_is_its_sha256_and_an_image_layout_its_manifest_digest(tmp_path: Path) -> None:

@@ -79,3 +79,28 @@ def test_an_interrupted_build_leaves_nothing_half_written(
     assert artifact.read_bytes() == good
     assert sorted(p.name for p in artifact.parent.iterdir()) == ["api.zip", "report.json"]
     assert real is archive.write_zip
+
+
+def test_the_artifact_is_world_readable_whatever_the_umask(
+    project_lock: str, tmp_path: Path
+) -> None:
+    import os
+    import stat
+    import subprocess
+    import sys
+
+    make_project(tmp_path / "p", lock=project_lock)
+    proc = subprocess.run(
+        [
+            *(sys.executable, "-m", "sentiment_pipeline", "build", "--manifest", "p/lambdas.toml"),
+            *("--out", "d", "--engine", "none"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        preexec_fn=lambda: os.umask(0o077),
+    )
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    artifact = tmp_path / "d" / "zip-in-docker" / "api.zip"
+    assert stat.S_IMODE(artifact.stat().st_mode) == 0o644

@@ -17,6 +17,7 @@ from sentiment_pipeline.packaging.oci.layout import write_layout
 from sentiment_pipeline.packaging.oci.mediatypes import DOCKER_MANIFEST
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from pathlib import Path
 
 
@@ -90,7 +91,7 @@ def oci_layout(
     tree: Path,
     dest: Path,
     *,
-    config: dict[str, object],
+    config: Mapping[str, object],
     tag: str = "fn",
 ) -> str:
     """An OCI layout at ``dest`` whose ``/var/task`` holds ``tree``, written with the

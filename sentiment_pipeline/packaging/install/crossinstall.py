@@ -5,7 +5,9 @@ What ``pip install --target`` would write, computed from the wheels alone:
 and everything else is copied with its compressed bytes as they are. Scripts,
 headers and data files (``*.data/scripts|headers|data``) are left out: Lambda
 never runs console scripts, and RECORD drops their lines so the artifact stays
-consistent. No bytecode is compiled (only the target interpreter can do that).
+consistent. Bytecode is compiled only when given a way to (``bytecode``: an
+interpreter of the target's Python, :mod:`.bytecode`); its ``.pyc`` are listed in
+RECORD, as pip lists what it compiles.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from sentiment_pipeline.packaging.zipwriting import Member, compile_globs
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
 
+    from sentiment_pipeline.packaging.install.bytecode import Compiled
+
 __all__ = ["InstallError", "source_members", "wheel_members"]
 
 _DATA = re.compile(r"^[^/]+\.data/(?P<scheme>[^/]+)/(?P<rest>.+)$")
@@ -34,9 +38,18 @@ class InstallError(PipelineError, RuntimeError):
 
 
 def wheel_members(
-    wheel: Path, *, prefix: str = "", exclude: Sequence[str] = ()
+    wheel: Path,
+    *,
+    prefix: str = "",
+    exclude: Sequence[str] = (),
+    bytecode: Callable[[Path, dict[str, str]], Compiled] | None = None,
 ) -> tuple[list[Member], list[str]]:
-    """The members a wheel contributes (under ``prefix``) and notes on what was left out."""
+    """The members a wheel contributes (under ``prefix``) and notes on what was left out.
+
+    ``bytecode(wheel, sources)`` (``sources``: each ``.py`` member of the wheel -> its
+    name relative to the site root) compiles them; the ``.pyc`` replace any the wheel
+    ships under the same names and are listed in its RECORD.
+    """
     excluded = compile_globs(exclude)
     notes: list[str] = []
     try:
@@ -65,11 +78,28 @@ def wheel_members(
         )
         if record is None:
             raise InstallError(f"{wheel.name}: no .dist-info/RECORD; not a valid wheel")
-        members: list[Member] = []
-        changed = any(renamed[i.filename] != i.filename for i in infos)
+        added: dict[str, tuple[str, int]] = {}
+        compiled = None
+        if bytecode is not None:
+            sources = {
+                member: name
+                for member, name in renamed.items()
+                if name is not None
+                and name.endswith(".py")
+                and (excluded is None or not excluded.fullmatch(prefix + name))
+            }
+            compiled = bytecode(wheel, sources) if sources else None
+        if compiled is not None:
+            added = {
+                name: row
+                for name, row in compiled.record.items()
+                if excluded is None or not excluded.fullmatch(prefix + name)
+            }
+        members: list[Member] = _bytecode_members(compiled, added, prefix)
+        changed = bool(added) or any(renamed[i.filename] != i.filename for i in infos)
         for info in infos:
             name = renamed[info.filename]
-            if name is None or info is record:
+            if name is None or info is record or name in added:
                 continue
             final = prefix + name
             if excluded is not None and excluded.fullmatch(final):
@@ -84,12 +114,30 @@ def wheel_members(
                 if not row:
                     continue
                 target = renamed.get(row[0], row[0])
-                if target is not None:
+                if target is not None and target not in added:
                     writer.writerow([target, *row[1:]])
+            for name in sorted(added):
+                writer.writerow([name, added[name][0], added[name][1]])
             members.append(Member(prefix + record.filename, data=out.getvalue().encode("utf-8")))
         else:
             members.append(Member(prefix + record.filename, source=wheel, info=record))
     return members, notes
+
+
+def _bytecode_members(
+    compiled: Compiled | None, names: dict[str, tuple[str, int]], prefix: str
+) -> list[Member]:
+    """Members for the ``.pyc`` in ``names``: copied deflated from the cache's zip, or bytes."""
+    if compiled is None or not names:
+        return []
+    if compiled.archive is None:
+        return [Member(prefix + name, data=compiled.data[name]) for name in sorted(names)]
+    with zipfile.ZipFile(compiled.archive) as zf:
+        return [
+            Member(prefix + info.filename, source=compiled.archive, info=info)
+            for info in zf.infolist()
+            if info.filename in names
+        ]
 
 
 def _walk(top: Path, name: str, skip: Callable[[str], bool]) -> Iterator[tuple[Path, str]]:

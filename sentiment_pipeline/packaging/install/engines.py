@@ -37,16 +37,35 @@ from sentiment_pipeline.packaging.sandbox.paths import RUNTIME_BIN
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-__all__ = ["ENGINES", "Buildah", "Docker", "Engine", "EngineError", "Podman", "detect"]
+__all__ = [
+    "ENGINES",
+    "WITHOUT_ENGINE",
+    "Buildah",
+    "Docker",
+    "Engine",
+    "EngineError",
+    "Podman",
+    "detect",
+]
 
 STORAGE_ENV = "SENTIMENT_PIPELINE_BUILDAH_STORAGE"
 """Buildah's storage driver (``vfs`` by default; empty: buildah's configured default)."""
 
 _PROBE_TIMEOUT = 20.0
+# Image references read from local files rather than a registry (containers/image transports).
+_LOCAL_TRANSPORTS = ("oci:", "oci-archive:", "docker-archive:", "dir:")
 _CLEANUP_TIMEOUT = 120.0
 # Inside the container: PATH of the Lambda base images (/var/lang/bin first) plus the
 # usual directories, so ``python3`` is the runtime's interpreter in either kind of image.
 _PATH = f"{RUNTIME_BIN}:/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
+
+
+WITHOUT_ENGINE = (
+    "or build without one: --engine none (a local cross-install; .pyc compiled by a "
+    "Python of the target's version on this machine when there is one), or give an "
+    "image this machine has or can pull with --build-image"
+)
+"""What every failure the engine, its daemon or a registry caused adds to its fix."""
 
 
 class EngineError(PipelineError, RuntimeError):
@@ -200,7 +219,11 @@ class _DaemonEngine(Engine):
                 timeout=_PROBE_TIMEOUT,
             )
         except subprocess.TimeoutExpired as exc:
-            raise EngineError(self.name, f"`{self.binary} image inspect` hung") from exc
+            raise EngineError(
+                self.name,
+                f"`{self.binary} image inspect` hung",
+                fix=f"is the daemon up? {WITHOUT_ENGINE}",
+            ) from exc
         return proc.returncode == 0
 
     def run_command(
@@ -251,7 +274,8 @@ class _DaemonEngine(Engine):
                 self.name,
                 f"cannot run {argv[0]} in {image}",
                 output=proc.stderr,
-                fix=f"check the image name, or pull it first (`{self.binary} pull {image}`)",
+                fix=f"check the image name, or pull it first (`{self.binary} pull {image}`), "
+                + WITHOUT_ENGINE,
             )
         return proc
 
@@ -369,8 +393,19 @@ class Buildah(Engine):
                 self.name,
                 f"cannot create a container of {image}",
                 output=made.stderr,
-                fix=f"check the image name and the storage driver (${STORAGE_ENV}), or {how}",
+                fix=f"check the image name and the storage driver (${STORAGE_ENV}), or {how}; "
+                + WITHOUT_ENGINE,
             )
+        # An image read from local files (an artifact's OCI layout, an archive) is copied
+        # into buildah's storage by `from`: it is removed with the container, so no
+        # build leaves one behind. Registry images stay: they are the pull cache.
+        stored = None
+        if image.startswith(_LOCAL_TRANSPORTS):
+            found = _execute(
+                self.command("inspect", "--type", "container", "--format", "{{.FromImage}}", name),
+                timeout=_PROBE_TIMEOUT,
+            )
+            stored = found.stdout.strip() if found.returncode == 0 else None
         try:
             command = self.command("run", "--isolation", "chroot", *volumes)
             command += _env_args("--env", env)
@@ -379,6 +414,8 @@ class Buildah(Engine):
             proc = _execute([*command, name, "--", *argv], timeout=timeout)
         finally:
             _execute(self.command("rm", name), timeout=_CLEANUP_TIMEOUT)
+            if stored:
+                _execute(self.command("rmi", stored), timeout=_CLEANUP_TIMEOUT)
         if proc.returncode:
             # buildah appends its own account of the exit status to the command's stderr.
             trailer = re.compile(
@@ -413,7 +450,9 @@ def detect(name: str = "auto") -> Engine | None:
         if cls.name == name:
             reason = cls.unavailable_reason()
             if reason is not None:
-                raise EngineError(name, f"not available ({reason})", fix=cls.install_hint)
+                raise EngineError(
+                    name, f"not available ({reason})", fix=f"{cls.install_hint}, {WITHOUT_ENGINE}"
+                )
             return cls()
     choices = ", ".join(["auto", *(cls.name for cls in ENGINES), "none"])
     raise EngineError("--engine", f"unknown engine {name!r}", fix=f"choose one of {choices}")

@@ -12,9 +12,10 @@ Usage (``python3 -I -c <this file> STEP PYTHON ...``):
 ``install PYTHON PREFIX OUT WHEEL...``
     ``pip install --target OUT`` of the wheels, offline, then bytecode for all of
     ``OUT`` (sources already there included) with paths as Lambda has them
-    (``PREFIX``: ``/var/task`` or ``/opt/python``), then every file made
-    world-readable. One container does both steps: with vfs storage every
-    container start copies the image, so two containers would cost twice.
+    (``PREFIX``: ``/var/task`` or ``/opt/python``), listed in their distributions'
+    RECORD, then every file made world-readable. One container does both steps:
+    with vfs storage every container start copies the image, so two containers
+    would cost twice.
 ``build-wheel PYTHON SDIST OUT``
     ``pip wheel`` of one source archive into ``OUT``, offline, with pip's isolated
     build environment made from the wheels beside the archive (its build
@@ -26,9 +27,11 @@ Python ``PYTHON`` ("3.13"), else with pip's status.
 
 from __future__ import annotations
 
-import compileall
+import base64
+import csv
+import hashlib
+import importlib.util
 import os
-import py_compile
 import subprocess
 import sys
 from pathlib import Path
@@ -53,16 +56,22 @@ def install(prefix: str, out: str, wheels: list[str]) -> int:
         if status:
             return status
     # Reproducible bytecode: no mtimes in headers (unchecked-hash), paths as Lambda has
-    # them in tracebacks; PYTHONHASHSEED=0 (set by the caller) fixes frozenset order.
-    # Like pip, a file that does not compile ships without .pyc (it fails only if imported).
-    compileall.compile_dir(
-        out,
-        quiet=2,
-        workers=0,
-        stripdir=out,
-        prependdir=prefix,
-        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+    # them in tracebacks, and PYTHONHASHSEED=0: before 3.11 marshal writes frozenset
+    # constants in hash order. This process runs with -I, which ignores PYTHONHASHSEED,
+    # so compileall runs in a child that honours it. Like pip, a file that does not
+    # compile ships without .pyc (it fails only if imported): its status is not checked.
+    subprocess.call(
+        [
+            *(sys.executable, "-s", "-S", "-m", "compileall", "-q", "-q", "-j", "0"),
+            *("-s", out, "-p", prefix, "--invalidation-mode", "unchecked-hash", out),
+        ],
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("PYTHON")},
+            "PYTHONHASHSEED": "0",
+        },
+        cwd="/",
     )
+    list_bytecode(out)
     for top, dirs, files in os.walk(out):  # Lambda needs every file world-readable
         for name in dirs + files:
             path = Path(top, name)
@@ -72,6 +81,32 @@ def install(prefix: str, out: str, wheels: list[str]) -> int:
                 if mode != wanted:
                     path.chmod(wanted)
     return 0
+
+
+def list_bytecode(out: str) -> None:
+    """Add the ``.pyc`` just compiled to the RECORD of the distribution whose ``.py`` it
+    is, with hash and size, as pip does when it compiles (here it installed with
+    ``--no-compile``, so that one pass compiles sources and wheels alike)."""
+    for dist_info in sorted(Path(out).glob("*.dist-info")):
+        record = dist_info / "RECORD"
+        if not record.is_file():
+            continue
+        with open(record, newline="", encoding="utf-8") as fh:
+            rows = [row for row in csv.reader(fh) if row]
+        listed = {row[0] for row in rows}
+        added = []
+        for row in rows:
+            if not row[0].endswith(".py") or row[0].startswith(("/", "../")):
+                continue
+            cached = importlib.util.cache_from_source(row[0])
+            path = Path(out, cached)
+            if cached not in listed and path.is_file():
+                data = path.read_bytes()
+                digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+                added.append([cached, "sha256=" + digest.decode("ascii"), str(len(data))])
+        if added:
+            with open(record, "a", newline="", encoding="utf-8") as fh:
+                csv.writer(fh, lineterminator="\n").writerows(sorted(added))
 
 
 def build_wheel(sdist: str, out: str) -> int:

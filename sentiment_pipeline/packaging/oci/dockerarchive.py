@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from sentiment_pipeline.packaging.oci.blobs import BlobSource
     from sentiment_pipeline.packaging.oci.image import Descriptor
 
-__all__ = ["write_docker_archive"]
+__all__ = ["describes", "write_docker_archive"]
 
 _CHUNK = 1 << 20
 
@@ -83,10 +83,38 @@ def write_docker_archive(
                     info = _info(name, os.fstat(fh.fileno()).st_size)
                     tar.addfile(info, fh)
                 plain.unlink()
+        Path(part).chmod(0o644)  # mkstemp's 0600 would keep it from everyone else
         os.replace(part, dest)
     except BaseException:
         Path(part).unlink(missing_ok=True)
         raise
+
+
+def describes(tarball: Path, layout: Path, repo_tag: str) -> bool:
+    """Whether ``tarball`` (written by :func:`write_docker_archive`, whole or not at
+    all) is the image of the OCI layout ``layout`` tagged ``repo_tag``: its
+    ``manifest.json`` (the first member) names the layout's config and as many layers.
+    Reads two small files, never a layer: an unchanged build keeps its tarball."""
+    try:
+        index = json.loads((layout / "index.json").read_text("utf-8"))
+        digest = index["manifests"][0]["digest"].removeprefix("sha256:")
+        manifest = json.loads((layout / "blobs" / "sha256" / digest).read_text("utf-8"))
+        config = manifest["config"]["digest"].removeprefix("sha256:")
+        with tarfile.open(tarball, mode="r:") as tar:
+            first = tar.next()
+            if first is None or first.name != "manifest.json":
+                return False
+            handle = tar.extractfile(first)
+            if handle is None:
+                return False
+            (entry,) = json.loads(handle.read())
+        return bool(
+            entry["Config"] == f"{config}.json"
+            and entry["RepoTags"] == [repo_tag]
+            and len(entry["Layers"]) == len(manifest["layers"])
+        )
+    except (OSError, ValueError, KeyError, IndexError, TypeError, tarfile.TarError):
+        return False
 
 
 def _gunzip_checked(blobs: BlobSource, layer: Descriptor, diff_id: str, out: IO[bytes]) -> None:

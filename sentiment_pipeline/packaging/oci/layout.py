@@ -117,6 +117,7 @@ def write_layout(
                     copy_blob(blobs, layer, out)
         (tmp / "oci-layout").write_text('{"imageLayoutVersion":"1.0.0"}')
         (tmp / "index.json").write_bytes(canonical_json(index))
+        _share(tmp)
         _replace_dir(tmp, dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -159,6 +160,17 @@ def read_layout(layout: Path, tag: str | None = None) -> ImageManifest:
 
 def _write_bytes(blob_dir: Path, data: bytes) -> None:
     (blob_dir / hashlib.sha256(data).hexdigest()).write_bytes(data)
+
+
+def _share(tree: Path) -> None:
+    """Modes 0755 for directories (mkdtemp's are 0700) and 0644 for files: a layout is
+    read by other users and by engines that run as another user."""
+    tree.chmod(0o755)
+    for directory, subdirectories, files in os.walk(tree):
+        for name in subdirectories:
+            Path(directory, name).chmod(0o755)
+        for name in files:
+            Path(directory, name).chmod(0o644)
 
 
 def _replace_dir(new: Path, dest: Path) -> None:

@@ -109,8 +109,10 @@ class BackendContract:
         self, tmp_path: Path
     ) -> None:
         """``artifacts()`` writes nothing and gives equal plans twice: one function artifact
-        per function, in order, each after the layers it leaves out; output names distinct
-        and relative."""
+        per function, in order, each after the layers it leaves out, which are built for
+        its target (a layer listed by Lambdas of two targets is planned once per target);
+        output names distinct and relative."""
+        other = "arm64" if self.architecture == "x86_64" else "x86_64"
         manifest = Manifest.parse(
             textwrap.dedent(f"""\
                 [defaults]
@@ -128,6 +130,10 @@ class BackendContract:
                 [lambdas.cron]
                 handler = "app.cron.lambda_handler"
                 layers = ["common"]
+                [lambdas.elsewhere]
+                handler = "app.cron.lambda_handler"
+                architecture = "{other}"
+                layers = ["common"]
                 """),
             path=tmp_path / "lambdas.toml",
             check_paths=False,
@@ -144,6 +150,7 @@ class BackendContract:
             earlier = {a.key for a in artifacts[:index] if a.kind == "layer"}
             for layer in artifact.provided_by_layers:
                 assert layer.key in earlier, f"{artifact.key} comes before its layer {layer.key}"
+                assert layer.target == artifact.target, f"{artifact.key} gets {layer.key}"
         names = [backend.output_name(a) for a in artifacts]
         assert len(set(names)) == len(names), f"output names must differ: {names}"
         for name in names:
@@ -167,7 +174,7 @@ class BackendContract:
         report = json.loads(report_path.read_text())
         assert [a["name"] for a in report["artifacts"]] == [a.name for a in result.artifacts]
         planned = backend.artifacts(plan_functions(Manifest.load(project.manifest)))
-        assert [(a.kind, a.name) for a in result.artifacts] == [(p.kind, p.name) for p in planned]
+        assert [(a.kind, a.name) for a in result.artifacts] == [(p.kind, p.label) for p in planned]
         for artifact, plan in zip(result.artifacts, planned, strict=True):
             path = Path(artifact.path)
             assert path == out / self.backend_name / backend.output_name(plan)

@@ -206,7 +206,7 @@ class Report:
         for layer in c.layers:
             lines.append(f"  + layer {layer}")
         lines.append(
-            f"  checked {c.files} files, {c.bytes_unzipped / 1e6:.1f} MB "
+            f"  checked {c.files} files, {c.bytes_unzipped / 2**20:.1f} MiB "
             f"unzipped, {c.distributions} distributions, "
             f"{c.hashed_files} RECORD hashes, {c.native_files} native files"
         )

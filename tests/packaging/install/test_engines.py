@@ -84,6 +84,7 @@ def test_a_named_engine_that_is_missing_says_how_to_install_it(
     message = str(info.value)
     assert message.startswith(f"{name}: not available ({name} is not on PATH)")
     assert hint in message
+    assert "--engine none" in message and "--build-image" in message
 
 
 def test_auto_without_any_engine_is_none(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -185,6 +186,39 @@ def test_an_image_that_does_not_exist_is_an_engine_error(buildah: Buildah) -> No
     assert "cannot create a container of localhost/sentiment-pipeline/no-such-image:0" in message
     assert "image not known" in message
     assert "build it first" in message
+
+
+def test_an_image_the_registry_cannot_give_names_the_ways_around_an_engine(
+    buildah: Buildah,
+) -> None:
+    # Nothing listens on 127.0.0.1:9: the pull fails as public.ecr.aws does without network.
+    with pytest.raises(EngineError) as info:
+        buildah.run("127.0.0.1:9/lambda/python:3.13-x86_64", ["true"])
+    message = str(info.value)
+    assert "cannot create a container of 127.0.0.1:9/lambda/python:3.13-x86_64" in message
+    assert "--engine none" in message and "--build-image" in message
+
+
+def test_a_build_whose_engine_cannot_pull_says_engine_none_would_work(
+    project_lock: str, tmp_path: Path
+) -> None:
+    from tests.support.projects import make_project
+
+    make_project(tmp_path / "p", lock=project_lock)
+    proc = subprocess.run(
+        [
+            *(sys.executable, "-m", "sentiment_pipeline", "build", "--manifest", "p/lambdas.toml"),
+            *("--out", "d", "--engine", "buildah"),
+            *("--build-image", "127.0.0.1:9/lambda/python:3.13-x86_64"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    assert "--engine none" in proc.stderr and "--build-image" in proc.stderr
 
 
 def test_has_image(buildah: Buildah, lambda_image: str) -> None:

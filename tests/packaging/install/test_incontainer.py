@@ -108,6 +108,10 @@ def test_install_compiles_every_file_for_lambdas_paths(
     # Like pip, a file that does not compile ships as it is, without bytecode.
     assert (out / "demo" / "broken.py").is_file()
     assert not list((out / "demo" / "__pycache__").glob("broken.*"))
+    # The wheel's bytecode is listed in its RECORD with hash and size, as pip lists it.
+    bytecode = compiled["/var/task/demo/__init__.py"].read_bytes()
+    record = (out / "demo-1.0.dist-info" / "RECORD").read_text().splitlines()
+    assert f"demo/__pycache__/__init__.{tag}.pyc,{record_hash(bytecode)},{len(bytecode)}" in record
     for path in out.rglob("*"):
         assert path.stat().st_mode & stat.S_IROTH, path  # world-readable, as Lambda needs
 
@@ -180,6 +184,24 @@ def test_build_wheel_builds_a_source_archive_offline(
     assert wheel.name == "tiny-1.0-py3-none-any.whl"
     with zipfile.ZipFile(wheel) as zf:
         assert zf.read("tiny.py") == b"ANSWER = 42\n"
+
+
+def test_install_writes_the_same_bytecode_every_time(
+    python: tuple[str, str], tmp_path: Path
+) -> None:
+    # Before 3.11 marshal writes frozenset constants in hash order: the program runs with
+    # -I (PYTHONHASHSEED ignored), so its compile step must run where the seed holds.
+    version, interpreter = python
+    words = ", ".join(repr(f"word{i}") for i in range(40))
+    wheel = make_wheel(tmp_path, {"demo/__init__.py": f"def f(x):\n    return x in {{{words}}}\n"})
+    compiled = []
+    for n in (1, 2):
+        out = tmp_path / f"out{n}"
+        proc = run(interpreter, "install", version, "/var/task", out, wheel)
+        assert proc.returncode == 0, proc.stderr
+        tag = f"cpython-{version.replace('.', '')}"
+        compiled.append((out / "demo" / "__pycache__" / f"__init__.{tag}.pyc").read_bytes())
+    assert compiled[0] == compiled[1]
 
 
 def test_an_unknown_step_is_refused() -> None:

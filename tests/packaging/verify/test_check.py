@@ -253,7 +253,7 @@ def test_bytecode_of_another_python_is_a_note_with_its_count_and_size(
     report = verify(artifact, py313, VerifyOptions(dynamic=False))
     assert report.ok, report.render()  # a note, not a problem: the exit code is unchanged
     (note,) = [n for n in report.checked.notes if ".pyc" in n]
-    assert note.startswith("3 .pyc file(s) (0.2 MB unzipped) hold bytecode for another Python")
+    assert note.startswith("3 .pyc file(s) (0.2 MiB unzipped) hold bytecode for another Python")
     assert "(cpython-311: 3)" in note and "python3.13 reads only cpython-313" in note
     assert f"note: {note}" in report.render()
 

@@ -121,7 +121,7 @@ def test_the_rendering_reads_every_count_of_checked(py313: Target) -> None:
     lines = Report(py313, (), checked).render().splitlines()
     assert lines[1:] == [
         "  + layer common.zip",
-        "  checked 12 files, 2.5 MB unzipped, 3 distributions, 7 RECORD hashes, 2 native files",
+        "  checked 12 files, 2.4 MiB unzipped, 3 distributions, 7 RECORD hashes, 2 native files",
         "  handler: app.main",
         "  dynamic check: imported app.main with python3.13",
         "  note: a note",

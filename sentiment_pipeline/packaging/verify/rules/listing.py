@@ -63,12 +63,13 @@ class ListingChecks:
         files = sum(n for n, _ in self.foreign_bytecode.values())
         size = sum(b for _, b in self.foreign_bytecode.values())
         tags = ", ".join(f"{tag}: {n}" for tag, (n, _) in sorted(self.foreign_bytecode.items()))
-        amount = f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.1f} kB"
+        amount = f"{size / 2**20:.1f} MiB" if size >= 100_000 else f"{size / 2**10:.1f} KiB"
         self.findings.notes.append(
             f"{files} .pyc file(s) ({amount} unzipped) hold bytecode for another Python "
             f"({tags}); {t.runtime} reads only {t.cache_tag} bytecode, so they are dead "
-            "weight: drop them (delete the __pycache__ directories, or exclude "
-            "**/__pycache__/** when packaging)."
+            "weight: drop them (delete the __pycache__ directories; sentiment-pipeline "
+            "build never ships the project's own and drops those of dependencies with "
+            "slim = true)."
         )
 
     def check_size(self, placed: Sequence[Placed], *, s3_upload: bool) -> None:
@@ -100,7 +101,8 @@ class ListingChecks:
                 "unzipped",
                 f"the {what} to {total} bytes ({total / 2**20:.1f} MiB); Lambda's "
                 f"limit is {t.limits.unzipped} bytes (250 MiB) including all layers. Drop "
-                "unused dependencies, strip tests and data, or use a container image "
+                "unused dependencies, build with slim = true (tests and C sources out of "
+                'the dependencies, RECORD kept exact), or use backend = "container-image" '
                 "(10 GB).",
             )
         for artifact in placed:
@@ -111,6 +113,7 @@ class ListingChecks:
                     artifact.tree.label,
                     f"the zip is {size} bytes ({size / 2**20:.1f} MiB), over the "
                     f"{t.limits.zipped_upload} byte (50 MiB) limit of a direct upload. "
-                    "Upload it through S3 (then pass --s3-upload), or move dependencies "
+                    "Upload it through S3 (build --s3-upload or s3-upload = true in "
+                    "lambdas.toml; verify --s3-upload), or move dependencies "
                     "into a layer.",
                 )

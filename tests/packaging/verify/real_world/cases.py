@@ -111,6 +111,8 @@ class Case:
 
     @property
     def expected(self) -> str:
+        if self.exit == 2:
+            return "refused as unusable input (exit 2)"
         codes = ", ".join(sorted(self.codes)) or "ok"
         return f"{codes} (exit {self.exit})"
 
