@@ -8,10 +8,12 @@ rebuilt: the report of the last build says what they were.
 
 from __future__ import annotations
 
+import functools
+import os
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
@@ -26,6 +28,8 @@ from sentiment_pipeline.packaging.reuse import artifact_key, unchanged
 from sentiment_pipeline.packaging.staging import place_verified
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     from sentiment_pipeline.packaging.backend import Backend
     from sentiment_pipeline.packaging.install.engines import Engine
     from sentiment_pipeline.packaging.install.sdist import NativeBuilder
@@ -34,7 +38,9 @@ if TYPE_CHECKING:
     from sentiment_pipeline.packaging.plan import ArtifactPlan, FunctionPlan
     from sentiment_pipeline.packaging.results import ArtifactResult
 
-__all__ = ["build"]
+__all__ = ["build", "run_all"]
+
+_T = TypeVar("_T")
 
 
 def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResult:
@@ -99,6 +105,11 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
     results: list[ArtifactResult] = []
     reports: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="sp-build-") as scratch:
+        from sentiment_pipeline.packaging.verify.memo import ReadMemo
+
+        # A layer verified once (in this build or an earlier one, same sha256) is not
+        # read again for each function verified with it.
+        memo = ReadMemo(default_cache_root() / "verified")
         for name, group in groups.items():
             impl = backends[name]
             out_dir = options.out / name
@@ -112,45 +123,55 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
             lockfile.save()
             built_layers: dict[str, Path] = {}
             layer_keys: dict[str, str] = {}
-            group_results: list[ArtifactResult] = []
-            for artifact in artifacts:
-                wheels = _wheels_for(artifact, locks)
-                key = artifact_key(
-                    impl,
-                    artifact,
-                    digests.identities(wheels),
-                    options.engine,
-                    artifact.build_image
-                    if options.engine != "none"
-                    else _bytecode_compiler(artifact),
-                    layers=[layer_keys.get(layer.key, "") for layer in artifact.provided_by_layers],
-                )
-                if artifact.kind == "layer":
-                    layer_keys[artifact.key] = key
-                final = out_dir / impl.output_name(artifact)
-                # Each function is verified with the layers of its own target.
-                layer_paths = [
-                    built_layers[layer.key]
-                    for layer in artifact.provided_by_layers
-                    if layer.key in built_layers
-                ]
-                started = time.perf_counter()
-                # With --push, rebuild (cheap: layers are cached) so the image can be pushed.
-                kept = None
-                if not options.push:
-                    kept = unchanged(previous, key, final)
-                if kept is not None and options.docker_archive and final.is_dir():
-                    from sentiment_pipeline.packaging.oci.dockerarchive import describes
-
-                    # The tarball beside an unchanged image must be that image's.
-                    tarball = final.with_name(f"{final.name}.tar")
-                    if not describes(tarball, final, f"{artifact.name}:latest"):
-                        kept = None
-                if kept is not None:
-                    result = attrs.evolve(
-                        kept, cache_hit=True, seconds=time.perf_counter() - started
+            done: dict[str, ArtifactResult] = {}
+            # Layers first (functions are verified with them, and their keys are part of
+            # the functions'), then functions; within each phase, artifacts are
+            # independent: assembled and verified concurrently.
+            for phase in ("layer", "function"):
+                jobs: dict[str, Callable[[], ArtifactResult]] = {}
+                for artifact in (a for a in artifacts if a.kind == phase):
+                    wheels = _wheels_for(artifact, locks)
+                    key = artifact_key(
+                        impl,
+                        artifact,
+                        digests.identities(wheels),
+                        options.engine,
+                        artifact.build_image
+                        if options.engine != "none"
+                        else _bytecode_compiler(artifact),
+                        layers=[
+                            layer_keys.get(layer.key, "") for layer in artifact.provided_by_layers
+                        ],
                     )
-                else:
+                    if artifact.kind == "layer":
+                        layer_keys[artifact.key] = key
+                    final = out_dir / impl.output_name(artifact)
+                    # Each function is verified with the layers of its own target.
+                    layer_paths = [
+                        built_layers[layer.key]
+                        for layer in artifact.provided_by_layers
+                        if layer.key in built_layers
+                    ]
+                    started = time.perf_counter()
+                    # With --push, rebuild (cheap: layers are cached) so the image can be
+                    # pushed.
+                    kept = None
+                    if not options.push:
+                        kept = unchanged(previous, key, final)
+                    if kept is not None and options.docker_archive and final.is_dir():
+                        from sentiment_pipeline.packaging.oci.dockerarchive import describes
+
+                        # The tarball beside an unchanged image must be that image's.
+                        tarball = final.with_name(f"{final.name}.tar")
+                        if not describes(tarball, final, f"{artifact.name}:latest"):
+                            kept = None
+                    if kept is not None:
+                        done[artifact.key] = attrs.evolve(
+                            kept, cache_hit=True, seconds=time.perf_counter() - started
+                        )
+                        if artifact.kind == "layer":
+                            memo.reuse(final, kept.sha256)
+                        continue
                     progress(f"{name}: building {artifact.key}")
                     ctx = BuildContext(
                         engine=get_engine(),
@@ -170,7 +191,10 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
                             ctx.engine, artifact.build_image, artifact.target, options.offline
                         )
                     paths = _wheel_paths(wheels, cache, digests, options.offline, native)
-                    result = place_verified(
+                    jobs[artifact.key] = functools.partial(
+                        _timed,
+                        time.perf_counter() - started,
+                        place_verified,
                         impl,
                         artifact,
                         paths,
@@ -179,17 +203,53 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
                         options,
                         key=key,
                         layers=layer_paths,
-                        started=started,
+                        memo=memo,
                     )
-                if artifact.kind == "layer" and result.ok:
-                    built_layers[artifact.key] = final
-                group_results.append(result)
+                # An engine's builds stay one at a time (its storage and the lock's
+                # image pins are shared); local ones use every core.
+                workers = _workers() if options.engine == "none" else 1
+                done.update(zip(jobs, run_all(list(jobs.values()), workers), strict=True))
+                for artifact in artifacts:
+                    result = done.get(artifact.key)
+                    if artifact.kind == "layer" and result is not None and result.ok:
+                        built_layers[artifact.key] = out_dir / impl.output_name(artifact)
+            group_results = [done[a.key] for a in artifacts]
             lockfile.save()
             pins.save()  # image backends pin base digests while building
             write_report(report_path, backend=name, engine=options.engine, artifacts=group_results)
             reports.append(report_path)
             results += group_results
     return BuildResult(tuple(results), tuple(reports))
+
+
+def _workers() -> int:
+    """The cores this process may use (its CPU affinity), at least one."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def run_all(jobs: Sequence[Callable[[], _T]], workers: int) -> list[_T]:
+    """Every job's result, in the jobs' order; up to ``workers`` at once (threads: the
+    work is inflating, hashing, writing and waiting on import checks, which release the
+    GIL). The first exception raised by a job is raised once every job has ended."""
+    if workers <= 1 or len(jobs) <= 1:
+        return [job() for job in jobs]
+    from concurrent.futures import ThreadPoolExecutor, wait
+
+    with ThreadPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+        futures = [pool.submit(job) for job in jobs]
+        wait(futures)
+    return [future.result() for future in futures]
+
+
+def _timed(
+    before: float, step: Callable[..., ArtifactResult], *args: Any, **kwargs: Any
+) -> ArtifactResult:
+    """``step`` timed from when it starts (not from when it was queued), plus ``before``
+    seconds spent on the artifact earlier (fetching its wheels)."""
+    return step(*args, **kwargs, started=time.perf_counter() - before)
 
 
 def _wheel_paths(

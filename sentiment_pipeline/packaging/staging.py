@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from sentiment_pipeline.packaging.options import BuildOptions
     from sentiment_pipeline.packaging.plan import ArtifactPlan
     from sentiment_pipeline.packaging.verify.findings import Problem
+    from sentiment_pipeline.packaging.verify.memo import ReadMemo
 
 __all__ = ["name_largest", "place_verified", "size_notes"]
 
@@ -67,11 +68,14 @@ def place_verified(
     key: str,
     layers: list[Path],
     started: float,
+    memo: ReadMemo | None = None,
 ) -> ArtifactResult:
     """Assemble ``artifact`` from ``wheels`` with ``impl``, verify it with ``layers`` (the
     layer artifacts it is deployed with), and put it at ``final`` only when it passed;
     then publish it. A failed verification is a result with ``ok`` false and the
-    problems, nothing at ``final``; a failed publish a :class:`StepError`."""
+    problems, nothing at ``final``; a failed publish a :class:`StepError`. With
+    ``memo``, a layer's member facts are kept for verifying the functions that use it,
+    and a function's layers verified earlier in the build are not read again."""
     from sentiment_pipeline.packaging.verify.check import verify_with
 
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -100,11 +104,15 @@ def place_verified(
         )
         # The target is known: an image built for another architecture is a problem of
         # this build (its base image), reported, not unusable input.
+        if memo is not None and artifact.kind == "layer" and not is_image:
+            memo.record(tmp)
         report = verify_with(
-            tmp, artifact.target, checks, container=lambda: engine, conflicts="report"
+            tmp, artifact.target, checks, container=lambda: engine, conflicts="report", memo=memo
         )
         ok = report.ok
         sha = identity(tmp) if ok else None
+        if memo is not None:
+            memo.seal(tmp, sha, final)
         zipped = _size(tmp)
         if ok:
             if tmp.is_file():

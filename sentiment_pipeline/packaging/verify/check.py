@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from sentiment_pipeline.packaging.verify.declared import Conflicts
     from sentiment_pipeline.packaging.verify.distributions import Distribution
     from sentiment_pipeline.packaging.verify.liveimport import LiveImport
+    from sentiment_pipeline.packaging.verify.memo import ReadMemo
     from sentiment_pipeline.packaging.verify.rules.records import Owners
     from sentiment_pipeline.packaging.verify.sources import Tree
 
@@ -140,12 +141,15 @@ def verify_with(
     *,
     container: Callable[[], Engine | None],
     conflicts: Conflicts = "raise",
+    memo: ReadMemo | None = None,
 ) -> Report:
     """:func:`verify` with the container engine given: ``container()`` returns it (or
     None), called only when the import check needs one. A build passes the engine it
     detected already (:attr:`VerifyOptions.engine` is then only what the user chose),
     and ``conflicts="report"``: its own image built for another architecture than the
-    target's is an ``arch-mismatch`` problem, not unusable input."""
+    target's is an ``arch-mismatch`` problem, not unusable input. With ``memo``, the
+    members' facts are recorded for, or replayed from, an artifact verified earlier in
+    the same build (:mod:`.memo`)."""
     from sentiment_pipeline.packaging.verify.dynamic import run_dynamic
     from sentiment_pipeline.packaging.verify.liveimport import start_import
 
@@ -205,8 +209,14 @@ def verify_with(
         binaries = BinaryChecks(findings, target, placed)
         contents = ContentChecks(findings, binaries)
         try:
-            for p in placed:
-                contents.stream(p, owners[p.order], live.sandbox if live is not None else None)
+            for p, path in zip(placed, (artifact, *options.layers), strict=True):
+                contents.stream(
+                    p,
+                    owners[p.order],
+                    live.sandbox if live is not None else None,
+                    known=memo.known(path) if memo is not None else None,
+                    record=memo.recording(path) if memo is not None else None,
+                )
             contents.open_pending()
             if live is not None:
                 live.go()

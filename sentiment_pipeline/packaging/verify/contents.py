@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from sentiment_pipeline.packaging.sandbox import Placed
     from sentiment_pipeline.packaging.verify.distributions import Distribution, RecordRow
     from sentiment_pipeline.packaging.verify.findings import Findings
+    from sentiment_pipeline.packaging.verify.memo import KnownTree
     from sentiment_pipeline.packaging.verify.native import ElfInfo
     from sentiment_pipeline.packaging.verify.reading import MemberRead
     from sentiment_pipeline.packaging.verify.rules.binaries import BinaryChecks
@@ -48,15 +49,33 @@ class ContentChecks:
         self._pending: dict[Path, tuple[Placed, Entry]] = {}
         self._opened: dict[Path, tuple[Placed, Entry, IO[bytes] | OSError]] = {}
 
-    def stream(self, placed: Placed, owners: Owners, sandbox: SandboxSlot | None = None) -> None:
+    def stream(
+        self,
+        placed: Placed,
+        owners: Owners,
+        sandbox: SandboxSlot | None = None,
+        *,
+        known: KnownTree | None = None,
+        record: dict[str, MemberRead] | None = None,
+    ) -> None:
         """Read every member once: RECORD hashes, file magic, ELF facts; with a
         ``sandbox``, each member is also written there (for the import check).
+
+        With ``known`` (the facts an earlier verification of the same artifact
+        recorded, see :mod:`.memo`), nothing is read: the facts go through the same
+        rules, and the sandbox is filled from the artifact's unpacked copy. Without a
+        sandbox, ``record`` receives each member's facts.
 
         Members are read by two threads when the tree allows it (inflating, hashing and
         writing release the GIL: two cores instead of one); what they find is accounted
         for here in the artifact's order, so the report does not depend on timing.
         """
         entries = [e for e in placed.tree.entries() if not e.unsafe]
+        if known is not None and known.matches(entries):
+            self._replay(placed, owners, entries, known, sandbox)
+            return
+        if sandbox is not None:
+            record = None  # ELF files are parsed later, from the sandbox: facts incomplete
         if not reads_in_any_order(entries, sandbox):
             for entry in entries:
                 if entry.kind == "file":
@@ -66,6 +85,8 @@ class ContentChecks:
                         self.parse_pending()  # a later layer overwrites it
                     read = read_member(placed, entry, self.algorithm(entry, row), sandbox)
                     self.account(placed, entry, row, dist, read, sandbox)
+                    if record is not None:
+                        record[entry.name] = read
                 elif sandbox is not None:
                     if entry.kind == "symlink":
                         self.parse_pending()  # paths may alias from now on
@@ -86,6 +107,32 @@ class ContentChecks:
         reads = read_members(placed, [(job[0], job[3]) for job in jobs], sandbox)
         for (entry, row, dist, _algorithm), read in zip(jobs, reads, strict=True):
             self.account(placed, entry, row, dist, read, sandbox)
+            if record is not None:
+                record[entry.name] = read
+
+    def _replay(
+        self,
+        placed: Placed,
+        owners: Owners,
+        entries: list[Entry],
+        known: KnownTree,
+        sandbox: SandboxSlot | None,
+    ) -> None:
+        """:meth:`stream` from recorded facts, in the artifact's order."""
+        for entry in entries:
+            if entry.kind == "file":
+                claim = owners.get(entry.name)
+                row, dist = (claim[1], claim[0]) if claim else (None, None)
+                self.algorithm(entry, row)  # its notes, as when reading
+                if sandbox is not None:
+                    if sandbox.path_of(placed, entry) in self._pending:
+                        self.parse_pending()  # a later layer overwrites it
+                    known.copy_into(sandbox, placed, entry)
+                self.account(placed, entry, row, dist, known.reads[entry.name], None)
+            elif sandbox is not None:
+                if entry.kind == "symlink":
+                    self.parse_pending()  # paths may alias from now on
+                sandbox.place(placed, entry)
 
     def algorithm(self, entry: Entry, row: RecordRow | None) -> str | None:
         """The RECORD hash to check ``entry`` with, if any (noting unknown ones once)."""
