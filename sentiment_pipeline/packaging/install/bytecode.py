@@ -30,6 +30,7 @@ import re
 import struct
 import subprocess
 import tempfile
+import threading
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -177,7 +178,7 @@ def _identity(executable: str) -> Compiler | None:
         known[executable] = {"stamp": stamp, "info": info}
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            tmp = path.with_name(f".{path.name}.{_unique()}.tmp")
             tmp.write_text(json.dumps(known, indent=1, sort_keys=True), "utf-8")
             os.replace(tmp, path)
         except OSError:
@@ -284,7 +285,7 @@ def wheel_bytecode(compiler: Compiler, wheel: Path, sources: dict[str, str], roo
     }
     record = {name: (record_hash(pyc), len(pyc)) for name, pyc in compiled.items()}
     cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
+    tmp = cached.with_name(f".{cached.name}.{_unique()}.tmp")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
         for name in sorted(compiled):
             zf.writestr(zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0)), compiled[name])
@@ -292,6 +293,12 @@ def wheel_bytecode(compiler: Compiler, wheel: Path, sources: dict[str, str], roo
         zf.writestr(_INDEX, json.dumps(index, sort_keys=True))
     os.replace(tmp, cached)
     return Compiled(record, archive=cached)
+
+
+def _unique() -> str:
+    """A temporary file's tag no other process or thread uses at the same time (builds
+    compile artifacts on several threads, possibly the same wheel twice)."""
+    return f"{os.getpid()}.{threading.get_ident()}"
 
 
 def _read_index(path: Path) -> dict[str, tuple[str, int]] | None:

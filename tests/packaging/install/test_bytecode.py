@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import zipfile
 from typing import TYPE_CHECKING
 
@@ -149,3 +150,33 @@ def test_an_excluded_source_ships_no_bytecode(project_lock: str, tmp_path: Path)
         names = set(zf.namelist())
     assert "app/__pycache__/main.cpython-313.pyc" in names
     assert not any("scratch" in n for n in names)
+
+
+@needs_313
+def test_one_wheel_compiled_on_two_threads_at_once_is_cached_once_without_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Concurrent builds may compile the same wheel at the same time (two Lambdas sharing
+    a dependency): each thread stages its own temporary file before the rename."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sentiment_pipeline.packaging.testing.wheels import write_wheel
+
+    assert PY313 is not None
+    wheel = write_wheel(tmp_path, "shared-dep", "VALUE = 1\n")
+    sources = {"shared_dep/__init__.py": "shared_dep/__init__.py"}
+    for attempt in range(4):  # the race is at the rename: try it a few times
+        cache = tmp_path / f"cache{attempt}"
+        monkeypatch.setenv("SENTIMENT_PIPELINE_CACHE", str(cache))
+        barrier = threading.Barrier(6)
+
+        def compile_once(barrier: threading.Barrier) -> bytecode.Compiled:
+            barrier.wait(timeout=30)
+            return bytecode.wheel_bytecode(PY313, wheel, sources, "/var/task")
+
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            results = list(pool.map(compile_once, [barrier] * 6))
+        assert len({tuple(sorted(r.record.items())) for r in results}) == 1
+        assert results[0].archive is not None
+        cached = [p.name for p in (cache / "pyc").rglob("*") if p.is_file()]
+        assert cached == [results[0].archive.name]
