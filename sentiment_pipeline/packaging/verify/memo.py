@@ -26,11 +26,10 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from sentiment_pipeline._version import __version__
-from sentiment_pipeline.packaging.verify.native import ElfInfo
-from sentiment_pipeline.packaging.verify.reading import MemberRead
 
 if TYPE_CHECKING:
     from sentiment_pipeline.packaging.sandbox import Placed
+    from sentiment_pipeline.packaging.verify.reading import MemberRead
     from sentiment_pipeline.packaging.verify.sandboxslot import SandboxSlot
     from sentiment_pipeline.packaging.verify.sources import Entry
 
@@ -38,6 +37,8 @@ __all__ = ["KnownTree", "ReadMemo"]
 
 
 def _dump(read: MemberRead) -> list[Any]:
+    from sentiment_pipeline.packaging.verify.native import ElfInfo
+
     elf: Any = read.elf
     if isinstance(elf, ElfInfo):
         elf = {
@@ -54,6 +55,9 @@ def _dump(read: MemberRead) -> list[Any]:
 
 
 def _load(data: list[Any]) -> MemberRead:
+    from sentiment_pipeline.packaging.verify.native import ElfInfo
+    from sentiment_pipeline.packaging.verify.reading import MemberRead
+
     kind, size, digest, elf = data
     read = MemberRead()
     read.kind, read.size, read.digest = str(kind), int(size), digest
