@@ -10,13 +10,18 @@ Code without ``.dist-info`` (vendored trees) is walked like the function's own."
 
 from __future__ import annotations
 
-import ast
 from typing import TYPE_CHECKING
 
 from sentiment_pipeline.packaging.verify.findings import ProblemCode
-from sentiment_pipeline.packaging.verify.imports import defines, imports_of, parse_handler
+from sentiment_pipeline.packaging.verify.imports import (
+    defines,
+    imports_of,
+    parse_handler,
+    parse_source,
+)
 
 if TYPE_CHECKING:
+    import ast
     from collections.abc import Callable
 
     from sentiment_pipeline.packaging.sandbox import ImportRoot
@@ -122,7 +127,7 @@ class HandlerChecks:
     def parse_source(self, root: ImportRoot, entry: Entry) -> ast.Module | None:
         data = root.placed.tree.read(entry, _MAX_SOURCE)
         try:
-            return ast.parse(data, filename=entry.name, feature_version=self.target.python_version)
+            return parse_source(data, entry.name, self.target.python_version)
         except (SyntaxError, ValueError) as exc:
             self.notes.append(f"{entry.name}: {type(exc).__name__}: {exc}")
             return None

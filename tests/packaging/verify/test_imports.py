@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ast
+import sys
 import textwrap
 
 import pytest
 
-from sentiment_pipeline.packaging.verify.imports import defines, imports_of
+from sentiment_pipeline.packaging.verify.imports import defines, imports_of, parse_source
 
 
 def classified(source: str, package: str = "") -> dict[str, bool]:
@@ -128,3 +129,34 @@ def test_a_method_is_no_module_level_handler() -> None:
 def test_a_name_bound_only_under_type_checking_is_absent() -> None:
     tree = ast.parse("if TYPE_CHECKING:\n    from app import lambda_handler\n")
     assert defines(tree, "lambda_handler")[0] == "absent"
+
+
+def test_sources_parse_on_many_threads_at_once() -> None:
+    """Builds verify artifacts concurrently: parsing must not trip CPython's shared AST
+    recursion counter (python/cpython#106905), which a finalizer running mid-parse and a
+    thread switch expose."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    source = "def f(x):\n    return [i for i in range(x) if (i, (i, [i]))]\n" * 100
+
+    class Finalized:
+        other: object = None
+
+        def __del__(self) -> None:
+            sum(range(50))  # Python code in a finalizer: a point where threads switch
+
+    def parse_with_garbage(_: int) -> int:
+        for _round in range(40):
+            for _pair in range(50):
+                a, b = Finalized(), Finalized()
+                a.other, b.other = b, a  # a cycle: collected (and finalized) by the GC
+            parse_source(source, "m.py")
+        return 1
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            assert sum(pool.map(parse_with_garbage, range(6))) == 6
+    finally:
+        sys.setswitchinterval(interval)
