@@ -312,13 +312,35 @@ def _read_index(path: Path) -> dict[str, tuple[str, int]] | None:
 
 def source_bytecode(compiler: Compiler, files: dict[str, Path], root: str) -> Compiled:
     """``.pyc`` for the project's own ``.py`` files (name relative to the site root ->
-    file), compiled each build (they change)."""
-    names = sorted(files)
-    results = _run(compiler, [("", str(files[name]), f"{root}/{name}") for name in names])
-    data = {
-        pyc_name(name, compiler.cache_tag): pyc
-        for name, pyc in zip(names, results, strict=True)
-        if pyc is not None
-    }
+    file). Each one is cached by its content, the interpreter and its path in Lambda, so
+    only new or changed sources are compiled (one interpreter for all of them)."""
+    from sentiment_pipeline.packaging.cache import default_cache_root
+
+    folder = default_cache_root() / "pyc" / "sources"
+    data: dict[str, bytes] = {}
+    missing: list[tuple[str, Path]] = []
+    for name in sorted(files):
+        source = files[name].read_bytes()
+        payload = json.dumps([_CACHE_FORMAT, compiler.identity, f"{root}/{name}"]).encode()
+        key = hashlib.sha256(payload + b"\0" + source).hexdigest()
+        cached = folder / key[:2] / f"{key}.pyc"
+        try:
+            data[pyc_name(name, compiler.cache_tag)] = cached.read_bytes()
+        except OSError:
+            missing.append((name, cached))
+    if missing:
+        results = _run(compiler, [("", str(files[name]), f"{root}/{name}") for name, _ in missing])
+        for (name, cached), pyc in zip(missing, results, strict=True):
+            if pyc is None:
+                continue
+            data[pyc_name(name, compiler.cache_tag)] = pyc
+            try:
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                tmp = cached.with_name(f".{cached.name}.{_unique()}.tmp")
+                tmp.write_bytes(pyc)
+                os.replace(tmp, cached)
+            except OSError:
+                pass  # only slower next time
+    data = dict(sorted(data.items()))
     record = {name: (record_hash(pyc), len(pyc)) for name, pyc in data.items()}
     return Compiled(record, data=data)

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import zipfile
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pytest
@@ -180,3 +180,35 @@ def test_one_wheel_compiled_on_two_threads_at_once_is_cached_once_without_error(
         assert results[0].archive is not None
         cached = [p.name for p in (cache / "pyc").rglob("*") if p.is_file()]
         assert cached == [results[0].archive.name]
+
+
+@needs_313
+def test_own_sources_compile_once_per_content_and_a_changed_file_alone_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert PY313 is not None
+    monkeypatch.setenv("SENTIMENT_PIPELINE_CACHE", str(tmp_path / "cache"))
+    compiled_files: list[list[str]] = []
+    run = bytecode._run
+
+    def counting(compiler: bytecode.Compiler, jobs: list[tuple[str, str, str]]) -> list[Any]:
+        compiled_files.append(sorted(job[2] for job in jobs))
+        return run(compiler, jobs)
+
+    monkeypatch.setattr(bytecode, "_run", counting)
+    (tmp_path / "app.py").write_text("VALUE = 1\n")
+    (tmp_path / "util.py").write_text("def f():\n    return 2\n")
+    files = {"app.py": tmp_path / "app.py", "util.py": tmp_path / "util.py"}
+    first = bytecode.source_bytecode(PY313, files, "/var/task")
+    again = bytecode.source_bytecode(PY313, files, "/var/task")
+    assert again.record == first.record and again.data == first.data
+    (tmp_path / "app.py").write_text("VALUE = 3\n")
+    changed = bytecode.source_bytecode(PY313, files, "/var/task")
+    assert compiled_files == [["/var/task/app.py", "/var/task/util.py"], ["/var/task/app.py"]]
+    name = pyc_name("app.py", PY313.cache_tag)
+    assert changed.data is not None and first.data is not None
+    assert changed.data[name] != first.data[name]
+    assert (
+        changed.data[pyc_name("util.py", PY313.cache_tag)]
+        == first.data[pyc_name("util.py", PY313.cache_tag)]
+    )
