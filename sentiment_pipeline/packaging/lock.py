@@ -265,7 +265,25 @@ def _explain(stderr: str, requirements: Sequence[str], target: Target, key: str)
     )
 
 
-class LockFile:
+class _BasePins:
+    """Base-image digests by artifact key, as a lock file or the cache keeps them."""
+
+    bases: dict[str, tuple[str, str]]
+    dirty: bool
+
+    def base(self, key: str, image: str) -> str | None:
+        """The digest ``image`` was pinned to for ``key``, if it is still the same image."""
+        pinned = self.bases.get(key)
+        return pinned[1] if pinned is not None and pinned[0] == image else None
+
+    def pin_base(self, key: str, image: str, digest: str) -> None:
+        """Remember that ``image`` resolved to ``digest`` for ``key``."""
+        if self.bases.get(key) != (image, digest):
+            self.bases[key] = (image, digest)
+            self.dirty = True
+
+
+class LockFile(_BasePins):
     """The lock file (``lambdas.lock``, or ``<manifest>.lock`` next to another manifest):
     every artifact's lock, read and written as one TOML file."""
 
@@ -327,16 +345,6 @@ class LockFile:
             "since it was written); run the build once without --offline to add it"
         )
 
-    def base(self, key: str, image: str) -> str | None:
-        """The digest ``image`` was pinned to for ``key``, if it is still the same image."""
-        pinned = self.bases.get(key)
-        return pinned[1] if pinned is not None and pinned[0] == image else None
-
-    def pin_base(self, key: str, image: str, digest: str) -> None:
-        if self.bases.get(key) != (image, digest):
-            self.bases[key] = (image, digest)
-            self.dirty = True
-
     def save(self) -> None:
         """Write the file atomically (temp file, then rename), sorted for stable diffs."""
         if not self.dirty:
@@ -393,7 +401,7 @@ def _v(value: object) -> str:
     return _s(value) if isinstance(value, str) else str(value)
 
 
-class LocalPins:
+class LocalPins(_BasePins):
     """Base-image digests of images chosen on this machine only (``--base-image``, as
     ``$SENTIMENT_PIPELINE_BASE_IMAGE`` in the nox sessions): kept in the cache root, per
     lock file, so a local override never changes the committed lock. Same
@@ -415,17 +423,6 @@ class LocalPins:
                 if isinstance(pin, list) and len(pin) == 2:
                     self.bases[str(key)] = (str(pin[0]), str(pin[1]))
         self.dirty = False
-
-    def base(self, key: str, image: str) -> str | None:
-        """The digest ``image`` was pinned to for ``key`` here, if it is still that image."""
-        pinned = self.bases.get(key)
-        return pinned[1] if pinned is not None and pinned[0] == image else None
-
-    def pin_base(self, key: str, image: str, digest: str) -> None:
-        """Remember that ``image`` resolved to ``digest`` for ``key``."""
-        if self.bases.get(key) != (image, digest):
-            self.bases[key] = (image, digest)
-            self.dirty = True
 
     def save(self) -> None:
         """Write the cache's file atomically; best effort (a lost pin only re-resolves)."""
