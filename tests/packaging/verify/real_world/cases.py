@@ -3,8 +3,7 @@
 Each case names the public report it reproduces, how the artifact is built, the
 runtime, and two verdicts: ``before``, what the verifier on main said when the case
 was written (problem codes and exit code), and the expected one, what Lambda would
-do. ``wrong_today`` marks a case the verifier still gets wrong (the test is then an
-``xfail(strict=True)`` naming why, and fails as soon as the verdict is right).
+do. Every case's verdict is the expected one (README.md here has both columns).
 """
 
 from __future__ import annotations
@@ -100,8 +99,6 @@ class Case:
     """Words no problem may contain (a library only a plugin nothing loads needs)."""
     allowed: frozenset[str] = frozenset()
     """Further codes that are right too (a second symptom of the same cause)."""
-    wrong_today: str | None = None
-    """The issue-12 class main gets wrong on this case (the test is an xfail until fixed)."""
     imports: bool = False
     """Whether the handler's import must run (an interpreter of the target is needed)."""
     handler: str | None = None

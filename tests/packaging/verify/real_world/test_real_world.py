@@ -12,7 +12,6 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -44,14 +43,6 @@ def corpus_wheels() -> None:
             pytest.fail(f"the real-world corpus needs its wheels from PyPI: {exc}")
 
 
-def _param(case: Case) -> Any:
-    if case.wrong_today is None:
-        return case
-    return pytest.param(
-        case, marks=pytest.mark.xfail(strict=True, reason=f"issue 12: {case.wrong_today}")
-    )
-
-
 def verify(case: Case, work: Path, args: list[str]) -> subprocess.CompletedProcess[str]:
     command = [CLI, "verify", *args, "--runtime", case.runtime, "--json", *case.extra]
     if case.architecture:
@@ -61,7 +52,7 @@ def verify(case: Case, work: Path, args: list[str]) -> subprocess.CompletedProce
 
 @pytest.mark.network
 @pytest.mark.usefixtures("corpus_wheels")
-@pytest.mark.parametrize("case", [_param(c) for c in CASES], ids=ids(CASES))
+@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
 def test_the_verdict_is_what_lambda_would_do(case: Case, tmp_path: Path, shared: Path) -> None:
     if case.imports:
         target = get_target(case.runtime, case.architecture or "x86_64")
