@@ -21,6 +21,7 @@ import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+import attrs
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator
 
 from sentiment_pipeline.errors import PipelineError
@@ -28,10 +29,46 @@ from sentiment_pipeline.errors import PipelineError
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-__all__ = ["LambdaSpec", "LayerSpec", "Manifest", "ManifestError", "SlimTable"]
+__all__ = [
+    "Cors",
+    "DeploySettings",
+    "DeployTable",
+    "FunctionUrl",
+    "FunctionUrlTable",
+    "LambdaSpec",
+    "LayerSpec",
+    "Manifest",
+    "ManifestError",
+    "SlimTable",
+]
 
 _HANDLER = re.compile(r"^[A-Za-z_][\w/]*(\.[A-Za-z_]\w*)*\.[A-Za-z_]\w*$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+_ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_RESERVED_ENV = frozenset(
+    {
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
+    }
+)
+"""Environment variables Lambda reserves (a function may not set them)."""
 MAX_LAYERS = 5  # mirrors the target catalog; checked again against it per target
 
 
@@ -60,6 +97,131 @@ class SlimTable(_Strict):
 
     strip: Flag = False
     """Also ``strip --strip-unneeded`` shared objects (host binutils, host machine only)."""
+
+
+class CorsTable(_Strict):
+    """``cors = { allow-origins = [...], ... }`` of a Function URL (Lambda's ``Cors``)."""
+
+    allow_origins: tuple[NonEmpty, ...] = Field(default=(), alias="allow-origins")
+    allow_methods: tuple[NonEmpty, ...] = Field(default=(), alias="allow-methods")
+    allow_headers: tuple[NonEmpty, ...] = Field(default=(), alias="allow-headers")
+    expose_headers: tuple[NonEmpty, ...] = Field(default=(), alias="expose-headers")
+    allow_credentials: Flag = Field(default=False, alias="allow-credentials")
+    max_age: Annotated[int, Strict(), Field(ge=0, le=86400)] | None = Field(
+        default=None, alias="max-age"
+    )
+
+
+class FunctionUrlTable(_Strict):
+    """``function-url = { auth = "NONE", cors = {...} }``."""
+
+    auth: Literal["NONE", "AWS_IAM"] = "NONE"
+    cors: CorsTable | None = None
+
+
+def _function_url_shape(value: object) -> object:
+    """``function-url``: true/false or a table, with one error naming what is valid."""
+    if value is None or isinstance(value, (bool, FunctionUrlTable)):
+        return value
+    if not isinstance(value, dict):
+        raise ValueError(
+            f'expected true, false or {{ auth = "NONE", cors = {{...}} }}, got {value!r}'
+        )
+    return FunctionUrlTable.model_validate(value)
+
+
+class DeployTable(_Strict):
+    """``[defaults.deploy]`` / ``[lambdas.NAME.deploy]``: how a Lambda is deployed.
+
+    Unset keys of a Lambda's table fall back to ``[defaults.deploy]``;
+    ``environment`` tables are merged (the Lambda's keys win).
+    """
+
+    function_name: NonEmpty | None = Field(default=None, alias="function-name")
+    """The deployed function's name (default: ``name-prefix`` + the Lambda's name)."""
+    name_prefix: str | None = Field(default=None, alias="name-prefix")
+    role: str | None = None
+    """The execution role's ARN: needed only to create the function."""
+    memory: Annotated[int, Strict(), Field(ge=128, le=10240)] | None = None
+    """MiB (128-10240)."""
+    timeout: Annotated[int, Strict(), Field(ge=1, le=900)] | None = None
+    """Seconds (1-900)."""
+    environment: dict[str, str] | None = None
+    function_url: Flag | FunctionUrlTable | None = Field(default=None, alias="function-url")
+    smoke_event: NonEmpty | None = Field(default=None, alias="smoke-event")
+    """A JSON file (relative to the manifest's folder): the event the new version is
+    invoked with before traffic moves to it."""
+    alias: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")] | None = None
+    """The alias that takes traffic (default ``live``)."""
+
+    @field_validator("alias")
+    @classmethod
+    def _alias_not_a_version(cls, value: str | None) -> str | None:
+        if value is not None and value.isdigit():
+            raise ValueError(f"{value!r} is a version number; an alias needs a letter")
+        return value
+
+    @field_validator("role")
+    @classmethod
+    def _role_arn(cls, value: str | None) -> str | None:
+        if value is not None and not _ROLE_ARN.match(value):
+            raise ValueError(
+                f"expected an IAM role ARN (arn:aws:iam::123456789012:role/NAME), got {value!r}"
+            )
+        return value
+
+    @field_validator("function_url", mode="before")
+    @classmethod
+    def _url_shape(cls, value: object) -> object:
+        return _function_url_shape(value)
+
+    @field_validator("environment")
+    @classmethod
+    def _environment_names(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        for key in value or {}:
+            if not _ENV_NAME.match(key):
+                raise ValueError(
+                    f"{key!r} is not a valid environment variable name (letters, digits, "
+                    "'_'; not starting with a digit)"
+                )
+            if key in _RESERVED_ENV:
+                raise ValueError(f"{key!r} is reserved by Lambda; choose another name")
+        return value
+
+
+@attrs.frozen
+class Cors:
+    """A Function URL's CORS settings, resolved."""
+
+    allow_origins: tuple[str, ...] = ()
+    allow_methods: tuple[str, ...] = ()
+    allow_headers: tuple[str, ...] = ()
+    expose_headers: tuple[str, ...] = ()
+    allow_credentials: bool = False
+    max_age: int | None = None
+
+
+@attrs.frozen
+class FunctionUrl:
+    """A Function URL, resolved: its auth type and CORS."""
+
+    auth: Literal["NONE", "AWS_IAM"] = "NONE"
+    cors: Cors | None = None
+
+
+@attrs.frozen
+class DeploySettings:
+    """A Lambda's deploy settings, with ``[defaults.deploy]`` applied."""
+
+    function_name: str
+    role: str | None
+    memory: int | None
+    timeout: int | None
+    environment: dict[str, str]
+    function_url: FunctionUrl | None
+    smoke_event: Path | None
+    """Absolute."""
+    alias: str
 
 
 class _Overrides(_Strict):
@@ -118,6 +280,8 @@ class _Overrides(_Strict):
 class Defaults(_Overrides):
     """``[defaults]``: what every Lambda and layer uses unless it says otherwise."""
 
+    deploy: DeployTable = DeployTable()
+
     runtime: str | None = "python3.13"
     architecture: Architecture | None = "x86_64"
     backend: str | None = "zip-in-docker"
@@ -155,6 +319,14 @@ class LambdaSpec(_Requirements, _Overrides):
     handler: str
     sources: tuple[NonEmpty, ...] = ()
     layers: tuple[NonEmpty, ...] = ()
+    function_url: Flag | FunctionUrlTable | None = Field(default=None, alias="function-url")
+    """Shorthand for ``deploy.function-url``: the Lambda answers HTTP (a Function URL)."""
+    deploy: DeployTable = DeployTable()
+
+    @field_validator("function_url", mode="before")
+    @classmethod
+    def _url_shape(cls, value: object) -> object:
+        return _function_url_shape(value)
 
     @field_validator("handler")
     @classmethod
@@ -282,6 +454,12 @@ class Manifest:
                     continue
                 self._check_layer_target(name, layer, locate, report)
         self._check_layer_build_images(report)
+        for name, spec in self.lambdas.items():
+            if spec.function_url is not None and spec.deploy.function_url is not None:
+                report(
+                    ["lambdas", name, "function-url"],
+                    "also set in the deploy table; keep one (lambdas.NAME.function-url)",
+                )
         for name, layer_spec in self.layers.items():
             for field, why in (
                 ("backend", "the backend of each Lambda that lists it builds it"),
@@ -557,13 +735,71 @@ class Manifest:
         value = getattr(spec, field)
         return getattr(self.defaults, field) if value is None else value
 
+    def deploy_settings(self, name: str) -> DeploySettings:
+        """Lambda ``name``'s deploy settings: its ``deploy`` table over
+        ``[defaults.deploy]`` (``environment`` merged, the Lambda's keys winning).
+
+        >>> m = Manifest.parse(
+        ...     '[defaults.deploy]\\nname-prefix = "prod-"\\nenvironment = { A = "1" }\\n'
+        ...     '[lambdas.api]\\nhandler = "h.f"\\nfunction-url = true\\n'
+        ...     '[lambdas.api.deploy]\\nenvironment = { B = "2" }\\n',
+        ...     path=Path("/p/lambdas.toml"), check_paths=False)
+        >>> s = m.deploy_settings("api")
+        >>> s.function_name, s.environment, s.function_url, s.alias
+        ('prod-api', {'A': '1', 'B': '2'}, FunctionUrl(auth='NONE', cors=None), 'live')
+        """
+        spec = self.lambdas[name]
+        own, base = spec.deploy, self.defaults.deploy
+
+        def pick(field: str) -> Any:
+            value = getattr(own, field)
+            return getattr(base, field) if value is None else value
+
+        url = spec.function_url if spec.function_url is not None else pick("function_url")
+        function_url: FunctionUrl | None = None
+        if url is True:
+            function_url = FunctionUrl()
+        elif isinstance(url, FunctionUrlTable):
+            cors = None
+            if url.cors is not None:
+                cors = Cors(
+                    allow_origins=url.cors.allow_origins,
+                    allow_methods=url.cors.allow_methods,
+                    allow_headers=url.cors.allow_headers,
+                    expose_headers=url.cors.expose_headers,
+                    allow_credentials=url.cors.allow_credentials,
+                    max_age=url.cors.max_age,
+                )
+            function_url = FunctionUrl(auth=url.auth, cors=cors)
+        smoke = pick("smoke_event")
+        return DeploySettings(
+            function_name=own.function_name or f"{pick('name_prefix') or ''}{name}",
+            role=pick("role"),
+            memory=pick("memory"),
+            timeout=pick("timeout"),
+            environment={**(base.environment or {}), **(own.environment or {})},
+            function_url=function_url,
+            smoke_event=(self.root / smoke) if smoke else None,
+            alias=pick("alias") or "live",
+        )
+
 
 def _valid_keys(loc: tuple[Any, ...]) -> str:
+    """The keys valid where the unknown key at ``loc`` was found."""
     model: type[BaseModel] = _Document
-    if loc and loc[0] == "defaults":
-        model = Defaults
-    elif loc and loc[0] in ("layers", "lambdas") and len(loc) > 2:
-        model = LayerSpec if loc[0] == "layers" else LambdaSpec
+    tables: dict[str, type[BaseModel]] = {
+        "defaults": Defaults,
+        "deploy": DeployTable,
+        "function-url": FunctionUrlTable,
+        "FunctionUrlTable": FunctionUrlTable,
+        "cors": CorsTable,
+    }
+    parts = [str(p) for p in loc[:-1] if not isinstance(p, int)]
+    for index, part in enumerate(parts):
+        if index == 1 and parts[0] in ("layers", "lambdas"):
+            model = LayerSpec if parts[0] == "layers" else LambdaSpec
+        elif part in tables:
+            model = tables[part]
     keys = sorted(f.alias or n for n, f in model.model_fields.items())
     if model is LayerSpec:  # accepted only to say where they belong
         keys = [k for k in keys if k not in ("backend", "base-image")]

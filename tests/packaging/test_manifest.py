@@ -244,7 +244,8 @@ def problems_of(tmp_path: Path, text: str) -> list[str]:
         (
             '[lambdas.a]\nhandler = "h.f"\ns3upload = true\n',
             "lambdas.toml:3: lambdas.a.s3upload: unknown key; expected one of: architecture, "
-            "backend, base-image, build-image, exclude, extras, groups, handler, layers, "
+            "backend, base-image, build-image, deploy, exclude, extras, function-url, groups, "
+            "handler, layers, "
             "project, requirements, requirements-file, runtime, s3-upload, slim, sources",
         ),
     ],
@@ -435,3 +436,95 @@ def test_slim_and_s3_upload_in_defaults_a_lambda_and_a_layer() -> None:
     assert m.setting(m.lambdas["b"], "slim") == SlimTable(strip=True)
     assert m.setting(m.lambdas["b"], "s3_upload") is True
     assert m.setting(m.lambdas["a"], "s3_upload") is False  # the default
+
+
+DEPLOY = """\
+[defaults.deploy]
+name-prefix = "prod-"
+role = "arn:aws:iam::123456789012:role/lambda"
+memory = 256
+environment = { STAGE = "prod", LOG_LEVEL = "INFO" }
+
+[lambdas.api]
+handler = "h.f"
+function-url = { auth = "AWS_IAM", cors = { allow-origins = ["https://x.example"], max-age = 60 } }
+
+[lambdas.api.deploy]
+timeout = 20
+environment = { LOG_LEVEL = "DEBUG" }
+smoke-event = "events/health.json"
+alias = "prod"
+
+[lambdas.worker]
+handler = "h.g"
+
+[lambdas.worker.deploy]
+function-name = "the-worker"
+"""
+
+
+def test_deploy_tables_merge_over_the_defaults() -> None:
+    m = Manifest.parse(DEPLOY, path=Path("/p/lambdas.toml"), check_paths=False)
+    api = m.deploy_settings("api")
+    assert api.function_name == "prod-api"
+    assert api.role == "arn:aws:iam::123456789012:role/lambda"
+    assert (api.memory, api.timeout, api.alias) == (256, 20, "prod")
+    assert api.environment == {"STAGE": "prod", "LOG_LEVEL": "DEBUG"}
+    assert api.smoke_event == Path("/p/events/health.json")
+    assert api.function_url is not None and api.function_url.auth == "AWS_IAM"
+    assert api.function_url.cors is not None
+    assert api.function_url.cors.allow_origins == ("https://x.example",)
+    assert api.function_url.cors.max_age == 60
+    worker = m.deploy_settings("worker")
+    assert worker.function_name == "the-worker"  # a name of its own takes no prefix
+    assert (worker.function_url, worker.smoke_event, worker.alias) == (None, None, "live")
+    assert worker.environment == {"STAGE": "prod", "LOG_LEVEL": "INFO"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            '[lambdas.a]\nhandler = "h.f"\n[lambdas.a.deploy]\nmemry = 512\n',
+            "lambdas.toml:4: lambdas.a.deploy.memry: unknown key; expected one of: alias, "
+            "environment, function-name, function-url, memory, name-prefix, role, smoke-event, "
+            "timeout",
+        ),
+        (
+            '[defaults.deploy]\ntimeout = 901\n[lambdas.a]\nhandler = "h.f"\n',
+            "lambdas.toml:2: defaults.deploy.timeout: ",
+        ),
+        (
+            '[lambdas.a]\nhandler = "h.f"\n[lambdas.a.deploy]\nrole = "lambda-role"\n',
+            "lambdas.toml:4: lambdas.a.deploy.role: expected an IAM role ARN",
+        ),
+        (
+            '[lambdas.a]\nhandler = "h.f"\n[lambdas.a.deploy]\n'
+            'environment = { AWS_REGION = "x" }\n',
+            "lambdas.toml:4: lambdas.a.deploy.environment: 'AWS_REGION' is reserved by Lambda",
+        ),
+        (
+            '[lambdas.a]\nhandler = "h.f"\nfunction-url = { cors = { origins = ["*"] } }\n',
+            "lambdas.toml:3: lambdas.a.function-url.cors.origins: unknown key; expected one "
+            "of: allow-credentials, allow-headers",
+        ),
+        (
+            '[lambdas.a]\nhandler = "h.f"\nfunction-url = "yes"\n',
+            "lambdas.toml:3: lambdas.a.function-url: expected true, false or {",
+        ),
+        (
+            '[lambdas.a]\nhandler = "h.f"\nfunction-url = true\n'
+            '[lambdas.a.deploy]\nfunction-url = { auth = "NONE" }\n',
+            "lambdas.toml:3: lambdas.a.function-url: also set in the deploy table; keep one",
+        ),
+        (
+            '[lambdas.a]\nhandler = "h.f"\n[lambdas.a.deploy]\nalias = "7"\n',
+            "lambdas.toml:4: lambdas.a.deploy.alias: '7' is a version number",
+        ),
+    ],
+)
+def test_bad_deploy_tables_name_file_line_and_key(text: str, expected: str, tmp_path: Path) -> None:
+    with pytest.raises(ManifestError) as caught:
+        Manifest.parse(text, path=tmp_path / "lambdas.toml", check_paths=False)
+    (problem,) = caught.value.problems
+    assert problem.startswith(f"{tmp_path}/{expected}"), problem
