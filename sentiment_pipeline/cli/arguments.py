@@ -188,6 +188,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="zips are deployed through S3 (as s3-upload = true): write zips over 50 MiB "
         "(the 250 MiB unzipped limit still holds); the report says how to deploy them",
     )
+    build.add_argument(
+        "--full-check",
+        action="store_true",
+        help="check every input by content even when none looks changed (the stamp in "
+        "<out>/.stamps/ is ignored, and rewritten)",
+    )
     build.add_argument("--json", action="store_true", help="print the report as JSON")
 
     _add_serve_parser(sub, ENGINE_CHOICES)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from typing import TYPE_CHECKING
 
 from sentiment_pipeline.cli.arguments import EXIT_OK, EXIT_PROBLEMS
@@ -116,14 +117,36 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    started_ns = time.time_ns()
+    from sentiment_pipeline.packaging import uptodate
+
+    # The request, as a stamp names it: every option but how the result is printed.
+    request = {
+        k: str(v) if hasattr(v, "__fspath__") else v
+        for k, v in vars(args).items()
+        if k not in ("json", "full_check")
+    }
+    key = uptodate.request_key(request)
+    if args.push is None and not args.full_check:
+        stamp = uptodate.current(args.out, key)
+        if stamp is not None:
+            for line in stamp.warnings:
+                print(line, file=sys.stderr)
+            return _print_build(stamp.result(time.perf_counter() - started), json_out=args.json)
+
     from sentiment_pipeline.packaging.build import build
     from sentiment_pipeline.packaging.manifest import Manifest
     from sentiment_pipeline.packaging.options import BuildOptions
     from sentiment_pipeline.packaging.targets import get_target
 
     manifest = Manifest.load(args.manifest)
+    warnings = []
     for runtime in manifest.runtimes(args.lambdas):
-        warn(get_target(runtime).deprecation_warning())
+        warning = get_target(runtime).deprecation_warning()
+        warn(warning)
+        if warning:
+            warnings.append(f"sentiment-pipeline: warning: {warning}")
     interactive = sys.stderr.isatty() and not args.json
 
     def progress(message: str) -> None:
@@ -147,7 +170,15 @@ def cmd_build(args: argparse.Namespace) -> int:
         progress=progress,
     )
     result = build(manifest, options)
-    if args.json:
+    if args.push is None:
+        uptodate.write_stamp(
+            args.out, key, manifest, result, started_ns=started_ns, warnings=warnings
+        )
+    return _print_build(result, json_out=args.json)
+
+
+def _print_build(result: BuildResult, *, json_out: bool) -> int:
+    if json_out:
         print(
             json.dumps(
                 {
