@@ -33,7 +33,11 @@ before every timed process, so that none pays for its predecessor's writes.
        --python-version 3.13 PINS && (cd DIR && zip -qr OUT .)``, uv's cache warm;
    (e) ``zip -qr OUT .`` alone, on the tree (d) installs;
    (f) the floor: a bare ``python -I -S`` process copying the compressed members
-       of the cached wheels into one zip (no inflate, no deflate).
+       of the cached wheels into one zip (no inflate, no deflate);
+   (i) loading the builder: ``python -c "import ..."`` of the modules every build
+       loads (the CLI, the manifest's pydantic models, the build, the verifier with
+       pyelftools, the backend), bytecode cached: what a Python builder pays before
+       any work, beside (d).
 
    pip's HTTP cache is reported after priming: the registry this machine reaches
    sends no caching headers, so it stays empty and every pip run fetches the index
@@ -128,6 +132,14 @@ if TYPE_CHECKING:
     from sentiment_pipeline.packaging.lock import Lock
 
 # -- the projects ----------------------------------------------------------------------
+
+BUILDER_IMPORTS = (
+    "import sentiment_pipeline.cli.commands, sentiment_pipeline.packaging.manifest, "
+    "sentiment_pipeline.packaging.build, sentiment_pipeline.packaging.verify.check, "
+    "sentiment_pipeline.backends.zip_in_docker"
+)
+"""What every build process loads before it does any work: the floor of a Python builder
+(besides the interpreter's start), measured as (i)."""
 
 RUNTIME = "python3.13"
 ARCHITECTURE = "x86_64"
@@ -895,6 +907,9 @@ def run(args: argparse.Namespace, work: Path, uv: str, python313: str | None) ->
     def import_cli() -> None:
         record("import_cli", run_process([sys.executable, "-c", "import sentiment_pipeline.cli"]))
 
+    def import_builder() -> None:
+        record("import_builder", run_process([sys.executable, "-c", BUILDER_IMPORTS]))
+
     # The tree `zip -r` alone compresses: what the uv recipe installs.
     shutil.copytree(uv_tree, zip_alone_tree, symlinks=True)
     contenders: list[tuple[str, Callable[[], None]]] = [
@@ -917,6 +932,7 @@ def run(args: argparse.Namespace, work: Path, uv: str, python313: str | None) ->
         ("noop_no_pyc", noop_no_pyc),
         ("python_pass", python_pass),
         ("import_cli", import_cli),
+        ("import_builder", import_builder),
     ]  # fmt: skip
     # The engine path runs in rounds of its own, beside a local build of the same
     # Lambda: a container build writes hundreds of MB (vfs storage copies the image),
@@ -1015,6 +1031,7 @@ def run(args: argparse.Namespace, work: Path, uv: str, python313: str | None) ->
         "ours/pip_local": (med, "ours", "pip_local"),
         "pip_recipe/pip_local": (med, "pip_recipe", "pip_local"),
         "ours/copy_floor": (med, "ours", "copy_floor"),
+        "import_builder/uv_recipe": (med, "import_builder", "uv_recipe"),
         "ours_no_import/copy_floor": (med, "ours_no_import", "copy_floor"),
         "ours_engine/ours": (med, "ours_engine", "ours_engine_pair"),
         "rss big/small": (peak, "ours", "ours_small"),
@@ -1053,6 +1070,7 @@ def run(args: argparse.Namespace, work: Path, uv: str, python313: str | None) ->
         "noop_no_pyc": "  same, PYTHONDONTWRITEBYTECODE=1",
         "python_pass": "python -c pass",
         "import_cli": "python -c 'import sentiment_pipeline.cli'",
+        "import_builder": "python -c 'import <the modules a build loads>'",
     }
     rows: list[tuple[str, ...]] = [
         ("contender", "median s", "min s", "max s", "max RSS", "zip", "unzipped", "failed")
@@ -1091,6 +1109,10 @@ def run(args: argparse.Namespace, work: Path, uv: str, python313: str | None) ->
     show("ours/uv_recipe", "(a)/(d) ours / uv recipe", TARGET_UV)
     show("ours_no_import/uv_recipe", "(b)/(d) ours --no-import / uv recipe", TARGET_UV_STATIC)
     show("floor/uv_recipe", "((f) + import with .pyc)/(d) floor of the mandated work / uv recipe")
+    show(
+        "import_builder/uv_recipe",
+        "(i)/(d) loading the builder's modules (Python, pydantic, pyelftools...) / uv recipe",
+    )
     show("ours/pip_recipe", "(a)/(c) ours / pip recipe")
     show("ours_no_import/pip_recipe", "(b)/(c) ours --no-import / pip recipe")
     show("ours_cold_pyc/pip_recipe", "(a0)/(c) ours, bytecode cache empty / pip recipe")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import zipfile
 from typing import TYPE_CHECKING
 
@@ -16,21 +14,11 @@ from sentiment_pipeline.packaging.install import bytecode
 from sentiment_pipeline.packaging.lock import LockFile, ResolutionError
 from sentiment_pipeline.packaging.manifest import Manifest
 from sentiment_pipeline.packaging.options import BuildOptions
+from tests.support.cli import run_cli
 from tests.support.projects import make_project
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-
-def run_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``sentiment-pipeline`` as a user runs it: from ``cwd``, paths relative to it."""
-    return subprocess.run(
-        [sys.executable, "-m", "sentiment_pipeline", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-    )
 
 
 def run_build(manifest: Path, out: Path, *args: str) -> int:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 import zipfile
 from typing import TYPE_CHECKING
 
@@ -21,6 +20,7 @@ from sentiment_pipeline.packaging.manifest import Manifest
 from sentiment_pipeline.packaging.plan import plan_functions
 from sentiment_pipeline.packaging.targets import get_target
 from sentiment_pipeline.packaging.verify.interpreters import find_interpreter
+from tests.support.cli import run_cli
 from tests.support.uvprojects import make_monorepo, write_library
 
 if TYPE_CHECKING:
@@ -40,17 +40,6 @@ def repo(locked_monorepo: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "work" / "repo"
     shutil.copytree(locked_monorepo, copy)
     return copy
-
-
-def run_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``sentiment-pipeline`` as a user runs it: from ``cwd``, paths relative to it."""
-    return subprocess.run(
-        [sys.executable, "-m", "sentiment_pipeline", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-    )
 
 
 def build(cwd: Path, manifest: str = "repo/lambdas.toml") -> subprocess.CompletedProcess[str]:

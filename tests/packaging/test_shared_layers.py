@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import textwrap
 import zipfile
 from typing import TYPE_CHECKING, Any
@@ -17,6 +15,7 @@ import pytest
 from sentiment_pipeline.packaging.assemble import first_party_members
 from sentiment_pipeline.packaging.manifest import Manifest
 from sentiment_pipeline.packaging.plan import ArtifactPlan, plan_functions
+from tests.support.cli import run_cli
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -78,17 +77,6 @@ def make_monorepo(root: Path, backend: str = "layer") -> Path:
         """)
     )
     return manifest
-
-
-def run_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``sentiment-pipeline`` as a user runs it: from ``cwd``, paths relative to it."""
-    return subprocess.run(
-        [sys.executable, "-m", "sentiment_pipeline", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-    )
 
 
 def names(path: Path) -> list[str]:

@@ -9,9 +9,6 @@ import csv
 import hashlib
 import io
 import json
-import os
-import subprocess
-import sys
 import threading
 import zipfile
 from typing import TYPE_CHECKING, Any
@@ -25,9 +22,11 @@ from sentiment_pipeline.packaging.install.bytecode import find_compiler, pyc_nam
 from sentiment_pipeline.packaging.manifest import Manifest
 from sentiment_pipeline.packaging.options import BuildOptions
 from sentiment_pipeline.packaging.targets import get_target
+from tests.support.cli import run_cli
 from tests.support.projects import make_project
 
 if TYPE_CHECKING:
+    import subprocess
     from pathlib import Path
 
 PY313 = find_compiler(get_target("python3.13", "x86_64"))
@@ -36,17 +35,7 @@ needs_313 = pytest.mark.skipif(PY313 is None, reason="no CPython 3.13 on this ma
 
 def cli(cwd: Path, *args: str, cache: Path | None = None) -> subprocess.CompletedProcess[str]:
     """``sentiment-pipeline`` as a user runs it, from ``cwd`` with relative paths."""
-    env = dict(os.environ)
-    if cache is not None:
-        env["SENTIMENT_PIPELINE_CACHE"] = str(cache)
-    return subprocess.run(
-        [sys.executable, "-m", "sentiment_pipeline", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-        env=env,
-    )
+    return run_cli(cwd, *args, env={"SENTIMENT_PIPELINE_CACHE": str(cache)} if cache else None)
 
 
 def record_rows(zf: zipfile.ZipFile, dist_info: str) -> dict[str, list[str]]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from typing import TYPE_CHECKING
 
 import pytest
@@ -21,6 +20,7 @@ from sentiment_pipeline.packaging.options import VerifyOptions
 from sentiment_pipeline.packaging.verify import verify
 from sentiment_pipeline.packaging.verify.check import verify_with
 from sentiment_pipeline.packaging.verify.declared import ArchitectureConflictError
+from tests.support.cli import run_cli
 from tests.support.images import make_image, oci_layout
 from tests.support.registry_server import start_registry
 
@@ -347,17 +347,6 @@ def test_a_registry_image_describes_itself_too(tmp_path: Path, cache: Path) -> N
     assert report.ok, report.render()
     assert report.target.architecture == "arm64"
     assert report.checked.handler == "app.lambda_handler"
-
-
-def run_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``sentiment-pipeline`` as a user runs it: from ``cwd``, paths relative to it."""
-    return subprocess.run(
-        [sys.executable, "-m", "sentiment_pipeline", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-    )
 
 
 def test_the_cli_verifies_an_arm64_layout_as_arm64_and_refuses_a_conflicting_architecture(
