@@ -132,27 +132,52 @@ class Stamp:
     """What a current stamp says the build produced: its reports (one per backend, in
     the build's order, each listing exactly that build's artifacts) and its warnings."""
 
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, path: Path, data: dict[str, Any]) -> None:
+        self.path = path
+        self.data = data
         self.reports: list[str] = list(data["reports"])
         self.warnings: list[str] = list(data["warnings"])
-        self._read: list[list[dict[str, Any]]] = []
+        self._read: list[dict[str, Any]] = []
 
-    def _artifacts(self) -> list[list[dict[str, Any]]]:
+    def _documents(self) -> list[dict[str, Any]]:
         if not self._read:
-            self._read = [list(json.loads(Path(r).read_text())["artifacts"]) for r in self.reports]
+            self._read = [dict(json.loads(Path(r).read_text())) for r in self.reports]
         return self._read
 
     def result(self, seconds: float) -> BuildResult:
-        """The recorded build, every artifact a cache hit (the reports read back);
-        ``seconds``, the check's time, shared among them."""
+        """The recorded build, every artifact a cache hit; ``seconds``, the check's time,
+        shared among them. Each ``report.json`` is rewritten to say so, as a build that
+        reused everything writes it, and the stamp follows its new metadata."""
         import attrs
 
         from sentiment_pipeline.packaging.results import ArtifactResult, BuildResult
 
-        recorded = [ArtifactResult.from_json(a) for group in self._artifacts() for a in group]
-        each = seconds / max(1, len(recorded))
-        artifacts = tuple(attrs.evolve(a, cache_hit=True, seconds=each) for a in recorded)
-        return BuildResult(artifacts, tuple(Path(r) for r in self.reports))
+        documents = self._documents()
+        count = sum(len(d["artifacts"]) for d in documents)
+        each = seconds / max(1, count)
+        artifacts: list[ArtifactResult] = []
+        for report, document in zip(self.reports, documents, strict=True):
+            for entry in document["artifacts"]:
+                entry["cache_hit"], entry["seconds"] = True, each
+                artifacts.append(attrs.evolve(ArtifactResult.from_json(entry), seconds=each))
+            _write_json(Path(report), document, indent=2)
+        written = {str(r) for r in self.reports}
+        self.data["files"] = [
+            [path, _signature(path) if path in written else signature]
+            for path, signature in self.data["files"]
+        ]
+        _write_json(self.path, self.data)
+        return BuildResult(tuple(artifacts), tuple(Path(r) for r in self.reports))
+
+
+def _write_json(path: Path, data: dict[str, Any], indent: int | None = None) -> None:
+    """``path`` whole or not at all (a temporary file renamed over it), mode 0644."""
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as tmp:
+        json.dump(data, tmp, indent=indent)
+        if indent is not None:
+            tmp.write("\n")
+    Path(tmp.name).chmod(0o644)
+    os.replace(tmp.name, path)
 
 
 def current(out: Path, key: str) -> Stamp | None:
@@ -169,8 +194,8 @@ def current(out: Path, key: str) -> Stamp | None:
             if _tree(root) != tree:
                 return None
         # Read the reports now: one that is unreadable is a miss, not an error later.
-        stamp = Stamp(data)
-        stamp._artifacts()
+        stamp = Stamp(_stamp_path(out, key), data)
+        stamp._documents()
         return stamp
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -259,8 +284,5 @@ def write_stamp(
         "warnings": list(warnings),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as tmp:
-        json.dump(data, tmp)
-    Path(tmp.name).chmod(0o644)
-    os.replace(tmp.name, path)
+    _write_json(path, data)
     return True
