@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
-from typing import TYPE_CHECKING, Any
+import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from sentiment_pipeline import BuildOptions, InvokeOptions, Manifest, build, invoke
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 ECHO = """\
 import os
@@ -56,11 +56,16 @@ def lambda_handler(event, context):
 
 AWS = """\
 import os
+import time
 
 import boto3
 
 
 def lambda_handler(event, context):
+    if event.get("action") == "hang":
+        with open(event["pidfile"], "w") as file:
+            file.write(str(os.getpid()))
+        time.sleep(60)
     if event.get("action") == "session":
         session = boto3.Session()
         credentials = session.get_credentials()
@@ -143,6 +148,16 @@ def run(
         timeout=300,
         env=env if env is not None else user_environment(),
     )
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` runs: not gone, and not a zombie (dead, its parent gone, not reaped
+    yet by init)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
 
 
 def answer(done: subprocess.CompletedProcess[str]) -> Any:
@@ -320,3 +335,38 @@ def test_invoke_as_a_library_call(project: Path) -> None:
     assert result.payload["env"]["OVERRIDDEN"] == "library"
     assert lines == list(result.logs)
     assert "echo got dict" in lines
+
+
+def test_sigterm_stops_the_function_and_leaves_nothing_behind(project: Path) -> None:
+    pidfile = project / "worker.pid"
+    (project / "events" / "hang.json").write_text(
+        json.dumps({"action": "hang", "pidfile": str(pidfile)})
+    )
+    command = ["invoke", "aws", "--engine", "none", "--event", "events/hang.json"]
+    scratch = project / "scratch"  # the command's temporary directories go here
+    scratch.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sentiment_pipeline", *command],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=user_environment(TMPDIR=str(scratch)),
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not pidfile.exists() or not pidfile.read_text():
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        worker = int(pidfile.read_text())
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 128 + signal.SIGTERM, stderr
+    assert stdout == ""
+    assert stderr.splitlines()[-1] == "sentiment-pipeline: interrupted (SIGTERM)"
+    assert not running(worker)  # the worker (its own session) is gone with the command
+    assert list(scratch.iterdir()) == []  # the unpacked artifact too
