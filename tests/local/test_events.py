@@ -182,3 +182,13 @@ def test_unusable_events_name_the_input(
         load_event(source, body=body, function="f", region="r", cwd=tmp_path)
     assert str(raised.value).startswith(message)
     assert "\n" not in str(raised.value)
+
+
+def test_every_template_has_a_sample_command_in_the_readme() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("### `sentiment-pipeline invoke NAME", 1)[1].split("\n### ", 1)[0]
+    for template in events.TEMPLATES:
+        scheme = template.split(":", 1)[0]
+        (row,) = [line for line in section.splitlines() if line.startswith(f"| `{scheme}")]
+        sample = row.replace('"', "")
+        assert "sentiment-pipeline invoke " in sample and f"--event {scheme}" in sample, row
