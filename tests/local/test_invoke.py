@@ -1,9 +1,9 @@
 """``sentiment-pipeline invoke`` on a generated project, run as a user runs it.
 
 One project (built once for the module): ``echo`` (python3.13, no dependency) answers
-the event it got, its context and its variables; ``dep`` (python3.12) imports ``six``
-from its artifact; ``aws`` (python3.13) uses the runtime's boto3. Every command runs as
-a subprocess from the project's folder, with relative paths, and prints what a user sees.
+the event it got, its context and its variables; ``dep`` (python3.12, the ``layer``
+backend) imports ``six`` from its layer; ``aws`` (python3.13) uses the runtime's boto3.
+Every command runs as a subprocess from the project's folder, with relative paths.
 """
 
 from __future__ import annotations
@@ -95,11 +95,15 @@ sources = ["src/echo.py"]
 [lambdas.echo.deploy]
 environment = { GREETING = "hello from the manifest", OVERRIDDEN = "manifest" }
 
+[layers.shared]
+requirements = ["six==1.17.0"]
+
 [lambdas.dep]
 runtime = "python3.12"
+backend = "layer"
 handler = "dep.lambda_handler"
 sources = ["src/dep.py"]
-requirements = ["six==1.17.0"]
+layers = ["shared"]
 
 [lambdas.aws]
 handler = "awsfn.lambda_handler"
@@ -285,10 +289,13 @@ def test_json_prints_an_envelope_and_the_default_timeout_is_lambdas(project: Pat
     assert envelope["error"]["errorMessage"] == "Task timed out after 3.00 seconds"
 
 
-def test_a_dependency_imports_from_the_artifact_on_python312(project: Path) -> None:
-    result = answer(run(project, "dep", "--engine", "none"))
+def test_a_dependency_imports_from_the_functions_layer_on_python312(project: Path) -> None:
+    done = run(project, "dep", "--engine", "none", "--json")
+    envelope = answer(done)
+    assert envelope["artifact"]["layers"] == [str(project / "dist/layer/layers/shared.zip")]
+    result = envelope["result"]
     assert (result["six"], result["python"]) == ("1.17.0", [3, 12])
-    assert result["file"].endswith("/var/task/six.py")
+    assert result["file"].endswith("/opt/python/six.py")  # unpacked where Lambda puts layers
 
 
 def test_aws_local_points_boto3_at_a_moto_server(project: Path) -> None:
