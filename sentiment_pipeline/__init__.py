@@ -27,6 +27,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sentiment_pipeline._version import __version__ as __version__
     from sentiment_pipeline.errors import ArtifactError, PipelineError, UnknownTargetError
+    from sentiment_pipeline.local.invoke import (
+        InvokeOptions,
+        InvokeResult,
+        VerificationFailedError,
+        invoke,
+    )
     from sentiment_pipeline.packaging.backend import (
         AssembleResult,
         Backend,
@@ -74,6 +80,8 @@ __all__ = [
     "Checked",
     "DynamicResult",
     "FunctionPlan",
+    "InvokeOptions",
+    "InvokeResult",
     "LayerPlan",
     "Manifest",
     "ManifestError",
@@ -87,11 +95,13 @@ __all__ = [
     "StepError",
     "Target",
     "UnknownTargetError",
+    "VerificationFailedError",
     "VerifyOptions",
     "all_targets",
     "build",
     "get_target",
     "installed_backends",
+    "invoke",
     "load_backend",
     "runtimes",
     "verify",
@@ -135,6 +145,10 @@ _WHERE = {
     "ProblemCode": "packaging.verify",
     "Report": "packaging.verify",
     "verify": "packaging.verify",
+    "InvokeOptions": "local.invoke",
+    "InvokeResult": "local.invoke",
+    "VerificationFailedError": "local.invoke",
+    "invoke": "local.invoke",
 }
 
 

@@ -197,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--json", action="store_true", help="print the report as JSON")
 
     _add_serve_parser(sub, ENGINE_CHOICES)
+    _add_invoke_parser(sub, ENGINE_CHOICES)
     return parser
 
 
@@ -267,6 +268,78 @@ def _add_serve_parser(sub: Any, engines: Sequence[str]) -> None:
         "--once",
         action="store_true",
         help="ingest, wait for the analysis, print the summary and stop (no serving)",
+    )
+
+
+def _add_invoke_parser(sub: Any, engines: Sequence[str]) -> None:
+    invoke = sub.add_parser(
+        "invoke",
+        help="build (or reuse) and verify one Lambda, then run its artifact once locally",
+        description=(
+            "Build (or reuse: the build is incremental) and verify the Lambda NAME, then run "
+            "its built artifact with its layers once, in an isolated interpreter of its "
+            "runtime's Python with Lambda's paths and variables, the manifest's deploy "
+            "environment, timeout and memory, and --env on top. The result is printed on "
+            "stdout as JSON, the function's log on stderr. Exit 0: the function returned; 1: "
+            "a function error (Lambda's error body printed), or the build or verification "
+            "failed; 2: unusable input (unknown Lambda, bad event, bad --env, no interpreter)."
+        ),
+    )
+    invoke.add_argument("name", metavar="NAME", help="the Lambda, as named in the manifest")
+    invoke.add_argument(
+        "--event",
+        metavar="FILE|-|TEMPLATE",
+        help="a JSON file, - for JSON on stdin, or a template: "
+        "function-url:METHOD:/path[?query] (payload 2.0; see --body), sns:FILE (FILE's "
+        "content is the SNS message), sqs:FILE (FILE's content is the SQS body), schedule "
+        "(an EventBridge scheduled event). Default: {}",
+    )
+    invoke.add_argument(
+        "--body",
+        metavar="TEXT",
+        help="the request body of a function-url event (application/json when it is JSON)",
+    )
+    invoke.add_argument(
+        "--manifest", type=path, default="lambdas.toml", help="default: lambdas.toml"
+    )
+    invoke.add_argument("--backend", help="build with this backend (default: the manifest's)")
+    invoke.add_argument(
+        "--out", type=path, default="dist", help="build output directory (default: dist)"
+    )
+    invoke.add_argument(
+        "--engine",
+        default="auto",
+        choices=engines,
+        help="container engine of the build (default: auto, as build's: the artifacts "
+        "`build` made are reused)",
+    )
+    invoke.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a variable for the function, over the manifest's deploy environment (repeatable)",
+    )
+    invoke.add_argument(
+        "--aws",
+        choices=("local", "passthrough"),
+        default="passthrough",
+        help="passthrough (default): the function uses your AWS configuration (AWS_PROFILE, "
+        "AWS_REGION, credentials, ~/.aws); local: a moto server on 127.0.0.1, started for "
+        "this invocation and stopped after it",
+    )
+    invoke.add_argument(
+        "--interpreter",
+        type=interpreter,
+        metavar="PYTHON",
+        help="the target Python (default: found on this machine)",
+    )
+    invoke.add_argument("--offline", action="store_true", help="build from lock and cache only")
+    invoke.add_argument(
+        "--json",
+        action="store_true",
+        help="print an envelope instead of the bare result: requestId, ok, result or error, "
+        "errorType, timedOut, durations, memory, timeout, the artifact and the log lines",
     )
 
 

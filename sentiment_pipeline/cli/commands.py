@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -11,7 +12,7 @@ from sentiment_pipeline.cli.arguments import EXIT_OK, EXIT_PROBLEMS
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
     from sentiment_pipeline.packaging.results import ArtifactResult, BuildResult
 
@@ -200,6 +201,75 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return command(args)
 
 
+def cmd_invoke(args: argparse.Namespace) -> int:
+    """``invoke``: the event first (bad input exits before any build), then build and run."""
+    from sentiment_pipeline.local.events import load_event
+    from sentiment_pipeline.local.invoke import InvokeOptions, VerificationFailedError, invoke
+    from sentiment_pipeline.local.overrides import aws_region, parse_env
+    from sentiment_pipeline.packaging.manifest import Manifest
+    from sentiment_pipeline.packaging.options import BuildOptions
+    from sentiment_pipeline.packaging.plan import plan_functions
+    from sentiment_pipeline.packaging.targets import get_target
+
+    manifest = Manifest.load(args.manifest)
+    plan_functions(manifest, only=[args.name])  # an unknown name: the names it has
+    environment = parse_env(args.env)
+    event = load_event(args.event, body=args.body, function=args.name, region=aws_region(args.aws))
+    for runtime in manifest.runtimes([args.name]):
+        warn(get_target(runtime).deprecation_warning())
+
+    def stderr(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    options = InvokeOptions(
+        build=BuildOptions(
+            backend=args.backend,
+            out=args.out,
+            engine=args.engine,
+            offline=args.offline,
+            progress=lambda message: stderr(f"  ... {message}"),
+        ),
+        environment=environment,
+        aws=args.aws,
+        interpreter=args.interpreter,
+        log=stderr,
+    )
+    try:
+        with _warnings_as_lines():
+            result = invoke(
+                manifest, args.name, event.payload, options, request_id=event.request_id
+            )
+    except VerificationFailedError as exc:
+        print(f"sentiment-pipeline: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    print(json.dumps(result.to_json() if args.json else result.payload), flush=True)
+    return EXIT_OK if result.ok else EXIT_PROBLEMS
+
+
+@contextlib.contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """The library's warnings as ``sentiment-pipeline: warning:`` lines while the block runs.
+
+    A function error is no warning of ours: the function's log already shows it.
+    """
+    import logging
+
+    class Lines(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.levelno >= logging.ERROR and hasattr(record, "request_id"):
+                return  # an invocation's error: its [ERROR] line is in the function's log
+            reason = getattr(record, "reason", None)
+            warn(record.getMessage() + (f" ({reason})" if reason else ""))
+
+    logger = logging.getLogger("sentiment_pipeline")
+    handler = Lines(logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
 def build_table(result: BuildResult) -> str:
     """The build's table: one row per artifact (sizes in MiB, as Lambda's limits), then
     its largest distributions, problems, notes and import check."""
@@ -265,3 +335,4 @@ def _largest(artifact: ArtifactResult, count: int = 3) -> str:
 
 
 COMMANDS = {"targets": cmd_targets, "verify": cmd_verify, "build": cmd_build, "serve": cmd_serve}
+COMMANDS["invoke"] = cmd_invoke

@@ -24,8 +24,10 @@ ACCOUNT = "123456789012"
 """moto's default account, in the ARNs of local events."""
 
 
-def scheduled_event(now: float | None = None) -> dict[str, Any]:
-    """An EventBridge scheduled event, as the ingestion Lambda receives it."""
+def scheduled_event(
+    now: float | None = None, *, region: str = REGION, rule: str = "sentiment-pipeline-local"
+) -> dict[str, Any]:
+    """An EventBridge scheduled event of ``rule`` in ``region``, as a Lambda receives it."""
     moment = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
     return {
         "version": "0",
@@ -34,8 +36,8 @@ def scheduled_event(now: float | None = None) -> dict[str, Any]:
         "source": "aws.events",
         "account": ACCOUNT,
         "time": moment,
-        "region": REGION,
-        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/sentiment-pipeline-local"],
+        "region": region,
+        "resources": [f"arn:aws:events:{region}:{ACCOUNT}:rule/{rule}"],
         "detail": {},
     }
 

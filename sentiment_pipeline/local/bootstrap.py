@@ -61,15 +61,25 @@ class LambdaContext:
         return max(0, int(self._deadline_ms - time.time() * 1000))
 
 
+# The local root: LAMBDA_TASK_ROOT is <root>/var/task. Tracebacks show Lambda's paths.
+task_root = os.environ.get("LAMBDA_TASK_ROOT", "")
+local_root = task_root[: -len("/var/task")] if task_root.endswith("/var/task") else ""
+
+
 def error_body(
     exc: BaseException, request_id: str | None, error_type: str | None = None
 ) -> dict[str, Any]:
-    frames = traceback.extract_tb(exc.__traceback__)
+    # Like Lambda's runtime, the trace starts at the handler: this loop's frames are not
+    # the function's, and its files are where Lambda has them (/var/task, /opt).
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename != __file__]
+    trace = traceback.format_list(frames)
+    if local_root:
+        trace = [t.replace(f'File "{local_root}/', 'File "/') for t in trace]
     return {
         "errorMessage": str(exc),
         "errorType": error_type or type(exc).__name__,
         "requestId": request_id,
-        "stackTrace": traceback.format_list(frames),
+        "stackTrace": trace,
     }
 
 

@@ -136,9 +136,13 @@ class Worker:
             os.killpg(self.process.pid, signal.SIGKILL)
 
     def kill(self) -> None:
+        """Kill the process and release its pipes, once its last log lines are emitted."""
         self.signal_kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=5)
+        # What it wrote before it died is still in the pipe: the log pump reads it, then
+        # the end of the file (the process group is gone, so nothing holds the pipe open).
+        self._logs.join(timeout=2)
         with contextlib.suppress(OSError):
             os.close(self._answers)
         if self.process.stdin:

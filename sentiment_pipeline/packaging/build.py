@@ -216,7 +216,20 @@ def build(manifest: Manifest, options: BuildOptions | None = None) -> BuildResul
             group_results = [done[a.key] for a in artifacts]
             lockfile.save()
             pins.save()  # image backends pin base digests while building
-            write_report(report_path, backend=name, engine=options.engine, artifacts=group_results)
+            # A build of some Lambdas (--lambda, invoke) keeps the others' entries: the
+            # next build of those reuses their artifacts instead of rebuilding them.
+            built_paths = {a.path for a in group_results}
+            others = [
+                a
+                for a in previous.values()
+                if options.only and a.path not in built_paths and Path(a.path).exists()
+            ]
+            write_report(
+                report_path,
+                backend=name,
+                engine=options.engine,
+                artifacts=[*others, *group_results],
+            )
             reports.append(report_path)
             results += group_results
     return BuildResult(tuple(results), tuple(reports))

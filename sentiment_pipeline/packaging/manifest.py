@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
 __all__ = [
+    "ENVIRONMENT_NAME",
+    "RESERVED_ENVIRONMENT",
     "Cors",
     "DeploySettings",
     "DeployTable",
@@ -45,8 +47,9 @@ __all__ = [
 _HANDLER = re.compile(r"^[A-Za-z_][\w/]*(\.[A-Za-z_]\w*)*\.[A-Za-z_]\w*$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
-_ENV_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-_RESERVED_ENV = frozenset(
+ENVIRONMENT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+"""What Lambda accepts as an environment variable's name."""
+RESERVED_ENVIRONMENT = frozenset(
     {
         "_HANDLER",
         "_X_AMZN_TRACE_ID",
@@ -68,7 +71,8 @@ _RESERVED_ENV = frozenset(
         "LAMBDA_RUNTIME_DIR",
     }
 )
-"""Environment variables Lambda reserves (a function may not set them)."""
+"""Environment variables Lambda reserves (a function may not set them): the deploy
+table's ``environment`` and ``invoke --env`` refuse them."""
 MAX_LAYERS = 5  # mirrors the target catalog; checked again against it per target
 
 
@@ -179,12 +183,12 @@ class DeployTable(_Strict):
     @classmethod
     def _environment_names(cls, value: dict[str, str] | None) -> dict[str, str] | None:
         for key in value or {}:
-            if not _ENV_NAME.match(key):
+            if not ENVIRONMENT_NAME.match(key):
                 raise ValueError(
                     f"{key!r} is not a valid environment variable name (letters, digits, "
                     "'_'; not starting with a digit)"
                 )
-            if key in _RESERVED_ENV:
+            if key in RESERVED_ENVIRONMENT:
                 raise ValueError(f"{key!r} is reserved by Lambda; choose another name")
         return value
 

@@ -12,6 +12,7 @@ import http.client
 import json
 import os
 import textwrap
+import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -22,7 +23,7 @@ from sentiment_pipeline.packaging.sandbox import layer_site_packages
 from sentiment_pipeline.packaging.targets import get_target
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
     from sentiment_pipeline.packaging.targets import Target
@@ -295,3 +296,54 @@ def test_no_interpreter_of_the_target_is_a_clear_error(tmp_path: Path) -> None:
     )
     with pytest.raises(RunnerError, match=r"no python3\.13 interpreter for arm64"):
         runnable(spec, tmp_path / "functions", offline=True)
+
+
+LOUD = """\
+def lambda_handler(event, context):
+    for n in range(event["lines"]):
+        print(f"line {n}")
+    if event.get("raise"):
+        raise KeyError("missing")
+    return "done"
+"""
+
+
+def loud_function(
+    tmp_path: Path, target: Target, sink: Callable[[str, str], None] | None = None
+) -> LocalFunction:
+    spec = FunctionSpec(
+        name="loud",
+        handler="app.main.lambda_handler",
+        target=target,
+        artifact=make_artifact(tmp_path, LOUD),
+        concurrency=1,
+    )
+    return runnable(spec, tmp_path / "functions", offline=True, log_sink=sink)
+
+
+def test_close_returns_once_the_workers_last_log_lines_are_read(
+    tmp_path: Path, host_target: Target
+) -> None:
+    # `invoke` prints the whole log, then Lambda's REPORT line after it: nothing may come
+    # late, even through a sink slower than the function (a terminal, a pipe).
+    function = loud_function(tmp_path, host_target, lambda name, line: time.sleep(0.004))
+    try:
+        invocation = function.invoke({"lines": 200})
+    finally:
+        function.close()
+    assert invocation.ok
+    assert list(function.logs)[-2:] == ["line 199", f"END RequestId: {invocation.request_id}"]
+
+
+def test_the_stack_trace_starts_at_the_handler_in_lambdas_paths(
+    tmp_path: Path, host_target: Target
+) -> None:
+    function = loud_function(tmp_path, host_target)
+    try:
+        invocation = function.invoke({"lines": 0, "raise": True})
+    finally:
+        function.close()
+    assert invocation.error is not None
+    (frame,) = invocation.error["stackTrace"]
+    assert frame.startswith('  File "/var/task/app/main.py", line 5, in lambda_handler\n')
+    assert 'raise KeyError("missing")' in frame

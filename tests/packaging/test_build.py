@@ -228,3 +228,22 @@ def test_a_python311_function_builds_with_engine_none_and_verifies(
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert json.loads(checked.stdout)["ok"] is True
+
+
+def test_a_build_of_one_lambda_keeps_the_others_reusable(
+    project_lock: str, tmp_path: Path
+) -> None:
+    # `build --lambda api`, then `--lambda web`, then `--lambda api` again (what `invoke`
+    # does for each Lambda it runs): the third build reuses api's artifact.
+    extra = '\n[lambdas.web]\nhandler = "web.lambda_handler"\nsources = ["web.py"]\n'
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "web.py").write_text("def lambda_handler(event, context):\n    return 1\n")
+    manifest = Manifest.load(make_project(tmp_path / "p", lock=project_lock, extra=extra))
+    out = tmp_path / "dist"
+    first = build(manifest, BuildOptions(out=out, engine="none", only="api"))
+    assert build(manifest, BuildOptions(out=out, engine="none", only="web")).ok
+    again = build(manifest, BuildOptions(out=out, engine="none", only="api"))
+    assert [(a.name, a.cache_hit) for a in first.artifacts] == [("api", False)]
+    assert [(a.name, a.cache_hit) for a in again.artifacts] == [("api", True)]
+    report = json.loads((out / "zip-in-docker" / "report.json").read_text())
+    assert sorted(a["name"] for a in report["artifacts"]) == ["api", "web"]
