@@ -129,14 +129,16 @@ def _stamp_path(out: Path, key: str) -> Path:
 
 
 class Stamp:
-    """What a current stamp says the build produced: its reports (one per backend, in
-    the build's order, each listing exactly that build's artifacts) and its warnings."""
+    """What a current stamp says the build produced: its reports (one per backend), its
+    artifacts (report, key) in the build's order (a report also keeps other Lambdas'
+    entries after a ``--lambda`` build), and its warnings."""
 
     def __init__(self, path: Path, data: dict[str, Any]) -> None:
         self.path = path
         self.data = data
         self.reports: list[str] = list(data["reports"])
         self.warnings: list[str] = list(data["warnings"])
+        self.artifacts: list[tuple[str, str]] = [(r, k) for r, k in data["artifacts"]]
         self._read: list[dict[str, Any]] = []
 
     def _documents(self) -> list[dict[str, Any]]:
@@ -148,18 +150,21 @@ class Stamp:
         """The recorded build, every artifact a cache hit; ``seconds``, the check's time,
         shared among them. Each ``report.json`` is rewritten to say so, as a build that
         reused everything writes it, and the stamp follows its new metadata."""
-        import attrs
-
         from sentiment_pipeline.packaging.results import ArtifactResult, BuildResult
 
-        documents = self._documents()
-        count = sum(len(d["artifacts"]) for d in documents)
-        each = seconds / max(1, count)
+        documents = dict(zip(self.reports, self._documents(), strict=True))
+        entries = {
+            (report, entry["key"]): entry
+            for report, document in documents.items()
+            for entry in document["artifacts"]
+        }
+        each = seconds / max(1, len(self.artifacts))
         artifacts: list[ArtifactResult] = []
-        for report, document in zip(self.reports, documents, strict=True):
-            for entry in document["artifacts"]:
-                entry["cache_hit"], entry["seconds"] = True, each
-                artifacts.append(attrs.evolve(ArtifactResult.from_json(entry), seconds=each))
+        for report, key in self.artifacts:
+            entry = entries[report, key]
+            entry["cache_hit"], entry["seconds"] = True, each
+            artifacts.append(ArtifactResult.from_json(entry))
+        for report, document in documents.items():
             _write_json(Path(report), document, indent=2)
         written = {str(r) for r in self.reports}
         self.data["files"] = [
@@ -195,8 +200,9 @@ def current(out: Path, key: str) -> Stamp | None:
                 return None
         # Read the reports now: one that is unreadable is a miss, not an error later.
         stamp = Stamp(_stamp_path(out, key), data)
-        stamp._documents()
-        return stamp
+        documents = zip(stamp.reports, stamp._documents(), strict=True)
+        keys = {(r, a["key"]) for r, d in documents for a in d["artifacts"]}
+        return stamp if all(pair in keys for pair in stamp.artifacts) else None
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -262,6 +268,8 @@ def write_stamp(
         return False
     # Written by the build itself: the lock (when it changed), the reports, the artifacts.
     written = [str(manifest.path.with_suffix(".lock")), *(str(r) for r in result.reports)]
+    report_of = {Path(r).parent.name: str(r) for r in result.reports}
+    outputs = [[report_of[a.backend], a.key] for a in result.artifacts]
     for a in result.artifacts:
         artifact = Path(a.path)
         if artifact.is_dir():
@@ -281,6 +289,7 @@ def write_stamp(
         "files": sorted(signatures.items()),
         "trees": trees,
         "reports": [str(r) for r in result.reports],
+        "artifacts": outputs,
         "warnings": list(warnings),
     }
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -114,6 +114,8 @@ def test_another_request_or_environment_is_checked_in_full(project: Path) -> Non
     only = build(project, "--lambda", "api")
     assert hits(only) == {"common": True, "api": True}
     assert len(stamps(project)) == 2
+    # Answered from its stamp: the same artifacts as the full check listed, no others.
+    assert without_times(build(project, "--lambda", "api")) == without_times(only)
     assert [uptodate.current(project / "dist", s.stem) is None for s in stamps(project)].count(
         True
     ) == 1  # the --lambda request's holds; the whole build's report was rewritten
