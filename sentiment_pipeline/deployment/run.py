@@ -78,7 +78,7 @@ def deploy(manifest: Manifest | str | Path, options: DeployOptions | None = None
     for item in items:
         progress(f"{item.name}: reading {item.settings.function_name}")
         states[item.name] = api.function_state(item.settings.function_name, item.settings.alias)
-    _check_creatable(items, states)
+    _check_creatable(items, states, str(api.region))
     arns = {name: step.arn for name, step in layer_steps.items()}
     steps = [plan_function(item, states[item.name], arns) for item in items]
     plan = [step.describe() for step in layer_steps.values()]
@@ -128,7 +128,9 @@ def _check_interpreters(items: list[Deployable]) -> None:
         raise RefusedError(missing)
 
 
-def _check_creatable(items: list[Deployable], states: dict[str, FunctionState]) -> None:
+def _check_creatable(
+    items: list[Deployable], states: dict[str, FunctionState], region: str
+) -> None:
     """A function that does not exist needs a role; one of the other package type cannot
     be updated in place. Refused before anything is uploaded."""
     problems = []
@@ -137,7 +139,8 @@ def _check_creatable(items: list[Deployable], states: dict[str, FunctionState]) 
         name = item.settings.function_name
         if latest is None and item.settings.role is None:
             problems.append(
-                f"{item.name}: function {name} does not exist, and creating it needs its "
+                f"{item.name}: function {name} does not exist in {region} (is --region "
+                "right?), and creating it needs its "
                 f'execution role: set role = "arn:aws:iam::ACCOUNT:role/NAME" in '
                 f"[lambdas.{item.name}.deploy] (or [defaults.deploy])"
             )
