@@ -114,7 +114,9 @@ class FunctionStep:
 
     def describe(self) -> list[str]:
         """The plan's lines for this function: what is done and the hashes compared."""
-        name = f"{self.item.name} -> {self.function_name}"
+        name = self.item.name
+        if self.function_name != name:
+            name = f"{name} -> {self.function_name}"
         local = self.item.function.image or self.item.function.code_sha256
         latest = self.current.latest
         if self.unchanged:

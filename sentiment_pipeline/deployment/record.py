@@ -123,7 +123,7 @@ def render(record: DeployRecord) -> str:
             f"{layer.code_sha256}) {layer.arn}"
         )
     for f in record.functions:
-        head = f"{f.name} -> {f.function_name}"
+        head = f.name if f.function_name == f.name else f"{f.name} -> {f.function_name}"
         code = f"image {f.image_digest}" if f.image_digest else f"CodeSha256 {f.code_sha256}"
         if not f.changes and f.smoke is None:
             lines.append(f"{head}: unchanged ({code}); alias {f.alias} -> {f.version}")
