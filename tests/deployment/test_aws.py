@@ -135,3 +135,26 @@ def test_a_function_not_found_names_the_region(api: LambdaApi) -> None:
 def test_no_region_anywhere_is_refused_naming_the_option(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(RefusedError, match="no AWS region: pass --region"):
         LambdaApi()
+
+
+def test_a_change_lambda_reports_failed_names_the_function_and_lambdas_reason(
+    api: LambdaApi,
+) -> None:
+    stubber = stubbed(api)
+    stubber.add_response(
+        "get_function",
+        {
+            "Configuration": {
+                "FunctionName": "prod-api",
+                "LastUpdateStatus": "Failed",
+                "LastUpdateStatusReason": "The image manifest media type is not supported.",
+            }
+        },
+        {"FunctionName": "prod-api"},
+    )
+    with pytest.raises(AwsCallError) as error:
+        api.wait("prod-api", "function_updated_v2")
+    assert str(error.value) == (
+        "prod-api: waiting for function_updated_v2: Lambda says Failed: The image manifest "
+        "media type is not supported.; fix that and deploy again"
+    )

@@ -243,3 +243,24 @@ def test_a_function_that_does_not_exist_without_a_role_is_refused_naming_the_key
     ):
         project.deploy(moto)
     assert moto.snapshot(project.prefix) == {"layers": []}
+
+
+def test_a_version_over_its_timeout_fails_the_local_smoke(moto: Moto, tmp_path: Path) -> None:
+    project = Project(tmp_path / "p", deploy_table="\n[lambdas.api.deploy]\ntimeout = 1\n")
+    project.write_handler("1", "    import time; time.sleep(30)")
+    project.build()
+    record = project.deploy(moto, smoke="local")
+    (api,) = record.functions
+    assert api.smoke is not None and api.smoke.error_type == "Sandbox.Timedout"
+    assert not record.ok and api.version is None
+
+
+def test_the_alias_option_moves_another_alias(moto: Moto, project: Project) -> None:
+    project.build()
+    project.deploy(moto)
+    project.write_handler("2")
+    project.build()
+    record = project.deploy(moto, alias="canary")
+    assert record.functions[0].alias == "canary"
+    assert moto.alias_version(project.function, "canary") == "2"
+    assert moto.alias_version(project.function, "live") == "1"
