@@ -106,6 +106,17 @@ def incident(session: nox.Session) -> None:
     session.run("python", "scripts/incident_demo.py", *session.posargs)
 
 
+@nox.session(name="deploy-local")
+def deploy_local(session: nox.Session) -> None:
+    """Deploy this repo's Lambdas to a local moto server twice (the second uploads nothing).
+
+    Starts a moto server on 127.0.0.1, builds and deploys the three Lambdas, deploys
+    again, prints both deploys and the record, and stops the server.
+    """
+    session.install("-e", ".[local,deploy]")
+    session.run("python", "scripts/deploy_local.py", *session.posargs)
+
+
 @nox.session
 def e2e(session: nox.Session) -> None:
     """The end-to-end tests only: built artifacts served locally, over real HTTP, in a browser."""

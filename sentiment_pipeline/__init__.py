@@ -26,6 +26,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sentiment_pipeline._version import __version__ as __version__
+    from sentiment_pipeline.deployment import (
+        AwsCallError,
+        DeployError,
+        DeployOptions,
+        DeployRecord,
+        RefusedError,
+        deploy,
+    )
     from sentiment_pipeline.errors import ArtifactError, PipelineError, UnknownTargetError
     from sentiment_pipeline.local.invoke import (
         InvokeOptions,
@@ -71,6 +79,7 @@ __all__ = [
     "ArtifactPlan",
     "ArtifactResult",
     "AssembleResult",
+    "AwsCallError",
     "Backend",
     "BackendError",
     "BuildContext",
@@ -78,6 +87,9 @@ __all__ = [
     "BuildResult",
     "CacheError",
     "Checked",
+    "DeployError",
+    "DeployOptions",
+    "DeployRecord",
     "DynamicResult",
     "FunctionPlan",
     "InvokeOptions",
@@ -90,6 +102,7 @@ __all__ = [
     "PlanError",
     "Problem",
     "ProblemCode",
+    "RefusedError",
     "Report",
     "ResolutionError",
     "StepError",
@@ -99,6 +112,7 @@ __all__ = [
     "VerifyOptions",
     "all_targets",
     "build",
+    "deploy",
     "get_target",
     "installed_backends",
     "invoke",
@@ -113,6 +127,12 @@ _WHERE = {
     "ArtifactError": "errors",
     "PipelineError": "errors",
     "UnknownTargetError": "errors",
+    "AwsCallError": "deployment.errors",
+    "DeployError": "deployment.errors",
+    "RefusedError": "deployment.errors",
+    "DeployOptions": "deployment.options",
+    "DeployRecord": "deployment.record",
+    "deploy": "deployment.run",
     "AssembleResult": "packaging.backend",
     "Backend": "packaging.backend",
     "BackendError": "packaging.backend",

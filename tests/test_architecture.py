@@ -5,6 +5,8 @@
   backends and the CLI. Only those import one another; the facade ``__init__`` names them
   lazily (its imports run only for type checkers).
 - The build side never imports the dev stack: ``local/`` builds on ``packaging/``, not back.
+- The deploy (``deployment/``) builds on the build's report and the local runner; neither
+  the build side nor the dev stack imports it, and only its ``aws`` module calls AWS.
 - No import cycle anywhere in the package.
 - This repository's ``lambdas.toml`` excludes exactly the build side, by prefix.
 """
@@ -23,6 +25,7 @@ PACKAGE = ROOT / "sentiment_pipeline"
 BUILD_SIDE = (
     "sentiment_pipeline.packaging",
     "sentiment_pipeline.local",
+    "sentiment_pipeline.deployment",
     "sentiment_pipeline.backends",
     "sentiment_pipeline.cli",
     "sentiment_pipeline.__main__",
@@ -105,6 +108,48 @@ def test_the_build_side_never_imports_the_dev_stack() -> None:
         if _under(module, ("sentiment_pipeline.packaging", "sentiment_pipeline.backends")):
             wrong = sorted(t for t in targets if _under(t, ("sentiment_pipeline.local",)))
             assert wrong == [], f"{module} imports the dev stack: {wrong}"
+
+
+DEPLOYMENT = "sentiment_pipeline.deployment"
+# What the deploy may use of the dev stack: the runner (--smoke local) and the Function
+# URL's payload 2.0 event (the default smoke event).
+DEPLOYMENT_USES_OF_LOCAL = (
+    "sentiment_pipeline.local.runner",
+    "sentiment_pipeline.local.functionurl",
+)
+
+
+def test_nothing_but_the_cli_and_the_facade_imports_the_deploy() -> None:
+    for module, targets in GRAPH.items():
+        if _under(module, (DEPLOYMENT, "sentiment_pipeline.cli")) or module == FACADE:
+            continue
+        wrong = sorted(t for t in targets if _under(t, (DEPLOYMENT,)))
+        assert wrong == [], f"{module} imports the deploy: {wrong}"
+
+
+def test_the_deploy_uses_only_the_runner_and_the_url_event_of_the_dev_stack() -> None:
+    for module, targets in GRAPH.items():
+        if _under(module, (DEPLOYMENT,)):
+            local = {t for t in targets if _under(t, ("sentiment_pipeline.local",))}
+            assert local <= set(DEPLOYMENT_USES_OF_LOCAL), f"{module} imports {sorted(local)}"
+
+
+def test_only_the_deploys_aws_module_imports_botocore() -> None:
+    importers = set()
+    for module, path in MODULES.items():
+        if not _under(module, (DEPLOYMENT,)):
+            continue
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            if any(n.split(".")[0] in ("boto3", "botocore") for n in names):
+                importers.add(module)
+    assert importers == {f"{DEPLOYMENT}.aws"}
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:

@@ -22,7 +22,12 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 # What `import sentiment_pipeline` must not load: the build side and its dependencies.
-BUILD_SIDE = ("sentiment_pipeline.packaging", "sentiment_pipeline.local", "sentiment_pipeline.cli")
+BUILD_SIDE = (
+    "sentiment_pipeline.packaging",
+    "sentiment_pipeline.local",
+    "sentiment_pipeline.deployment",
+    "sentiment_pipeline.cli",
+)
 BUILD_DEPENDENCIES = ("pydantic", "elftools", "packaging", "installer", "stevedore", "attrs")
 
 PUBLIC = sorted(sentiment_pipeline.__all__)

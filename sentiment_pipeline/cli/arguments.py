@@ -198,7 +198,59 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_serve_parser(sub, ENGINE_CHOICES)
     _add_invoke_parser(sub, ENGINE_CHOICES)
+    _add_deploy_parser(sub)
     return parser
+
+
+def _add_deploy_parser(sub: Any) -> None:
+    from sentiment_pipeline.deployment.options import SMOKE_CHOICES
+
+    deploy = sub.add_parser(
+        "deploy",
+        help="deploy the verified artifacts of the last build; only what changed is uploaded",
+        description="Deploy the Lambdas of lambdas.toml (or those named with --lambda) from "
+        "the last build's dist/<backend>/report.json: only verified artifacts, still as built; "
+        "layers, code and settings uploaded only when they differ from Lambda's; each new "
+        "version invoked with its smoke event before its alias moves to it; the Function URL "
+        "on the alias. Writes dist/deploy.json. Exit 0: deployed (or nothing to do); 1: a "
+        "smoke test or an AWS call failed (the alias stays where it was); 2: unusable input "
+        "(an artifact missing, unverified or changed since its build: nothing was uploaded).",
+    )
+    deploy.add_argument(
+        "--manifest", type=path, default="lambdas.toml", help="default: lambdas.toml"
+    )
+    deploy.add_argument("--backend", help="deploy what this backend built (default: each Lambda's)")
+    deploy.add_argument(
+        "--lambda",
+        dest="lambdas",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this Lambda (repeatable)",
+    )
+    deploy.add_argument(
+        "--out", type=path, default="dist", help="the build's output directory (default: dist)"
+    )
+    deploy.add_argument(
+        "--alias", help="the alias that takes traffic (default: the manifest's, live)"
+    )
+    deploy.add_argument("--region", help="AWS region (default: the AWS configuration's)")
+    deploy.add_argument(
+        "--endpoint-url", metavar="URL", help="another Lambda endpoint (e.g. a moto server)"
+    )
+    deploy.add_argument(
+        "--smoke",
+        default="aws",
+        choices=SMOKE_CHOICES,
+        help="aws (default): invoke the new version; local: run the artifact with the local "
+        "runner; none: no smoke test (traffic moves untested)",
+    )
+    deploy.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print what would be uploaded, updated, created or left alone; change nothing",
+    )
+    deploy.add_argument("--json", action="store_true", help="print the record as JSON")
 
 
 def _add_serve_parser(sub: Any, engines: Sequence[str]) -> None:

@@ -270,6 +270,36 @@ def _warnings_as_lines() -> Iterator[None]:
         logger.removeHandler(handler)
 
 
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from sentiment_pipeline.deployment import AwsCallError, DeployOptions, deploy
+    from sentiment_pipeline.deployment.record import render
+
+    interactive = sys.stderr.isatty() and not args.json
+
+    def progress(message: str) -> None:
+        if interactive:
+            print(f"  ... {message}", file=sys.stderr, flush=True)
+
+    options = DeployOptions(
+        backend=args.backend,
+        only=args.lambdas,
+        out=args.out,
+        alias=args.alias,
+        region=args.region,
+        endpoint_url=args.endpoint_url,
+        smoke=args.smoke,
+        dry_run=args.dry_run,
+        progress=progress,
+    )
+    try:
+        record = deploy(args.manifest, options)
+    except AwsCallError as exc:  # a deploy that was attempted: exit 1, not bad input
+        print(f"sentiment-pipeline: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    print(json.dumps(record.to_json(), indent=2) if args.json else render(record))
+    return EXIT_OK if record.ok else EXIT_PROBLEMS
+
+
 def build_table(result: BuildResult) -> str:
     """The build's table: one row per artifact (sizes in MiB, as Lambda's limits), then
     its largest distributions, problems, notes and import check."""
@@ -334,5 +364,11 @@ def _largest(artifact: ArtifactResult, count: int = 3) -> str:
     return line
 
 
-COMMANDS = {"targets": cmd_targets, "verify": cmd_verify, "build": cmd_build, "serve": cmd_serve}
-COMMANDS["invoke"] = cmd_invoke
+COMMANDS = {
+    "targets": cmd_targets,
+    "verify": cmd_verify,
+    "build": cmd_build,
+    "serve": cmd_serve,
+    "deploy": cmd_deploy,
+    "invoke": cmd_invoke,
+}

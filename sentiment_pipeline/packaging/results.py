@@ -7,6 +7,7 @@ True
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import tempfile
@@ -100,6 +101,23 @@ class ArtifactResult:
     """Its installed distributions, largest first (after slimming)."""
     slim: str = ""
     """``slim`` or ``slim+strip`` when the distributions were slimmed, else empty."""
+    pushed: str | None = None
+    """Where an image backend pushed the image, by digest (``HOST/REPO@sha256:...``)."""
+
+    @property
+    def source_code_hash(self) -> str | None:
+        """A zip's sha256 in base64: Lambda's ``CodeSha256`` for it, and the value
+        Terraform's ``aws_lambda_function.source_code_hash`` expects
+        (``filebase64sha256("api.zip")``); None for an image or a failed artifact.
+
+        >>> ArtifactResult(name="api", kind="function", backend="zip-in-docker",
+        ...     path="/p/api.zip", runtime="python3.13", architecture="x86_64", ok=True,
+        ...     cache_hit=False, seconds=0.1, key="k", sha256="00" * 32).source_code_hash
+        'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA='
+        """
+        if not self.ok or not self.sha256 or not self.path.endswith(".zip"):
+            return None
+        return base64.b64encode(bytes.fromhex(self.sha256)).decode("ascii")
 
     @property
     def saved(self) -> int:
@@ -118,6 +136,7 @@ class ArtifactResult:
         data["distributions"] = [d.to_json() for d in self.distributions]
         data["problems"] = [p.to_json() for p in self.problems]
         data["warnings"] = [p.to_json() for p in self.warnings]
+        data["source_code_hash"] = self.source_code_hash
         return data
 
     @classmethod

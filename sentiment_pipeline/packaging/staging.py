@@ -168,7 +168,18 @@ def place_verified(
         layers=tuple(str(p) for p in layers),
         distributions=assembled.distributions,
         slim=assembled.slim,
+        pushed=_pushed_reference(published),
     )
+
+
+def _pushed_reference(published: str | None) -> str | None:
+    """The ``HOST/REPO@sha256:...`` that a backend's publish() names first, if any.
+
+    >>> _pushed_reference("127.0.0.1:5000/sp/api@sha256:ab (uploaded 1)")
+    '127.0.0.1:5000/sp/api@sha256:ab'
+    """
+    first = (published or "").split(" ", 1)[0]
+    return first if "@sha256:" in first else None
 
 
 def size_notes(artifact: ArtifactPlan, final: Path, zipped: int, *, ok: bool) -> list[str]:

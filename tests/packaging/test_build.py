@@ -230,9 +230,7 @@ def test_a_python311_function_builds_with_engine_none_and_verifies(
     assert json.loads(checked.stdout)["ok"] is True
 
 
-def test_a_build_of_one_lambda_keeps_the_others_reusable(
-    project_lock: str, tmp_path: Path
-) -> None:
+def test_a_build_of_one_lambda_keeps_the_others_reusable(project_lock: str, tmp_path: Path) -> None:
     # `build --lambda api`, then `--lambda web`, then `--lambda api` again (what `invoke`
     # does for each Lambda it runs): the third build reuses api's artifact.
     extra = '\n[lambdas.web]\nhandler = "web.lambda_handler"\nsources = ["web.py"]\n'

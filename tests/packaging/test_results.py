@@ -89,6 +89,8 @@ def test_the_json_of_an_artifact_keeps_its_keys() -> None:
         "layers",
         "distributions",
         "slim",
+        "pushed",
+        "source_code_hash",
     ]
 
 
@@ -151,3 +153,32 @@ def test_sizes_are_printed_in_mib_so_a_limit_in_mib_reads_right() -> None:
     assert mib(255 * 10**6) == "243.2 MiB"
     assert mib(250 * 2**20 + 1) == "250.0 MiB" and mib(251 * 2**20) == "251.0 MiB"
     assert mib(7_000) == "6.8 KiB"  # a small function beside its layer is not "0.0 MiB"
+
+
+def test_a_zip_reports_terraforms_source_code_hash_the_base64_of_its_sha256(
+    tmp_path: Path,
+) -> None:
+    import base64
+    import hashlib
+
+    data = b"PK\x05\x06" + b"\0" * 18  # an empty zip
+    (tmp_path / "api.zip").write_bytes(data)
+    built = attrs.evolve(
+        result("api"), path=str(tmp_path / "api.zip"), sha256=hashlib.sha256(data).hexdigest()
+    )
+    expected = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    assert built.to_json()["source_code_hash"] == expected
+    write_report(
+        tmp_path / "report.json", backend="zip-in-docker", engine="none", artifacts=[built]
+    )
+    (entry,) = json.loads((tmp_path / "report.json").read_text())["artifacts"]
+    assert entry["source_code_hash"] == expected
+
+
+def test_an_image_or_a_failed_artifact_has_no_source_code_hash() -> None:
+    image = attrs.evolve(
+        result("api"), path="/out/container-image/api", pushed="h:5000/sp/api@sha256:" + "c" * 64
+    )
+    assert image.to_json()["source_code_hash"] is None
+    assert result("api", ok=False).to_json()["source_code_hash"] is None
+    assert ArtifactResult.from_json(image.to_json()).pushed == image.pushed
