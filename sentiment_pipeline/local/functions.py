@@ -175,7 +175,9 @@ class LocalFunctions:
         for server in self._servers.values():
             server.start()
 
-    def _runnable(self, spec: FunctionSpec, state: Path) -> LocalFunction:
+    def _runnable(
+        self, spec: FunctionSpec, state: Path, reuse: Path | None = None
+    ) -> LocalFunction:
         try:
             return runnable(
                 spec,
@@ -183,6 +185,7 @@ class LocalFunctions:
                 interpreter=self.interpreter,
                 offline=self.offline,
                 log_sink=self.log_sink,
+                reuse=reuse,
             )
         except PipelineError as exc:
             raise StackError(str(exc)) from exc
@@ -200,7 +203,7 @@ class LocalFunctions:
         state = self.state / "reloads" / str(self._generation)
         for name, spec in specs.items():
             try:
-                fresh[name] = self._runnable(spec, state)
+                fresh[name] = self._runnable(spec, state, self.functions[name].current.root)
             except StackError as exc:
                 errors[name] = {"errorType": "Runner", "errorMessage": str(exc)}
         with ThreadPoolExecutor(max_workers=max(1, len(fresh))) as pool:

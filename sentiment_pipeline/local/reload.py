@@ -186,6 +186,7 @@ class Reloader:
         files = sorted({f for n in names for f in touched[n]})
         cause = self._relative(files[0]) + (f" and {len(files) - 1} more" if len(files) > 1 else "")
         self.reloads += 1
+        building = time.monotonic()
         try:
             result = build(self.manifest, attrs.evolve(self.options, only=tuple(names)))
         except PipelineError as exc:
@@ -198,7 +199,9 @@ class Reloader:
             names,
             extra_environment=self.extra_environment,
         )
+        starting = time.monotonic()
         errors = self.functions.replace(built)
+        phases = f"build {starting - building:.2f} s, workers {time.monotonic() - starting:.2f} s"
         problems += [
             f"{name}: {error.get('errorType')}: {error.get('errorMessage')}"
             for name, error in errors.items()
@@ -206,7 +209,7 @@ class Reloader:
         reloaded = [n for n in names if n in built and n not in errors]
         seconds = time.monotonic() - started
         if reloaded:
-            self.say(f"reloaded {', '.join(reloaded)} in {seconds:.2f} s ({cause})")
+            self.say(f"reloaded {', '.join(reloaded)} in {seconds:.2f} s ({cause}; {phases})")
         kept = [n for n in names if n not in reloaded]
         if kept:
             self._failed(kept, started, cause, problems)

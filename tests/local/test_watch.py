@@ -154,7 +154,8 @@ def test_an_edited_handler_answers_after_a_reload_of_its_lambda_only(watched: Se
     write_handler(watched.project, "api", "2")
     wait_for_answer(urls["api"], _version("2"))
     watched.wait_for("reloaded api in ")
-    assert re.search(r"^reloaded api in \d+\.\d\d s \(api/main.py\)$", watched.output(), re.M)
+    line = r"^reloaded api in \d+\.\d\d s \(api/main.py; build \S+ s, workers \S+ s\)$"
+    assert re.search(line, watched.output(), re.M)
     assert len(_reloads(watched)) == before + 1  # admin and jobs were not reloaded
     assert request(urls["admin"])[2]["version"] == "1"
 
@@ -210,7 +211,7 @@ def test_a_manifest_edit_reloads_the_lambda_whose_entry_changed(watched: Serve) 
     text = manifest.read_text()
     manifest.write_text(text.replace('GREETING = "hello"', 'GREETING = "bonjour"'))
     wait_for_answer(url, lambda body: body["greeting"] == "bonjour")
-    assert re.search(r"^reloaded api in .* \(lambdas.toml\)$", watched.output(), re.M)
+    assert re.search(r"^reloaded api in .* \(lambdas.toml; ", watched.output(), re.M)
 
 
 def test_a_new_pool_whose_init_fails_is_not_swapped_in(watched: Serve) -> None:
