@@ -99,3 +99,17 @@ def test_serve_of_the_pipeline_without_moto_says_so_before_building_anything(
     assert "'moto[server]" in err
     assert "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["handlers", "lambdas.toml"]
+
+
+def test_watch_with_the_pipelines_stack_is_refused_before_building(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(
+        serve, "build_specs", lambda *a, **k: pytest.fail("serve built before checking")
+    )
+    (tmp_path / "handlers").mkdir()
+    (tmp_path / "lambdas.toml").write_text(PIPELINE_MANIFEST)
+    monkeypatch.chdir(tmp_path)
+    assert main(["serve", "--watch"]) == 2
+    err = capsys.readouterr().err
+    assert "pipeline stack" in err and "--lambda NAME --watch" in err

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from sentiment_pipeline.local.functions import function_specs
 from sentiment_pipeline.packaging.build import build
 from sentiment_pipeline.packaging.manifest import Manifest
 from sentiment_pipeline.packaging.options import BuildOptions
@@ -146,3 +147,18 @@ def test_once_serves_the_named_lambdas_only_then_stops(built: Path) -> None:
     assert serve.wait_exit() == 0, serve.output()
     assert serve.urls() == {"admin": f"http://127.0.0.1:{port}/"}
     assert serve.tree.wait_gone(timeout=5) == []
+
+
+def test_extra_environment_reaches_every_function_over_its_deploy_environment(
+    built: Path,
+) -> None:
+    manifest = Manifest.load(built / "lambdas.toml")
+    result = build(manifest, BuildOptions(engine="none", out=built / "dist"))
+    specs = function_specs(manifest, result, ["api", "jobs"], extra_environment={"STAGE": "dev"})
+    assert dict(specs["api"].environment) == {"GREETING": "hello", "STAGE": "dev"}
+    assert dict(specs["jobs"].environment) == {"STAGE": "dev"}
+    (api,) = function_specs(
+        manifest, result, ["api"], extra_environment={"GREETING": "hi"}
+    ).values()
+    assert dict(api.environment) == {"GREETING": "hi"}  # the command line wins
+    assert (specs["api"].timeout, specs["jobs"].timeout) == (60.0, 3.0)  # deploy, else Lambda's
