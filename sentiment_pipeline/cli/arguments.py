@@ -256,10 +256,12 @@ def _add_deploy_parser(sub: Any) -> None:
 def _add_serve_parser(sub: Any, engines: Sequence[str]) -> None:
     serve = sub.add_parser(
         "serve",
-        help="run the built pipeline Lambdas locally: moto, a Function URL, the dashboard",
+        help="run a manifest's built Lambdas locally, each Function URL on its own port "
+        "(this repository's pipeline: with moto and its dashboard)",
         description=(
-            "Build (or reuse) the ingestion, analysis and dashboard Lambdas, verify them, "
-            "and run each artifact in its own isolated interpreter against a local moto "
+            "Build (or reuse) and verify a manifest's Lambdas and run each artifact in its own "
+            "isolated interpreters. This repository's manifest (ingestion, analysis and "
+            "dashboard) runs as the pipeline's stack against a local moto "
             "server; the dashboard answers on a local Function URL. Ctrl-C or SIGTERM "
             "stops it (in a few seconds; the table is saved). Exit 0: served, then stopped; "
             "1: a build, verification or function init failed (nothing is served); 2: "
@@ -320,6 +322,35 @@ def _add_serve_parser(sub: Any, engines: Sequence[str]) -> None:
         "--once",
         action="store_true",
         help="ingest, wait for the analysis, print the summary and stop (no serving)",
+    )
+    _add_serve_any_arguments(serve)
+
+
+def _add_serve_any_arguments(serve: argparse.ArgumentParser) -> None:
+    """``serve`` for any manifest: which Lambdas, and hot reload."""
+    serve.epilog = (
+        "Any other manifest (or --lambda): every Lambda is built, verified and warmed; each one "
+        "with a Function URL (function-url = true, or a [lambdas.NAME.deploy] function-url "
+        "table) answers HTTP on a port of its own, --port for the first in manifest order, the "
+        "next port for the next (Lambda gives each Function URL a host of its own, so paths "
+        "reach the handler unchanged); the others are listed (sentiment-pipeline invoke NAME "
+        "runs them). --once there: start, warm, print the URLs and stop. The pipeline-only "
+        "options (--api-key, --sample-data, --ingest-every, --cors-origins) do not apply."
+    )
+    serve.add_argument(
+        "--lambda",
+        dest="lambdas",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="serve only this Lambda, by itself (repeatable; the pipeline's stack is not started)",
+    )
+    serve.add_argument(
+        "--watch",
+        action="store_true",
+        help="rebuild, verify and reload a Lambda when its sources, requirements or manifest "
+        "entry change (a failed rebuild keeps the previous code serving); not for the "
+        "pipeline's stack",
     )
 
 

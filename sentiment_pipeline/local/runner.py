@@ -90,15 +90,18 @@ class Invocation:
         return None if self.error is None else str(self.error.get("errorType"))
 
 
-def prepare(spec: FunctionSpec, root: Path) -> Path:
+def prepare(spec: FunctionSpec, root: Path, *, reuse: Path | None = None) -> Path:
     """Unpack the function and its layers into ``root`` (Lambda's layout), fresh.
 
     The artifacts are read with the verifier's readers (zip, directory, OCI
     image layout), so unsafe names are skipped exactly as the verifier reports
-    them; layers unpack in their order, later ones overwriting.
+    them; layers unpack in their order, later ones overwriting. ``reuse``: the
+    root of an earlier build of the function, whose unchanged files are linked
+    instead of unpacked again (:mod:`.relink`; a reload).
     """
     import shutil
 
+    from sentiment_pipeline.local.relink import Relinker
     from sentiment_pipeline.packaging.sandbox import LocalRoot, Placed, Unpacker
     from sentiment_pipeline.packaging.verify.sources import open_tree
 
@@ -106,7 +109,9 @@ def prepare(spec: FunctionSpec, root: Path) -> Path:
     shutil.rmtree(staging, ignore_errors=True)
     local = LocalRoot(staging)
     local.create()
-    unpacker = Unpacker(local)
+    unpacker: Unpacker | Relinker = Unpacker(local)
+    if reuse is not None:
+        unpacker = Relinker(Unpacker(local), reuse)
     try:
         for order, path in enumerate((spec.artifact, *spec.layers)):
             try:
@@ -330,12 +335,14 @@ def runnable(
     interpreter: str | None = None,
     offline: bool = False,
     log_sink: Callable[[str, str], None] | None = None,
+    reuse: Path | None = None,
 ) -> LocalFunction:
     """Unpack ``spec``'s artifacts under ``state`` and return its (not yet started) pool.
 
     Needs an interpreter of the function's Python version and architecture on
     this machine (the same discovery as the verifier's dynamic check), and the
     runtime's SDK (boto3), fetched once into the cache unless ``offline``.
+    ``reuse``: an earlier root of the function, see :func:`prepare`.
     """
     from sentiment_pipeline.packaging.verify.interpreters import find_interpreter
     from sentiment_pipeline.packaging.verify.sdk import runtime_sdk
@@ -353,5 +360,5 @@ def runnable(
             "runtime SDK unavailable: handlers that import boto3 will fail",
             extra={"function": spec.name, "reason": sdk.reason},
         )
-    root = prepare(spec, state / spec.name)
+    root = prepare(spec, state / spec.name, reuse=reuse)
     return LocalFunction(spec, root, python=python, sdk=sdk.path, log_sink=log_sink)

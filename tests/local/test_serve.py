@@ -76,18 +76,40 @@ def test_without_moto_the_fix_is_the_local_extras_requirement_for_this_interpret
     assert "'moto[server]" in fix  # read from the package's own [local] extra
 
 
-def test_serve_without_moto_says_so_before_building_anything(
+PIPELINE_MANIFEST = "".join(
+    f'[lambdas.{role}]\nhandler = "handlers.{role}.lambda_handler"\nsources = ["handlers"]\n'
+    for role in ("ingestion", "analysis", "dashboard")
+)
+
+
+def test_serve_of_the_pipeline_without_moto_says_so_before_building_anything(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _without_moto(monkeypatch)
     monkeypatch.setattr(
         serve, "build_specs", lambda *a, **k: pytest.fail("serve built before checking")
     )
+    (tmp_path / "handlers").mkdir()
+    (tmp_path / "lambdas.toml").write_text(PIPELINE_MANIFEST)
     monkeypatch.chdir(tmp_path)
-    code = main(["serve", "--manifest", "missing.toml"])  # checked before the manifest too
+    code = main(["serve"])
     err = capsys.readouterr().err
     assert code == 2
     assert "serve needs the [local] extra" in err and f"{sys.executable} -m pip install " in err
     assert "'moto[server]" in err
     assert "Traceback" not in err
-    assert list(tmp_path.iterdir()) == []  # no dist, no state directory
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["handlers", "lambdas.toml"]
+
+
+def test_watch_with_the_pipelines_stack_is_refused_before_building(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(
+        serve, "build_specs", lambda *a, **k: pytest.fail("serve built before checking")
+    )
+    (tmp_path / "handlers").mkdir()
+    (tmp_path / "lambdas.toml").write_text(PIPELINE_MANIFEST)
+    monkeypatch.chdir(tmp_path)
+    assert main(["serve", "--watch"]) == 2
+    err = capsys.readouterr().err
+    assert "pipeline stack" in err and "--lambda NAME --watch" in err
