@@ -352,6 +352,20 @@ def _add_serve_any_arguments(serve: argparse.ArgumentParser) -> None:
         "entry change (a failed rebuild keeps the previous code serving); not for the "
         "pipeline's stack",
     )
+    serve.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a variable for every function, over the manifest's deploy environment (repeatable)",
+    )
+    serve.add_argument(
+        "--aws",
+        choices=("local", "passthrough"),
+        help="passthrough (default): the functions use your AWS configuration (AWS_PROFILE, "
+        "AWS_REGION, credentials, ~/.aws); local: a moto server on 127.0.0.1 for as long as "
+        "serve runs. Not for the pipeline's stack (it always runs its own moto)",
+    )
 
 
 def _add_invoke_parser(sub: Any, engines: Sequence[str]) -> None:

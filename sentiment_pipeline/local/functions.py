@@ -54,6 +54,9 @@ CONCURRENCY = 4
 """Workers each Lambda may run at once here."""
 
 
+_NO_VARIABLES: Mapping[str, str] = {}
+
+
 def url_lambdas(manifest: Manifest, names: Sequence[str]) -> list[str]:
     """Those of ``names`` that have a Function URL, in manifest order."""
     return [
@@ -69,11 +72,13 @@ def function_specs(
     names: Sequence[str],
     *,
     extra_environment: Mapping[str, str],
+    aws_environment: Mapping[str, str] = _NO_VARIABLES,
 ) -> dict[str, FunctionSpec]:
     """The runnable spec of each of ``names`` that ``result`` built and verified.
 
-    Its environment is its ``deploy.environment`` under ``extra_environment``
-    (``--env`` and the like, which win); its timeout and memory are its deploy
+    Its environment, as ``invoke`` layers it: ``aws_environment`` (``--aws``: your AWS
+    configuration, or a local moto's), then its ``deploy.environment``, then
+    ``extra_environment`` (``--env``, which wins); its timeout and memory are its deploy
     settings, else Lambda's defaults.
     """
     from sentiment_pipeline.packaging.plan import plan_functions
@@ -91,7 +96,7 @@ def function_specs(
             target=plan.target,
             artifact=Path(artifact.path),
             layers=tuple(Path(p) for p in artifact.layers),
-            environment={**settings.environment, **extra_environment},
+            environment={**aws_environment, **settings.environment, **extra_environment},
             timeout=float(settings.timeout or DEFAULT_TIMEOUT),
             memory=settings.memory or DEFAULT_MEMORY,
             concurrency=CONCURRENCY,

@@ -74,6 +74,7 @@ class Reloader:
         options: BuildOptions,
         *,
         extra_environment: Mapping[str, str],
+        aws_environment: Mapping[str, str] | None = None,
         say: Callable[[str], None],
         complain: Callable[[str], None],
         interval: float = INTERVAL,
@@ -83,6 +84,7 @@ class Reloader:
         self.functions = functions
         self.options = attrs.evolve(options, progress=_quiet)
         self.extra_environment = dict(extra_environment)
+        self.aws_environment = dict(aws_environment or {})
         self.say = say
         self.complain = complain
         self.interval = interval
@@ -198,6 +200,7 @@ class Reloader:
             result,
             names,
             extra_environment=self.extra_environment,
+            aws_environment=self.aws_environment,
         )
         starting = time.monotonic()
         errors = self.functions.replace(built)

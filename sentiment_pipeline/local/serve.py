@@ -232,24 +232,46 @@ def is_pipeline(manifest: Manifest) -> bool:
 
 
 def command(
-    args: argparse.Namespace, *, extra_environment: Mapping[str, str] = _NO_VARIABLES
+    args: argparse.Namespace,
+    *,
+    extra_environment: Mapping[str, str] = _NO_VARIABLES,
+    aws_environment: Mapping[str, str] = _NO_VARIABLES,
 ) -> int:
     """``serve``: check what it needs, build, start, serve until SIGINT or SIGTERM.
 
     The pipeline's manifest (:func:`is_pipeline`, no ``--lambda``) runs its stack;
     any other serves its Lambdas by themselves (:mod:`.functions`), each Function URL
-    on its own port. ``extra_environment`` reaches every function (over its
-    ``deploy.environment``). Returns 0 when serving ended by a signal (or after
+    on its own port. ``extra_environment`` and ``--env`` reach every function (over
+    its ``deploy.environment``); ``aws_environment`` and ``--aws`` (passthrough by
+    default: your AWS configuration; local: a moto server for as long as serving lasts)
+    go under it, as ``invoke`` layers them; not for the pipeline's stack, whose
+    functions use its own moto. Returns 0 when serving ended by a signal (or after
     ``--once``); raises for everything else (the CLI maps errors to 1 or 2, an
     interruption before the URLs were printed to 128 + the signal's number). Paths
     in ``args`` are absolute.
     """
+    from sentiment_pipeline.local.overrides import aws_environment as aws_of
+    from sentiment_pipeline.local.overrides import parse_env
     from sentiment_pipeline.local.stack import StackError
     from sentiment_pipeline.packaging.manifest import Manifest
 
     manifest = Manifest.load(args.manifest)
+    given = parse_env(getattr(args, "env", None) or [])
+    extra_environment = {**extra_environment, **given}
+    aws = getattr(args, "aws", None)
     if args.lambdas or not is_pipeline(manifest):
-        return serve_functions(args, manifest, extra_environment=extra_environment)
+        with aws_of(aws or "passthrough") as chosen:
+            return serve_functions(
+                args,
+                manifest,
+                extra_environment=extra_environment,
+                aws_environment={**chosen, **aws_environment},
+            )
+    if aws is not None:
+        raise StackError(
+            f"--aws {aws}: the pipeline's stack runs its functions against its own moto "
+            "server; serve some of its Lambdas alone (--lambda NAME --aws ...) to choose"
+        )
     if args.watch:
         raise StackError(
             "--watch reloads Lambdas served by themselves; this manifest's pipeline stack "
@@ -360,7 +382,11 @@ def _stdout(message: str) -> None:
 
 
 def serve_functions(
-    args: argparse.Namespace, manifest: Manifest, *, extra_environment: Mapping[str, str]
+    args: argparse.Namespace,
+    manifest: Manifest,
+    *,
+    extra_environment: Mapping[str, str],
+    aws_environment: Mapping[str, str] = _NO_VARIABLES,
 ) -> int:
     """Serve ``manifest``'s Lambdas (those of ``--lambda``, else all) until a signal.
 
@@ -408,7 +434,13 @@ def serve_functions(
         for artifact in result.artifacts:
             reused = "reused" if artifact.cache_hit else "built"
             _stderr(f"  {artifact.name}: {artifact.path} ({reused}, verified)")
-        specs = function_specs(manifest, result, names, extra_environment=extra_environment)
+        specs = function_specs(
+            manifest,
+            result,
+            names,
+            extra_environment=extra_environment,
+            aws_environment=aws_environment,
+        )
         _stderr(f"starting {len(specs)} Lambda{'s' * (len(specs) != 1)} ...")
         functions.start(specs)
         width = max(len(name) for name in names)
@@ -430,6 +462,7 @@ def serve_functions(
                 functions,
                 options,
                 extra_environment=extra_environment,
+                aws_environment=aws_environment,
                 say=_stdout,
                 complain=_stderr,
             )

@@ -13,6 +13,7 @@ import re
 import shutil
 import signal
 import socket
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -33,7 +34,6 @@ from tests.support.localserve import (
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
 RUNTIMES = ("python3.13", "python3.12")
 
@@ -162,3 +162,34 @@ def test_extra_environment_reaches_every_function_over_its_deploy_environment(
     ).values()
     assert dict(api.environment) == {"GREETING": "hi"}  # the command line wins
     assert (specs["api"].timeout, specs["jobs"].timeout) == (60.0, 3.0)  # deploy, else Lambda's
+
+
+def test_env_and_a_local_aws_reach_the_functions_and_the_aws_server_stops_with_serve(
+    built: Path,
+) -> None:
+    port = free_port(1)
+    serve = Serve(
+        built, "--lambda", "api", "--port", str(port), "--state-dir", "s2",
+        "--env", "GREETING=from-the-command-line", "--aws", "local",
+    )  # fmt: skip
+    try:
+        serve.wait_for("serving; Ctrl-C")
+        status, _, body = request(serve.urls()["api"], "/")
+        assert status == 200
+        assert body["greeting"] == "from-the-command-line"  # over the deploy environment
+        assert body["endpoint"].startswith("http://127.0.0.1:")  # moto, started by serve
+    finally:
+        assert serve.stop() == 0, serve.output()
+    assert serve.tree.wait_gone(timeout=10) == []  # moto included
+
+
+def test_the_pipeline_stack_refuses_a_choice_of_aws(tmp_path: Path) -> None:
+    from tests.support.cli import run_cli
+
+    repository = Path(__file__).resolve().parents[2]
+    done = run_cli(repository, "serve", "--aws", "local", "--state-dir", str(tmp_path), timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "--aws local: the pipeline's stack runs its functions against its own moto" in (
+        done.stderr
+    )
+    assert "Traceback" not in done.stderr

@@ -44,6 +44,7 @@ def handler(event, context):
             "who": "api",
             "version": VERSION,
             "greeting": os.environ.get("GREETING"),
+            "endpoint": os.environ.get("AWS_ENDPOINT_URL"),
             "event": event,
         }}),
     }}
