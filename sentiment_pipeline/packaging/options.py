@@ -26,7 +26,7 @@ import attrs
 from sentiment_pipeline.errors import PipelineError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Mapping
 
 __all__ = [
     "ENGINE_CHOICES",
@@ -182,6 +182,10 @@ class BuildOptions:
     """Called with one line per step (``zip-in-docker: building lambdas.api``)."""
 
 
+def _variables(value: Mapping[str, str]) -> dict[str, str]:
+    return dict(value)
+
+
 @attrs.frozen
 class VerifyOptions:
     """How to verify an artifact: every choice of ``sentiment-pipeline verify`` in one value.
@@ -227,3 +231,6 @@ class VerifyOptions:
     prefer_image: bool = attrs.field(default=False, validator=_engine_to_run)
     """Import inside :attr:`image` even when this machine has an interpreter of the
     target: the artifact is that image."""
+    environment: Mapping[str, str] = attrs.field(factory=dict, converter=_variables)
+    """The function's own variables (its ``deploy.environment``): set for the import,
+    over Lambda's, as Lambda sets them for its init."""

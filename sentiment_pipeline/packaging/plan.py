@@ -20,7 +20,7 @@ from sentiment_pipeline.packaging.slimming import SlimPolicy
 from sentiment_pipeline.packaging.targets import Target, get_target
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from sentiment_pipeline.packaging.manifest import LambdaSpec, LayerSpec, Manifest
 
@@ -159,6 +159,8 @@ class FunctionPlan:
     """How installed distributions are slimmed (``slim``), or None to ship them whole."""
     s3_upload: bool = False
     """The zip is deployed through S3 (``s3-upload``): over 50 MiB zipped is allowed."""
+    environment: Mapping[str, str] = attrs.field(factory=dict)
+    """Its ``deploy.environment``: Lambda sets it before init, so the import check does."""
 
     @property
     def key(self) -> str:
@@ -429,6 +431,7 @@ def plan_functions(
                 or target.build_image,
                 base_image=base_image or manifest.setting(spec, "base_image") or target.build_image,
                 slim=overrides.slim_policy(manifest.setting(spec, "slim")),
+                environment=manifest.deploy_settings(name).environment,
                 s3_upload=overrides.s3_upload or manifest.setting(spec, "s3_upload"),
             )
         )

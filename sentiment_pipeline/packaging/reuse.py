@@ -41,6 +41,8 @@ def _digest_sources(artifact: ArtifactPlan) -> str:
     function = artifact.function
     if function is not None:
         digest.update(f"{function.handler}\0{function.exclude}".encode())
+        # The variables the import check ran with: another value, another verdict.
+        digest.update(json.dumps(dict(function.environment), sort_keys=True).encode())
     elif artifact.layer is not None:
         digest.update(repr(artifact.layer.exclude).encode())
     return digest.hexdigest()

@@ -101,6 +101,7 @@ def place_verified(
             if engine is not None
             else None,
             prefer_image=is_image and engine is not None,
+            environment=artifact.function.environment if artifact.function else {},
         )
         # The target is known: an image built for another architecture is a problem of
         # this build (its base image), reported, not unusable input.

@@ -204,7 +204,12 @@ def verify_with(
         live: LiveImport | None = None
         if skip is None and handler is not None and not in_image:
             live = start_import(
-                target, placed, handler, interpreter=options.interpreter, offline=options.offline
+                target,
+                placed,
+                handler,
+                interpreter=options.interpreter,
+                offline=options.offline,
+                own=options.environment,
             )
         binaries = BinaryChecks(findings, target, placed)
         contents = ContentChecks(findings, binaries)
@@ -238,6 +243,7 @@ def verify_with(
                         engine=engine,
                         image=options.image or target.build_image,
                         prefer_image=options.prefer_image,
+                        own=options.environment,
                     )
                 if dynamic.problem is not None:
                     findings.add(ProblemCode.IMPORT_FAILED, handler, dynamic.problem)

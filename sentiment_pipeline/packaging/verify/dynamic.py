@@ -27,7 +27,7 @@ from sentiment_pipeline.packaging.verify.sandboxslot import SandboxSlot
 from sentiment_pipeline.packaging.verify.sdk import runtime_sdk
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from pathlib import Path
 
     from sentiment_pipeline.packaging.install.engines import Engine
@@ -150,6 +150,7 @@ def run_dynamic(
     engine: Engine | None = None,
     image: str | None = None,
     prefer_image: bool = False,
+    own: Mapping[str, str] | None = None,
 ) -> DynamicResult:
     """Import ``handler`` from the unpacked artifacts in an interpreter of the target.
 
@@ -182,10 +183,10 @@ def run_dynamic(
         bytecode = None if in_image else sandbox.bytecode
 
         def retry(sdk_path: Path) -> dict[str, Any]:
-            return attempt(executable, target, root, handler, sdk_path, in_image, bytecode)
+            return attempt(executable, target, root, handler, sdk_path, in_image, bytecode, own)
 
         try:
-            result = attempt(executable, target, root, handler, sdk.path, in_image, bytecode)
+            result = attempt(executable, target, root, handler, sdk.path, in_image, bytecode, own)
             mismatch = _image_mismatch(target, result) if in_image else None
             if mismatch:
                 return DynamicResult(False, f"dynamic check skipped: {image}: {mismatch}")

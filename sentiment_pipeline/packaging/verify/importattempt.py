@@ -21,6 +21,7 @@ from sentiment_pipeline.packaging.sandbox import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from pathlib import Path
 
     from sentiment_pipeline.packaging.install.engines import Engine
@@ -69,9 +70,14 @@ def command(
     )
 
 
-def import_environment(target: Target, root: Path, handler: str) -> dict[str, str]:
-    """Lambda's environment for the import check, its paths moved into the sandbox."""
-    return environment(target, LocalRoot(root), FunctionIdentity(_FUNCTION_NAME, handler))
+def import_environment(
+    target: Target, root: Path, handler: str, own: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Lambda's environment for the import check, its paths moved into the sandbox, and
+    the function's ``own`` variables (its deploy environment) over it, as Lambda sets them."""
+    env = environment(target, LocalRoot(root), FunctionIdentity(_FUNCTION_NAME, handler))
+    env.update(own or {})
+    return env
 
 
 def timed_out() -> dict[str, Any]:
@@ -105,10 +111,11 @@ def attempt(
     sdk: Path | None,
     in_image: tuple[Engine, str] | None = None,
     bytecode: Path | None = None,
+    own: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """One isolated import; the program's result, or a synthetic one if it died."""
     (root / "result.json").unlink(missing_ok=True)
-    env = import_environment(target, root, handler)
+    env = import_environment(target, root, handler, own)
     try:
         if in_image is not None:
             # The container sees the sandbox only: the program goes there too.

@@ -24,7 +24,7 @@ from sentiment_pipeline.packaging.verify.sandboxslot import SandboxSlot
 from sentiment_pipeline.packaging.verify.sdk import runtime_sdk
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
     from pathlib import Path
 
     from sentiment_pipeline.packaging.sandbox import Placed
@@ -42,9 +42,17 @@ class LiveImport:
     """
 
     def __init__(
-        self, target: Target, handler: str, python: str, sandbox: SandboxSlot, *, offline: bool
+        self,
+        target: Target,
+        handler: str,
+        python: str,
+        sandbox: SandboxSlot,
+        *,
+        offline: bool,
+        own: Mapping[str, str] | None = None,
     ) -> None:
         self.target, self.handler, self.python = target, handler, python
+        self.own = dict(own or {})
         self.sandbox = sandbox
         self.offline = offline
         self.sdk = runtime_sdk(target, offline=True)
@@ -58,7 +66,7 @@ class LiveImport:
             self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
                 argv,
                 cwd=sandbox.local.task_root,
-                env=importattempt.import_environment(target, root, handler),
+                env=importattempt.import_environment(target, root, handler, self.own),
                 stdin=read,
                 stdout=self._log,
                 stderr=subprocess.STDOUT,
@@ -112,7 +120,7 @@ class LiveImport:
         def retry(sdk_path: Path) -> dict[str, Any]:
             return importattempt.attempt(
                 self.python, self.target, root, self.handler, sdk_path,
-                bytecode=self.sandbox.bytecode,
+                bytecode=self.sandbox.bytecode, own=self.own,
             )  # fmt: skip
 
         return conclude(
@@ -142,6 +150,7 @@ def start_import(
     *,
     interpreter: str | None = None,
     offline: bool = False,
+    own: Mapping[str, str] | None = None,
 ) -> LiveImport | None:
     """Start the import of ``handler`` with a local interpreter of the target, waiting for
     its sandbox; None when there is no such interpreter or no room to run it (then
@@ -155,7 +164,7 @@ def start_import(
     except OSError:
         return None
     try:
-        return LiveImport(target, handler, python, sandbox, offline=offline)
+        return LiveImport(target, handler, python, sandbox, offline=offline, own=own)
     except OSError:
         sandbox.close()
         return None
