@@ -127,19 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
         "artifact is verified for its target; a failed verification leaves no artifact at the "
         "final path. Exit 0: all built; 1: a build or verification failed; 2: bad input.",
     )
-    build.add_argument(
-        "--manifest", type=path, default="lambdas.toml", help="default: lambdas.toml"
+    _add_selection(
+        build,
+        backend="build every selected Lambda with this backend",
+        out="output directory (default: dist)",
     )
-    build.add_argument("--backend", help="build every selected Lambda with this backend")
-    build.add_argument(
-        "--lambda",
-        dest="lambdas",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="only this Lambda (repeatable)",
-    )
-    build.add_argument("--out", type=path, default="dist", help="output directory (default: dist)")
     build.add_argument(
         "--engine",
         default="auto",
@@ -216,20 +208,10 @@ def _add_deploy_parser(sub: Any) -> None:
         "smoke test or an AWS call failed (the alias stays where it was); 2: unusable input "
         "(an artifact missing, unverified or changed since its build: nothing was uploaded).",
     )
-    deploy.add_argument(
-        "--manifest", type=path, default="lambdas.toml", help="default: lambdas.toml"
-    )
-    deploy.add_argument("--backend", help="deploy what this backend built (default: each Lambda's)")
-    deploy.add_argument(
-        "--lambda",
-        dest="lambdas",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="only this Lambda (repeatable)",
-    )
-    deploy.add_argument(
-        "--out", type=path, default="dist", help="the build's output directory (default: dist)"
+    _add_selection(
+        deploy,
+        backend="deploy what this backend built (default: each Lambda's)",
+        out="the build's output directory (default: dist)",
     )
     deploy.add_argument(
         "--alias", help="the alias that takes traffic (default: the manifest's, live)"
@@ -251,6 +233,24 @@ def _add_deploy_parser(sub: Any) -> None:
         help="print what would be uploaded, updated, created or left alone; change nothing",
     )
     deploy.add_argument("--json", action="store_true", help="print the record as JSON")
+
+
+def _add_selection(parser: argparse.ArgumentParser, *, backend: str, out: str) -> None:
+    """``--manifest``, ``--backend``, ``--lambda NAME``... and ``--out``: which Lambdas of
+    which manifest, and where their artifacts are (``build`` and ``deploy``)."""
+    parser.add_argument(
+        "--manifest", type=path, default="lambdas.toml", help="default: lambdas.toml"
+    )
+    parser.add_argument("--backend", help=backend)
+    parser.add_argument(
+        "--lambda",
+        dest="lambdas",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this Lambda (repeatable)",
+    )
+    parser.add_argument("--out", type=path, default="dist", help=out)
 
 
 def _add_serve_parser(sub: Any, engines: Sequence[str]) -> None:

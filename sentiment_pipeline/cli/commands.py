@@ -12,7 +12,7 @@ from sentiment_pipeline.cli.arguments import EXIT_OK, EXIT_PROBLEMS
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from sentiment_pipeline.packaging.results import ArtifactResult, BuildResult
 
@@ -148,12 +148,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         warn(warning)
         if warning:
             warnings.append(f"sentiment-pipeline: warning: {warning}")
-    interactive = sys.stderr.isatty() and not args.json
-
-    def progress(message: str) -> None:
-        if interactive:
-            print(f"  ... {message}", file=sys.stderr, flush=True)
-
+    progress = _progress(json_out=args.json)
     options = BuildOptions(
         backend=args.backend,
         only=args.lambdas,
@@ -176,6 +171,18 @@ def cmd_build(args: argparse.Namespace) -> int:
             args.out, key, manifest, result, started_ns=started_ns, warnings=warnings
         )
     return _print_build(result, json_out=args.json)
+
+
+def _progress(*, json_out: bool) -> Callable[[str], None]:
+    """One ``  ... step`` line per step on stderr, when a person watches it (a terminal,
+    and no ``--json``)."""
+    interactive = sys.stderr.isatty() and not json_out
+
+    def progress(message: str) -> None:
+        if interactive:
+            print(f"  ... {message}", file=sys.stderr, flush=True)
+
+    return progress
 
 
 def _print_build(result: BuildResult, *, json_out: bool) -> int:
@@ -274,12 +281,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     from sentiment_pipeline.deployment import AwsCallError, DeployOptions, deploy
     from sentiment_pipeline.deployment.record import render
 
-    interactive = sys.stderr.isatty() and not args.json
-
-    def progress(message: str) -> None:
-        if interactive:
-            print(f"  ... {message}", file=sys.stderr, flush=True)
-
+    progress = _progress(json_out=args.json)
     options = DeployOptions(
         backend=args.backend,
         only=args.lambdas,
