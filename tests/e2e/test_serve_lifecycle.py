@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.support.localserve import free_port, port_is_free
 from tests.support.newcomer import ProcessTree
 
 if TYPE_CHECKING:
@@ -42,30 +42,12 @@ EXIT_CODES: dict[
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _port_is_free(port: int) -> bool:
-    """Whether a server can listen on ``port`` again (as servers bind: SO_REUSEADDR, so
-    connections of the last run in TIME_WAIT do not count, a listening socket does)."""
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
 class Serve:
     """``serve`` of ``project`` (a copy of this repository), run from ``project``'s parent."""
 
     def __init__(self, project: Path, *extra: str, out: str = "dist") -> None:
         self.project = project
-        self.port = _free_port()
+        self.port = free_port()
         self.log = project.parent / f"serve-{self.port}.log"
         name = project.name
         command = [
@@ -146,7 +128,7 @@ def test_a_signal_at_any_phase_stops_serve_cleanly(
     assert "Traceback" not in output, output[-3000:]
     left = serve.tree.wait_gone(timeout=2)
     assert not left, f"left running after serve ended ({phase}, {signum!r}): {left}"
-    assert _port_is_free(serve.port)
+    assert port_is_free(serve.port)
     dist = project / "dist"
     assert not [p.name for p in dist.rglob("*partial*")] if dist.exists() else True
     if phase == "serving":
@@ -180,7 +162,7 @@ def test_an_init_failure_at_start_is_reported_once_and_nothing_is_served(
     assert "the dashboard cannot start here" in output
     assert "Traceback" not in output
     assert not serve.tree.wait_gone(timeout=2)
-    assert _port_is_free(serve.port)
+    assert port_is_free(serve.port)
 
 
 def test_serve_once_from_another_directory_with_relative_paths(
