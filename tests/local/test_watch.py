@@ -127,7 +127,9 @@ def watched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
             pytest.skip(f"no {runtime} x86_64 interpreter here (e.g. `uv python install`)")
     root = tmp_path_factory.mktemp("watch") / "project"
     make_functions_project(root, api_runtime="python3.13", admin_runtime="python3.12")
-    serve = Serve(root, "--watch", "--port", str(free_port(2)), "--state-dir", "state")
+    serve = Serve(
+        root, "--watch", "--port", str(free_port(2)), "--state-dir", "state", "--env", "STAGE=local"
+    )
     try:
         serve.wait_for("serving; Ctrl-C")
         yield serve
@@ -215,6 +217,8 @@ def test_a_manifest_edit_reloads_the_lambda_whose_entry_changed(watched: Serve) 
 
 
 def test_a_new_pool_whose_init_fails_is_not_swapped_in(watched: Serve) -> None:
+    # Verified (the build's import check has the deploy environment, not serve's --env),
+    # then the new workers' init fails with --env's STAGE: the old ones keep serving.
     url = watched.urls()["api"]
     manifest = watched.project / "lambdas.toml"
     good = manifest.read_text()
