@@ -61,9 +61,8 @@ class LambdaContext:
         return max(0, int(self._deadline_ms - time.time() * 1000))
 
 
-# The local root: LAMBDA_TASK_ROOT is <root>/var/task. Tracebacks show Lambda's paths.
-task_root = os.environ.get("LAMBDA_TASK_ROOT", "")
-local_root = task_root[: -len("/var/task")] if task_root.endswith("/var/task") else ""
+# Where Lambda's "/" is on this machine (the runner says): tracebacks show Lambda's paths.
+local_root = sys.argv[5].rstrip("/") if len(sys.argv) > 5 else ""
 
 
 def error_body(

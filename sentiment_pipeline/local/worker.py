@@ -61,6 +61,7 @@ class Worker:
             json.dumps([str(setup.sdk)] if setup.sdk else []),
             setup.handler,
             str(answers_write),
+            str(setup.root),  # where Lambda's "/" is here: tracebacks show Lambda's paths
         )
         try:
             self.process = subprocess.Popen(

@@ -18,7 +18,7 @@ import pytest
 from sentiment_pipeline.packaging.lock import LockFile
 from sentiment_pipeline.packaging.targets import get_target
 from sentiment_pipeline.packaging.verify.interpreters import find_interpreter
-from tests.packaging.test_build import run_cli
+from tests.support.cli import run_cli
 
 RUNTIMES = ("python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
 ARCHITECTURES = ("x86_64", "arm64")
