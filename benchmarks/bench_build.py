@@ -78,10 +78,11 @@ before every timed process, so that none pays for its predecessor's writes.
    any case, the cold start of the built artifact: importing its handler with
    ``python3.13 -B -I -S``, the artifact's directory first on ``sys.path``, from
    a read-only unpacked copy (zip timestamps restored, ``chmod -R a-w``), for
-   the ``--engine none`` artifact (no ``.pyc``), the engine's (``.pyc`` by the
-   target interpreter), and a proxy of the latter: the ``--engine none`` copy
-   compiled by the local python3.13 (``compileall --invalidation-mode
-   checked-hash``). Ratio with / without bytecode (target <= 0.6).
+   the ``--engine none`` artifact with its ``__pycache__`` removed (no ``.pyc``:
+   the baseline), the same artifact as built (``.pyc`` compiled by the local
+   python3.13), the engine's (``.pyc`` by the target interpreter), and a proxy: the
+   baseline compiled by ``compileall --invalidation-mode checked-hash``. Ratio with /
+   without bytecode (target <= 0.6).
 
 This script reports; it never asserts timings. Exit 1 if one of our builds fails
 or a no-op rebuilds something (a builder bug), 2 for an unusable set-up (no
@@ -470,6 +471,12 @@ module = importlib.import_module(sys.argv[2])
 getattr(module, sys.argv[3])
 print(repr(time.perf_counter() - start))
 """
+
+
+def drop_bytecode(root: Path) -> None:
+    """Remove every ``__pycache__`` under ``root``: the artifact as if no .pyc were shipped."""
+    for cache in sorted(root.rglob("__pycache__"), reverse=True):
+        shutil.rmtree(cache)
 
 
 def unpack(artifact: Path, dest: Path) -> None:
@@ -967,10 +974,16 @@ def run(args: argparse.Namespace, work: Path, uv: str, python313: str | None) ->
         cold_skipped = f"no local {RUNTIME} interpreter (find_interpreter found none)"
     else:
         copies: dict[str, Path] = {}
+        # --engine none compiles .pyc when a target interpreter is here: the no-.pyc
+        # baseline is its artifact with every __pycache__ removed.
         copies["no_pyc"] = work / "cold-none"
         unpack(big_artifact, copies["no_pyc"])
+        drop_bytecode(copies["no_pyc"])
+        copies["pyc_none"] = work / "cold-none-pyc"
+        unpack(big_artifact, copies["pyc_none"])
         copies["pyc_proxy"] = work / "cold-proxy"
         unpack(big_artifact, copies["pyc_proxy"])
+        drop_bytecode(copies["pyc_proxy"])
         compiled = subprocess.run(
             [python313, "-I", "-m", "compileall", "-q", "-j", "0", "--invalidation-mode",
              "checked-hash", str(copies["pyc_proxy"])],
@@ -1046,7 +1059,7 @@ def run(args: argparse.Namespace, work: Path, uv: str, python313: str | None) ->
     if "pyc_proxy" in cold and "copy_floor" in med and "uv_recipe" in med:
         floor_s = med["copy_floor"] + cold["pyc_proxy"]["import"]["median_s"]
         ratios["floor/uv_recipe"] = round(floor_s / med["uv_recipe"], 3)
-    for key in ("pyc_engine", "pyc_proxy"):
+    for key in ("pyc_engine", "pyc_none", "pyc_proxy"):
         if key in cold and "no_pyc" in cold:
             ratios[f"cold {key}/no_pyc"] = round(
                 cold[key]["import"]["median_s"] / cold["no_pyc"]["import"]["median_s"], 3
@@ -1141,7 +1154,8 @@ def run(args: argparse.Namespace, work: Path, uv: str, python313: str | None) ->
             ("artifact", "import median s", "min s", "process median s", "pyc", "stale pyc")
         ]
         cold_labels = {
-            "no_pyc": "--engine none (no .pyc)",
+            "no_pyc": "no .pyc (--engine none's, __pycache__ removed)",
+            "pyc_none": "--engine none (.pyc by the local python3.13)",
             "pyc_proxy": "proxy: + compileall checked-hash",
             "pyc_engine": "--engine buildah (.pyc by engine)",
         }
@@ -1157,7 +1171,7 @@ def run(args: argparse.Namespace, work: Path, uv: str, python313: str | None) ->
                 )
             )
         print_table(cold_rows)
-        for key in ("pyc_engine", "pyc_proxy"):
+        for key in ("pyc_engine", "pyc_none", "pyc_proxy"):
             ratio_key = f"cold {key}/no_pyc"
             if ratio_key in ratios:
                 print(
